@@ -1,0 +1,45 @@
+/* What every program does first: the common options (-c, -n, -h, --help,
+ * -V, --version, -v, --json, --log-format), logging set-up, the config
+ * load and -n. Programs give their own option table, subcommands and
+ * config sections; prog_start handles the rest in one place. */
+#ifndef POSTERN_CONF_PROG_H
+#define POSTERN_CONF_PROG_H
+
+#include <stdbool.h>
+
+#include "conf/conf.h"
+#include "util/opt.h"
+
+struct prog {
+	const char *name;
+	const char *synopsis;	/* one usage line, without the name */
+	const char *purpose;	/* one line for --help */
+	const struct opt *opts;	/* the program's own options, or NULL */
+	const struct opt_cmd *cmds;	/* subcommands, or NULL */
+	const struct conf_section *const *sections;	/* NULL-terminated */
+	/* Called for each of the program's own options; returns 0, or -1
+	 * for a usage error (exit 64). */
+	int (*option)(int id, const char *arg, void *ctx);
+	void *ctx;
+};
+
+struct prog_state {
+	struct conf *conf;	/* never NULL after prog_start */
+	const char *config_path;	/* as given by -c, or NULL */
+	bool json;		/* --json */
+	bool daemon;		/* the program says it runs as a daemon */
+	int argc;		/* the operands left after the options */
+	char **argv;
+};
+
+/* Parses options, sets up logging, loads the config (exits 78 on a bad
+ * one; with -n exits 0 or 78). --help, --version and --dump-options print
+ * and exit 0. A usage error exits 64. */
+void prog_start(const struct prog *p, struct prog_state *st, int argc, char **argv);
+/* Switches diagnostics to syslog (facility mail) unless log.target says
+ * otherwise: for daemons, after they detach or serve inetd. */
+void prog_daemon_logging(const struct prog_state *st);
+
+#define POSTERN_VERSION "0.1.0"
+
+#endif

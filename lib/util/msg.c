@@ -1,0 +1,331 @@
+/* Diagnostics to stderr, syslog or JSON lines (see msg.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/exitcodes.h"
+#include "util/msg.h"
+
+#define MSG_LINE_MAX 4096
+#define MSG_CONTEXT_MAX 8
+
+static const char *progname = "postern";
+static enum msg_target target = MSG_STDERR;
+static enum msg_format format = MSG_TEXT;
+static enum msg_level level = MSG_INFO;
+static int syslog_open;
+static struct {
+	char key[32];
+	char value[128];
+} context[MSG_CONTEXT_MAX];
+
+static const char *level_names[] = { "debug", "info", "warning", "error", "fatal", "panic" };
+static const int syslog_prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR, LOG_CRIT, LOG_CRIT };
+
+void msg_setup(const char *name)
+{
+	const char *slash = strrchr(name, '/');
+
+	progname = slash ? slash + 1 : name;
+}
+
+const char *msg_progname(void)
+{
+	return progname;
+}
+
+void msg_set_target(enum msg_target t)
+{
+	target = t;
+	if (t == MSG_SYSLOG && !syslog_open) {
+		openlog(progname, LOG_PID | LOG_NDELAY, LOG_MAIL);
+		syslog_open = 1;
+	}
+}
+
+void msg_set_format(enum msg_format f)
+{
+	format = f;
+}
+
+void msg_set_level(enum msg_level l)
+{
+	level = l;
+}
+
+int msg_verbose(void)
+{
+	return level <= MSG_DEBUG;
+}
+
+void msg_context(const char *key, const char *value)
+{
+	int freeslot = -1;
+
+	for (int i = 0; i < MSG_CONTEXT_MAX; i++) {
+		if (context[i].key[0] && strcmp(context[i].key, key) == 0) {
+			if (value)
+				snprintf(context[i].value, sizeof(context[i].value), "%s", value);
+			else
+				context[i].key[0] = 0;
+			return;
+		}
+		if (!context[i].key[0] && freeslot < 0)
+			freeslot = i;
+	}
+	if (value && freeslot >= 0) {
+		snprintf(context[freeslot].key, sizeof(context[freeslot].key), "%s", key);
+		snprintf(context[freeslot].value, sizeof(context[freeslot].value), "%s", value);
+	}
+}
+
+static int needs_quote(const char *s)
+{
+	if (*s == 0)
+		return 1;
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || *s == '"' || *s == '=' || *s == '\\' ||
+		    (unsigned char)*s == 0x7f)
+			return 1;
+	return 0;
+}
+
+static size_t quote_into(char *out, size_t cap, const char *s)
+{
+	size_t n = 0;
+
+	if (cap < 3)
+		return 0;
+	out[n++] = '"';
+	for (; *s && n + 6 < cap; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)c;
+		} else if (c == '\n') {
+			out[n++] = '\\';
+			out[n++] = 'n';
+		} else if (c < ' ' || c == 0x7f) {
+			n += (size_t)snprintf(out + n, cap - n, "\\x%02x", c);
+		} else {
+			out[n++] = (char)c;
+		}
+	}
+	out[n++] = '"';
+	out[n] = 0;
+	return n;
+}
+
+const char *msg_q(const char *s)
+{
+	static char ring[8][512];
+	static unsigned slot;
+	char *out = ring[slot++ % 8];
+
+	if (s == NULL)
+		s = "";
+	if (!needs_quote(s)) {
+		snprintf(out, 512, "%s", s);
+		return out;
+	}
+	quote_into(out, 512, s);
+	return out;
+}
+
+/* Control characters from outside (a hostile EHLO name, say) must not
+ * forge a second log line. */
+static void scrub(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < ' ' && *s != '\t')
+			*s = '?';
+}
+
+/* Where the trailing key=value fields of text begin: after the last
+ * position such that every following word is a logfmt pair. */
+static char *fields_start(char *text)
+{
+	char *p = text + strlen(text), *start = p;
+
+	for (;;) {
+		char *w = p, *eq;
+		int inq = 0;
+
+		/* Walk back over one word, allowing a quoted value. */
+		while (w > text) {
+			char c = w[-1];
+
+			if (c == '"' && (w - 1 == text || w[-2] != '\\'))
+				inq = !inq;
+			if (c == ' ' && !inq)
+				break;
+			w--;
+		}
+		if (inq || w == p)
+			return start;
+		eq = memchr(w, '=', (size_t)(p - w));
+		if (eq == NULL || eq == w)
+			return start;
+		for (char *k = w; k < eq; k++)
+			if (!(*k == '_' || *k == '-' || *k == '.' || (*k >= 'a' && *k <= 'z') ||
+			      (*k >= 'A' && *k <= 'Z') || (*k >= '0' && *k <= '9')))
+				return start;
+		if (w == text)
+			return start;	/* keep at least the message text */
+		start = w;
+		p = w - 1;
+	}
+}
+
+static void json_str(FILE *fp, const char *s, size_t n)
+{
+	fputc('"', fp);
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c < ' ')
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
+}
+
+/* One field "k=v" or k="v w" to JSON ,"k":"v". */
+static void json_field(FILE *fp, const char *w, size_t n)
+{
+	const char *eq = memchr(w, '=', n);
+	const char *v = eq + 1;
+	size_t vn = n - (size_t)(v - w);
+	char buf[MSG_LINE_MAX];
+	size_t o = 0;
+
+	fputc(',', fp);
+	json_str(fp, w, (size_t)(eq - w));
+	fputc(':', fp);
+	if (vn >= 2 && v[0] == '"' && v[vn - 1] == '"') {
+		for (size_t i = 1; i + 1 < vn && o + 1 < sizeof(buf); i++) {
+			if (v[i] == '\\' && i + 2 < vn) {
+				i++;
+				buf[o++] = v[i] == 'n' ? '\n' : v[i];
+			} else {
+				buf[o++] = v[i];
+			}
+		}
+		json_str(fp, buf, o);
+	} else {
+		json_str(fp, v, vn);
+	}
+}
+
+static void emit_json(enum msg_level l, char *text)
+{
+	char *f = fields_start(text), *end;
+	char stamp[40];
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *fp = stderr;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	end = f;
+	while (end > text && end[-1] == ' ')
+		end--;
+	fprintf(fp, "{\"time\":\"%s\",\"prog\":", stamp);
+	json_str(fp, progname, strlen(progname));
+	fprintf(fp, ",\"pid\":%ld,\"level\":\"%s\",\"msg\":", (long)getpid(), level_names[l]);
+	json_str(fp, text, (size_t)(end - text));
+	for (int i = 0; i < MSG_CONTEXT_MAX; i++)
+		if (context[i].key[0]) {
+			char kv[200];
+
+			snprintf(kv, sizeof(kv), "%s=%s", context[i].key, context[i].value);
+			json_field(fp, kv, strlen(kv));
+		}
+	while (*f) {
+		char *w = f;
+		int inq = 0;
+
+		while (*f && (inq || *f != ' ')) {
+			if (*f == '"' && (f == w || f[-1] != '\\'))
+				inq = !inq;
+			f++;
+		}
+		json_field(fp, w, (size_t)(f - w));
+		while (*f == ' ')
+			f++;
+	}
+	fputs("}\n", fp);
+	fflush(fp);
+}
+
+void msg_vlog(enum msg_level l, const char *fmt, va_list ap)
+{
+	char text[MSG_LINE_MAX], ctx[1024] = "";
+	size_t cn = 0;
+	int saved = errno;
+
+	if (l < level)
+		return;
+	vsnprintf(text, sizeof(text), fmt, ap);
+	scrub(text);
+	for (int i = 0; i < MSG_CONTEXT_MAX; i++)
+		if (context[i].key[0] && cn < sizeof(ctx))
+			cn += (size_t)snprintf(ctx + cn, sizeof(ctx) - cn, " %s=%s",
+					       context[i].key, msg_q(context[i].value));
+	if (format == MSG_JSON && target == MSG_STDERR) {
+		emit_json(l, text);
+	} else if (target == MSG_SYSLOG) {
+		if (l == MSG_INFO || l == MSG_DEBUG)
+			syslog(syslog_prio[l], "%s%s", text, ctx);
+		else
+			syslog(syslog_prio[l], "%s: %s%s", level_names[l], text, ctx);
+	} else {
+		if (l == MSG_INFO)
+			fprintf(stderr, "%s: %s%s\n", progname, text, ctx);
+		else
+			fprintf(stderr, "%s: %s: %s%s\n", progname, level_names[l], text, ctx);
+		fflush(stderr);
+	}
+	errno = saved;
+}
+
+#define MSG_FN(fn, lvl)					\
+	void fn(const char *fmt, ...)			\
+	{						\
+		va_list ap;				\
+		va_start(ap, fmt);			\
+		msg_vlog(lvl, fmt, ap);			\
+		va_end(ap);				\
+	}
+MSG_FN(msg_debug, MSG_DEBUG)
+MSG_FN(msg_info, MSG_INFO)
+MSG_FN(msg_warn, MSG_WARN)
+MSG_FN(msg_error, MSG_ERROR)
+
+void msg_fatal(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vlog(MSG_FATAL, fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+void msg_panic(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	msg_vlog(MSG_PANIC, fmt, ap);
+	va_end(ap);
+	abort();
+}

@@ -1,0 +1,44 @@
+/* Diagnostics: one line per event, the error first and then its subject,
+ * with logfmt key=value fields after the text ("cannot open 'x': reason
+ * path=x"). Goes to stderr, to syslog (facility mail), or as JSON lines.
+ * Never pass a password, key or cookie to these functions. */
+#ifndef POSTERN_UTIL_MSG_H
+#define POSTERN_UTIL_MSG_H
+
+#include <stdarg.h>
+
+enum msg_level { MSG_DEBUG, MSG_INFO, MSG_WARN, MSG_ERROR, MSG_FATAL, MSG_PANIC };
+enum msg_target { MSG_STDERR, MSG_SYSLOG };
+enum msg_format { MSG_TEXT, MSG_JSON };
+
+/* Called once at start; name is kept (not copied). */
+void msg_setup(const char *progname);
+void msg_set_target(enum msg_target t);
+void msg_set_format(enum msg_format f);
+/* Events below this level are dropped; -v lowers it to MSG_DEBUG. */
+void msg_set_level(enum msg_level l);
+int msg_verbose(void);
+const char *msg_progname(void);
+/* Adds a field (key=value) printed with every later event, such as a
+ * session id; value is copied. NULL value removes the key. */
+void msg_context(const char *key, const char *value);
+
+/* Text is printf-formatted. Trailing key=value words become fields in JSON
+ * output. Quote a value that may hold spaces with msg_q(). */
+void msg_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void msg_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Logs and exits with the given sysexits code. */
+void msg_fatal(int code, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+/* A bug: logs and aborts. */
+void msg_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+void msg_vlog(enum msg_level l, const char *fmt, va_list ap);
+
+/* A logfmt value: s as is when it has no space, quote or control
+ * character, else quoted with escapes. Returns one of eight rotating
+ * static buffers (long values are cut), for use in a single msg_ call. */
+const char *msg_q(const char *s);
+
+#endif

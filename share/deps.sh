@@ -1,0 +1,51 @@
+#!/bin/sh
+# Installs the Debian packages postern builds and tests with, or says how.
+# One line per package with the reason it is here; run as root it installs
+# what is missing, otherwise it prints the exact apt-get line and fails.
+set -eu
+
+packages() {
+	cat <<'LIST'
+make			GNU make drives the build
+gcc			the compiler, and ASan/UBSan for make check
+clang			libFuzzer harnesses in testsuite/fuzz
+libclang-rt-14-dev	libFuzzer and sanitizer runtimes for clang
+pkgconf			finds library flags for the Makefile
+libssl-dev		OpenSSL 3: TLS, hashes, HKDF, password hashes
+libjansson-dev		the JSON config loader
+libldap-dev		the LDAP directory backend
+libunbound-dev		DNS with DNSSEC status (DNSBL, SPF, MX, TLSA, SRV)
+libcurl4-openssl-dev	HTTP client (CRLs, probes, SMTP submission)
+libcrypt-dev		{CRYPT} password hashes in the LDIF directory
+openssl			the test PKI and TLS peers
+perl			prove runs the TAP test suite
+slapd			the real LDAP server the directory tests run against
+ldap-utils		ldapadd/ldapsearch load and read the test directory
+unbound			the loopback DNS server for the test zones
+python3			small test peers (HTTP for CRLs, silent DNS)
+systemd			systemd-socket-activate drives the socket-activation tests
+socat			raw clients and TLS wrappers in tests
+mandoc			man pages are checked with mandoc -T lint
+LIST
+}
+
+missing=""
+for p in $(packages | awk '{print $1}'); do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages; as root run:" >&2
+	echo "apt-get install -y --no-install-recommends$missing" >&2
+	exit 69
+fi
+echo "deps.sh: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# Package scripts must not start daemons here; tests start their own.
+policy=/usr/sbin/policy-rc.d
+[ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; made_policy=1; }
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
+[ -z "${made_policy:-}" ] || rm -f "$policy"

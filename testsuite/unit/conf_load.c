@@ -1,0 +1,135 @@
+/* Unit tests: the table-driven config loader, its errors and defaults. */
+#include <stdlib.h>
+
+#include "conf/conf.h"
+#include "util/mem.h"
+#include "tap.h"
+
+static const struct conf_key route_keys[] = {
+	{ "host", CONF_STRING, NULL, 0, 0, NULL, NULL, CONF_REQUIRED, "next hop" },
+	{ "port", CONF_INT, "25", 1, 65535, NULL, NULL, 0, "port" },
+	{ NULL }
+};
+static const struct conf_key common_keys[] = {
+	{ "max_connections", CONF_INT, "100", 1, 10000, NULL, NULL, 0, "limit" },
+	{ NULL }
+};
+static const struct conf_key demo_keys[] = {
+	{ "mode", CONF_ENUM, "\"file\"", 0, 0, "file|ldap", NULL, 0, "backend" },
+	{ "timeout", CONF_DURATION, "\"30s\"", 1, 3600000, NULL, NULL, 0, "timeout" },
+	{ "max_size", CONF_SIZE, "\"10M\"", 0, 0, NULL, NULL, 0, "size" },
+	{ "strict", CONF_BOOL, "true", 0, 0, NULL, NULL, 0, "strict" },
+	{ "names", CONF_STRINGS, "[]", 0, 0, NULL, NULL, 0, "names" },
+	{ "password", CONF_STRING, NULL, 0, 0, NULL, NULL, CONF_SECRET, "secret" },
+	{ "ldap", CONF_OBJECT, NULL, 0, 0, NULL, route_keys + 1, 0, "ldap" },
+	{ "routes", CONF_LIST, "[]", 0, 0, NULL, route_keys, 0, "routes" },
+	{ "domains", CONF_MAP, "{}", 0, 0, NULL, route_keys, 0, "domains" },
+	{ "serve", CONF_INCLUDE, NULL, 0, 0, NULL, common_keys, 0, NULL },
+	{ NULL }
+};
+static const struct conf_section demo = { "smtp-edge", demo_keys, "demo" };
+static const struct conf_section *const sections[] = { &log_conf_section, &demo, NULL };
+
+/* Loads text; returns the conf and puts the error text in *errs. */
+static struct conf *load(const char *text, char **errs)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	struct conf *c = conf_load_string(text, strlen(text), "t.json", sections, fp);
+
+	fclose(fp);
+	*errs = buf;
+	return c;
+}
+
+int main(void)
+{
+	char *e;
+	struct conf *c;
+	json_t *s;
+
+	c = load("{}", &e);
+	ok(c != NULL && *e == 0, "empty config is valid");
+	s = conf_section(c, "smtp-edge");
+	is_str(conf_str(s, "mode"), "file", "enum default");
+	is_int(conf_int(s, "timeout"), 30000, "duration default in ms");
+	is_int(conf_int(s, "max_size"), 10 * 1024 * 1024, "size default in bytes");
+	ok(conf_bool(s, "strict"), "bool default");
+	is_int(conf_int(s, "ldap.port"), 25, "nested object gets its defaults");
+	is_int(conf_int(s, "max_connections"), 100, "included keys get defaults");
+	is_str(conf_str(conf_section(c, "log"), "level"), "info", "shared log section");
+	ok(conf_str(s, "password") == NULL, "optional string without default is NULL");
+	conf_free(c);
+	free(e);
+
+	c = load("{\"smtp-edge\": {\"mode\": \"ldap\", \"timeout\": \"5m\", \"max_size\": 2048,"
+		 " \"names\": \"one\", \"routes\": [{\"host\": \"a\"}, {\"host\": \"b\", \"port\": 2525}],"
+		 " \"domains\": {\"x.test\": {\"host\": \"h\"}}, \"max_connections\": 7},"
+		 " \"owa-cas\": {\"anything\": 1}}", &e);
+	ok(c != NULL, "full config loads");
+	s = conf_section(c, "smtp-edge");
+	is_int(conf_int(s, "timeout"), 300000, "5m is 300000 ms");
+	is_int(conf_int(s, "max_size"), 2048, "integer size is bytes");
+	is_int(conf_strings_len(s, "names"), 1, "a lone string becomes a list");
+	is_str(conf_strings_at(s, "names", 0), "one", "its value");
+	is_int(conf_int(json_array_get(conf_get(s, "routes"), 0), "port"), 25, "list member default");
+	is_int(conf_int(json_array_get(conf_get(s, "routes"), 1), "port"), 2525, "list member value");
+	is_str(conf_str(s, "domains.x.test"), NULL, "dotted path does not split map names wrongly");
+	is_int(conf_int(json_object_get(conf_get(s, "domains"), "x.test"), "port"), 25, "map member default");
+	is_int(conf_int(s, "max_connections"), 7, "included key value");
+	conf_free(c);
+	free(e);
+
+	c = load("{\"smtp-edge\": {\"mdoe\": \"file\"}}", &e);
+	ok(c == NULL, "misspelt key refused");
+	is_str(e, "t.json: smtp-edge.mdoe: unknown key (expected one of: mode, timeout, max_size,"
+	       " strict, names, password, ldap, routes, domains, max_connections)\n",
+	       "message names file, key path and what was expected");
+	free(e);
+
+	c = load("{\"smtp-edge\": {\"routes\": [{\"host\": \"a\"}, {\"port\": 70000}]}}", &e);
+	ok(c == NULL, "bad list member refused");
+	is_str(e, "t.json: smtp-edge.routes[1].port: 70000 is out of range (expected 1 to 65535)\n"
+	       "t.json: smtp-edge.routes[1].host: missing (expected a string)\n",
+	       "every error reported with its path");
+	free(e);
+
+	c = load("{\"smtp-edge\": {\"mode\": \"sql\", \"strict\": \"yes\", \"timeout\": \"5 fortnights\"}}", &e);
+	ok(c == NULL && strstr(e, "smtp-edge.mode: expected one of file|ldap") &&
+	   strstr(e, "smtp-edge.strict: expected true or false") &&
+	   strstr(e, "smtp-edge.timeout: expected a duration"), "wrong types named");
+	free(e);
+
+	c = load("{\"smpt-edge\": {}}", &e);
+	ok(c == NULL && strncmp(e, "t.json: smpt-edge: unknown section", 34) == 0, "unknown section");
+	free(e);
+
+	c = load("{\"smtp-edge\": {\"mode\": \"file\",}}", &e);
+	ok(c == NULL && strncmp(e, "t.json:1:", 9) == 0 && strstr(e, "invalid JSON"),
+	   "syntax error with line and column");
+	free(e);
+
+	c = load("{\"smtp-edge\": {\"mode\": \"file\", \"mode\": \"ldap\"}}", &e);
+	ok(c == NULL, "duplicate keys refused");
+	free(e);
+
+	c = load("{\"smtp-edge\": {\"timeout\": 0}}", &e);
+	ok(c == NULL && strstr(e, "smtp-edge.timeout: 0 is out of range"), "duration range");
+	free(e);
+
+	c = load("{\"smtp-edge\": {\"password\": \"hunter2\"}}", &e);
+	{
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *fp = open_memstream(&buf, &len);
+
+		conf_dump(c, fp);
+		fclose(fp);
+		ok(strstr(buf, "hunter2") == NULL && strstr(buf, "(secret)"), "dump masks secrets");
+		free(buf);
+	}
+	conf_free(c);
+	free(e);
+	return tap_done();
+}
