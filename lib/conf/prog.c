@@ -45,6 +45,26 @@ static void usage_help(const struct prog *p, const struct opt *const *tables)
 	printf("\nThe man page lists the config keys and exit codes.\n");
 }
 
+/* A program's man page documents its own sections; the shared ones are
+ * in postern.json(5). */
+static void dump_own_sections(const struct prog *p)
+{
+	static const char *const shared[] = { "log", "directory", "dns", "tls", NULL };
+	const struct conf_section *own[32];
+	size_t n = 0;
+
+	for (const struct conf_section *const *s = p->sections; s && *s && n < 31; s++) {
+		int is_shared = 0;
+
+		for (const char *const *k = shared; *k; k++)
+			is_shared |= strcmp(*k, (*s)->name) == 0;
+		if (!is_shared)
+			own[n++] = *s;
+	}
+	own[n] = NULL;
+	conf_doc_mdoc(stdout, own);
+}
+
 static int log_level(const char *s)
 {
 	if (strcmp(s, "debug") == 0)
@@ -86,8 +106,7 @@ void prog_start(const struct prog *p, struct prog_state *st, int argc, char **ar
 		case O_VERSION: printf("%s %s\n", p->name, POSTERN_VERSION); exit(0);
 		case O_DUMPOPTS: opt_dump(stdout, tables, p->cmds); exit(0);
 		case O_DUMPCONF:
-			if (p->sections)
-				conf_doc_mdoc(stdout, p->sections);
+			dump_own_sections(p);
 			exit(0);
 		case '?': exit(EX_USAGE);
 		default:
