@@ -1,0 +1,69 @@
+/* The directory: users looked up by mail address (or alias), uid or phone
+ * number, and password checks, over one of two backends chosen in the
+ * "directory" config section: an LDIF file (loaded into memory, indexed,
+ * reloaded when it changes) or an LDAP server (OpenLDAP, Active
+ * Directory). A directory that cannot be reached is DIR_TEMPFAIL, never
+ * DIR_NOTFOUND: callers turn the first into 4xx / exit 75. */
+#ifndef POSTERN_DIR_DIR_H
+#define POSTERN_DIR_DIR_H
+
+#include <jansson.h>
+
+#include "conf/conf.h"
+#include "dir/entry.h"
+
+enum dir_status {
+	DIR_OK,
+	DIR_NOTFOUND,		/* no such user, or (password check) wrong
+				   user or password: never says which */
+	DIR_TEMPFAIL,		/* the directory is unreachable, slow or
+				   broken: try again later */
+};
+
+/* The "directory" section: backend, file, alias_attributes, ldap.*. */
+extern const struct conf_section dir_conf_section;
+
+struct dir;
+
+/* Opens the directory described by a "directory" section (as returned by
+ * conf_section). The file backend loads the file now; the LDAP backend
+ * reads its bind password file now and connects on first use. Returns
+ * NULL after logging the reason when the section or the file is bad. */
+struct dir *dir_open(const json_t *section);
+/* Closes connections and frees everything; d may be NULL. */
+void dir_close(struct dir *d);
+
+/* File backend: rereads the file now (the current data stays if the new
+ * file is bad: DIR_TEMPFAIL). LDAP backend: drops the connections. */
+enum dir_status dir_reload(struct dir *d);
+
+/* Each lookup sets *ep to a new entry on DIR_OK (free with
+ * dir_entry_free, see dir/entry.h) and to NULL otherwise.
+ * By mail or one of the alias attributes, the address compared without
+ * regard to case. */
+enum dir_status dir_lookup_mail(struct dir *d, const char *addr, struct dir_entry **ep);
+/* By uid, without regard to case. */
+enum dir_status dir_lookup_uid(struct dir *d, const char *uid, struct dir_entry **ep);
+/* By telephoneNumber, both sides normalised by dir_phone_normalise, so
+ * "+33 1 23-45" finds "+3312345". */
+enum dir_status dir_lookup_phone(struct dir *d, const char *phone, struct dir_entry **ep);
+
+/* user is a uid, or a mail address when it holds '@'. An empty password
+ * is always refused. File backend: userPassword hashes (see
+ * dir/pwhash.h; plain-text values are refused with a warning). LDAP: a
+ * bind as the user's DN on a connection of its own. */
+enum dir_status dir_check_password(struct dir *d, const char *user, const char *password);
+
+/* Why the last call returned DIR_TEMPFAIL (or dir_open failed), for
+ * messages: never holds a password. Borrowed from d. */
+const char *dir_error(const struct dir *d);
+/* "ok", "not found", "temporary failure". */
+const char *dir_status_str(enum dir_status s);
+/* "file" or "ldap". */
+const char *dir_backend(const struct dir *d);
+
+/* Keeps the digits and a leading '+'. Returns a new string (the caller
+ * frees it), or NULL when no digit is left. */
+char *dir_phone_normalise(const char *phone);
+
+#endif
