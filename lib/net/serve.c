@@ -1,0 +1,467 @@
+/* Serving (see serve.h): the three modes, the standalone accept loop with
+ * a process per connection, the connection limit, reload and the
+ * draining stop. The session is called the same way in every mode. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/listener.h"
+#include "net/serve.h"
+#include "util/exitcodes.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "util/priv.h"
+
+/* After drain_timeout, sessions get SIGTERM and this long before SIGKILL. */
+#define SERVE_KILL_GRACE_MS 2000
+/* Out of descriptors or memory: stop accepting this long, not spin. */
+#define SERVE_PAUSE_MS 100
+#define SERVE_USER_MAX 256
+
+const struct conf_key serve_conf_keys[] = {
+	{ "listen", CONF_STRINGS, "[]", 0, 0, NULL, NULL, 0,
+	  "addresses for -d: [NAME=]ADDR with ADDR 127.0.0.1:25, [::1]:25, *:25 or unix:/path" },
+	{ "max_connections", CONF_INT, "100", 1, 100000, NULL, NULL, 0,
+	  "sessions at once; a connection beyond is refused" },
+	{ "user", CONF_STRING, "\"\"", 0, 0, NULL, NULL, 0,
+	  "unprivileged user to become once the sockets are open (empty: stay)" },
+	{ "drain_timeout", CONF_DURATION, "\"30s\"", 0, 86400000, NULL, NULL, 0,
+	  "on SIGTERM, how long sessions may run on before they are terminated" },
+	{ "backlog", CONF_INT, "128", 1, 65535, NULL, NULL, 0,
+	  "connections the kernel queues before they are accepted" },
+	{ .name = NULL }
+};
+
+struct serve {
+	const struct serve_handler *h;
+	struct listener_set ls;
+	char user[SERVE_USER_MAX];
+	size_t max;		/* max_connections */
+	long long drain_ms;
+	int backlog;
+	pid_t *kids;		/* live sessions, max of them */
+	size_t nkids;
+	long long pause_until;	/* monotonic ms; accept nothing before */
+	bool stop;		/* SIGTERM or SIGINT seen */
+	bool hurry;		/* seen again: do not wait for the drain */
+};
+
+/* Signals reach the poll loop through this pipe (the self-pipe trick),
+ * so the handlers do nothing but write a byte. */
+static int sig_pipe[2] = { -1, -1 };
+static const int caught[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char c = (unsigned char)sig;
+
+	if (write(sig_pipe[1], &c, 1) < 0) {
+		/* a full pipe already holds a wake-up */
+	}
+	errno = saved;
+}
+
+static void set_handler(int sig, void (*fn)(int))
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = fn;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART | (sig == SIGCHLD ? SA_NOCLDSTOP : 0);
+	sigaction(sig, &sa, NULL);
+}
+
+/* Blocks (how = SIG_BLOCK) or unblocks the caught signals. */
+static void mask_caught(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		sigaddset(&set, caught[i]);
+	sigprocmask(how, &set, NULL);
+}
+
+static void serve_init(struct serve *s, const json_t *section, const struct serve_handler *h)
+{
+	memset(s, 0, sizeof(*s));
+	s->h = h;
+	snprintf(s->user, sizeof(s->user), "%s", conf_str(section, "user") ? conf_str(section, "user") : "");
+	s->max = (size_t)conf_int(section, "max_connections");
+	s->drain_ms = conf_int(section, "drain_timeout");
+	s->backlog = (int)conf_int(section, "backlog");
+	if (s->max == 0)
+		s->max = 1;
+	if (s->backlog <= 0)
+		s->backlog = 128;
+}
+
+static void peer_fill(struct serve_peer *p, int fd, const struct sockaddr_any *remote,
+		      const char *fdname)
+{
+	struct sockaddr_any local = { .len = sizeof(local.ss) };
+
+	memset(p, 0, sizeof(*p));
+	sockaddr_format((const struct sockaddr *)&remote->ss, remote->len, p->addr, sizeof(p->addr));
+	sockaddr_host_port((const struct sockaddr *)&remote->ss, remote->len, p->host,
+			   sizeof(p->host), &p->port);
+	if (getsockname(fd, (struct sockaddr *)&local.ss, &local.len) < 0)
+		local.len = 0;
+	sockaddr_format((const struct sockaddr *)&local.ss, local.len, p->local, sizeof(p->local));
+	snprintf(p->fdname, sizeof(p->fdname), "%s", fdname);
+}
+
+/* inetd-like parents name the peer in the environment (systemd Accept=yes
+ * and CGI-style REMOTE_*, ucspi-tcp TCPREMOTE*); it is outside input, so
+ * a malformed value is ignored and the socket asked instead. */
+static void peer_from_env(int fd, struct sockaddr_any *a)
+{
+	static const char *const vars[][2] = {
+		{ "REMOTE_ADDR", "REMOTE_PORT" }, { "TCPREMOTEIP", "TCPREMOTEPORT" },
+	};
+
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *host = getenv(vars[i][0]);
+
+		if (host == NULL)
+			continue;
+		if (sockaddr_from_text(host, getenv(vars[i][1]), a) == 0)
+			return;
+		msg_warn("ignoring a malformed peer address var=%s value=%s", vars[i][0], msg_q(host));
+	}
+	a->len = sizeof(a->ss);
+	if (getpeername(fd, (struct sockaddr *)&a->ss, &a->len) < 0)
+		a->len = 0;
+}
+
+/* inetd and Accept=yes: the session runs in this process. */
+static int serve_one(struct serve *s, int in, int out, const char *fdname)
+{
+	struct sockaddr_any remote;
+	struct serve_peer p;
+
+	if (priv_drop(s->user) < 0)
+		return EX_CONFIG;
+	peer_from_env(in, &remote);
+	peer_fill(&p, in, &remote, fdname);
+	signal(SIGPIPE, SIG_IGN);
+	msg_info("connection peer=%s listener=%s", msg_q(p.addr), msg_q(p.fdname));
+	msg_context("peer", p.addr);
+	return s->h->session(in, out, &p, s->h->ctx);
+}
+
+static void kid_remove(struct serve *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nkids; i++)
+		if (s->kids[i] == pid) {
+			s->kids[i] = s->kids[--s->nkids];
+			return;
+		}
+}
+
+static void reap(struct serve *s)
+{
+	pid_t pid;
+	int st;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		kid_remove(s, pid);
+		if (WIFSIGNALED(st))
+			msg_warn("session killed: %s pid=%ld signal=%d", strsignal(WTERMSIG(st)),
+				 (long)pid, WTERMSIG(st));
+		else if (WIFEXITED(st) && WEXITSTATUS(st) != 0)
+			msg_info("session ended status=%d pid=%ld", WEXITSTATUS(st), (long)pid);
+		else
+			msg_debug("session ended pid=%ld", (long)pid);
+	}
+}
+
+static void reload(struct serve *s)
+{
+	if (s->h->reload == NULL) {
+		msg_info("SIGHUP: nothing to reload");
+		return;
+	}
+	msg_info("reloading");
+	if (s->h->reload(s->h->ctx) < 0)
+		msg_warn("reload failed: keeping the previous settings");
+}
+
+static void handle_signals(struct serve *s)
+{
+	unsigned char buf[64];
+	ssize_t n;
+
+	while ((n = read(sig_pipe[0], buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++) {
+			if ((buf[i] == SIGTERM || buf[i] == SIGINT) && s->stop)
+				s->hurry = true;
+			else if (buf[i] == SIGTERM || buf[i] == SIGINT)
+				s->stop = true;
+			else if (buf[i] == SIGHUP && !s->stop)
+				reload(s);
+		}
+	reap(s);
+}
+
+/* The session process: nothing of the listener's survives but the
+ * connection, so it behaves as under inetd. */
+__attribute__((noreturn))
+static void child_run(struct serve *s, int fd, const struct serve_peer *p)
+{
+	int rc;
+
+	listener_close_all(&s->ls, false);
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	set_handler(SIGTERM, SIG_DFL);
+	set_handler(SIGINT, SIG_DFL);
+	set_handler(SIGCHLD, SIG_DFL);
+	set_handler(SIGHUP, SIG_IGN);	/* reload is the listener's business */
+	mask_caught(SIG_UNBLOCK);
+	free(s->kids);
+	msg_context("peer", p->addr);
+	rc = s->h->session(fd, fd, p, s->h->ctx);
+	fflush(NULL);
+	_exit(rc);
+}
+
+static void spawn(struct serve *s, int fd, const struct serve_peer *p)
+{
+	pid_t pid;
+
+	/* Until the child has its own handlers, a signal sent to it must not
+	 * land in the listener's pipe. */
+	mask_caught(SIG_BLOCK);
+	pid = fork();
+	if (pid == 0)
+		child_run(s, fd, p);
+	mask_caught(SIG_UNBLOCK);
+	if (pid < 0) {
+		msg_warn("cannot fork: %s peer=%s", strerror(errno), msg_q(p->addr));
+		return;
+	}
+	s->kids[s->nkids++] = pid;
+	msg_info("connection peer=%s listener=%s pid=%ld sessions=%zu", msg_q(p->addr),
+		 msg_q(p->fdname), (long)pid, s->nkids);
+}
+
+/* Full: tell the client and close without a reset, so it reads why. */
+static void refuse(struct serve *s, int fd, const struct serve_peer *p)
+{
+	char sink[4096];
+
+	msg_warn("connection refused: too many sessions peer=%s listener=%s max_connections=%zu",
+		 msg_q(p->addr), msg_q(p->fdname), s->max);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (s->h->refuse)
+		s->h->refuse(fd, p, s->h->ctx);
+	shutdown(fd, SHUT_WR);
+	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
+		;
+}
+
+static void accept_failed(struct serve *s, const struct listener *l)
+{
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
+	    errno == EPROTO)
+		return;
+	msg_warn("cannot accept: %s listener=%s", strerror(errno), msg_q(l->name));
+	s->pause_until = now_ms() + SERVE_PAUSE_MS;
+}
+
+static void accept_one(struct serve *s, const struct listener *l)
+{
+	struct sockaddr_any remote = { .len = sizeof(remote.ss) };
+	struct serve_peer p;
+	int fd;
+
+	fd = accept4(l->fd, (struct sockaddr *)&remote.ss, &remote.len, SOCK_CLOEXEC);
+	if (fd < 0) {
+		accept_failed(s, l);
+		return;
+	}
+	peer_fill(&p, fd, &remote, l->name);
+	if (s->nkids >= s->max)
+		reap(s);	/* a session may have ended since the last SIGCHLD */
+	if (s->nkids >= s->max)
+		refuse(s, fd, &p);
+	else
+		spawn(s, fd, &p);
+	close(fd);
+}
+
+/* Waits for sessions to end until the deadline or a second stop signal. */
+static void wait_kids(struct serve *s, long long deadline)
+{
+	s->hurry = false;
+	reap(s);
+	while (s->nkids > 0 && !s->hurry) {
+		struct pollfd pfd = { .fd = sig_pipe[0], .events = POLLIN };
+		long long left = deadline - now_ms();
+
+		if (left <= 0)
+			return;
+		if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) > 0)
+			handle_signals(s);
+	}
+}
+
+static void kill_kids(struct serve *s, int sig)
+{
+	for (size_t i = 0; i < s->nkids; i++)
+		kill(s->kids[i], sig);
+}
+
+static int serve_drain(struct serve *s)
+{
+	listener_close_all(&s->ls, true);
+	msg_info("stopping: no new connections sessions=%zu drain_timeout=%lldms", s->nkids,
+		 s->drain_ms);
+	wait_kids(s, now_ms() + s->drain_ms);
+	if (s->nkids > 0) {
+		msg_warn("stopping: terminating sessions still running sessions=%zu", s->nkids);
+		kill_kids(s, SIGTERM);
+		wait_kids(s, now_ms() + SERVE_KILL_GRACE_MS);
+	}
+	if (s->nkids > 0) {
+		kill_kids(s, SIGKILL);
+		wait_kids(s, now_ms() + SERVE_KILL_GRACE_MS);
+	}
+	msg_info("stopped");
+	return EX_OK;
+}
+
+static int serve_loop(struct serve *s)
+{
+	struct pollfd pfd[1 + LISTENER_MAX];
+
+	for (size_t i = 0; i < s->ls.n; i++)
+		msg_info("listening addr=%s listener=%s max_connections=%zu", msg_q(s->ls.l[i].addr),
+			 msg_q(s->ls.l[i].name), s->max);
+	while (!s->stop) {
+		long long now = now_ms();
+		nfds_t n = 1;
+		int timeout = -1;
+
+		pfd[0] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
+		if (now < s->pause_until)
+			timeout = (int)(s->pause_until - now);
+		else
+			for (size_t i = 0; i < s->ls.n; i++)
+				pfd[n++] = (struct pollfd){ .fd = s->ls.l[i].fd, .events = POLLIN };
+		if (poll(pfd, n, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			msg_error("cannot poll: %s", strerror(errno));
+			return EX_OSERR;
+		}
+		if (pfd[0].revents)
+			handle_signals(s);
+		for (nfds_t i = 1; i < n && !s->stop; i++)
+			if (pfd[i].revents)
+				accept_one(s, &s->ls.l[i - 1]);
+	}
+	return serve_drain(s);
+}
+
+/* The listener process: signals through the pipe, sessions forked. */
+static int serve_listen(struct serve *s)
+{
+	int rc;
+
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		msg_error("cannot make a pipe: %s", strerror(errno));
+		return EX_OSERR;
+	}
+	s->kids = xcalloc(s->max, sizeof(*s->kids));
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		set_handler(caught[i], on_signal);
+	rc = serve_loop(s);
+	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
+		set_handler(caught[i], SIG_DFL);
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	sig_pipe[0] = sig_pipe[1] = -1;
+	free(s->kids);
+	s->kids = NULL;
+	return rc;
+}
+
+static int bind_all(struct serve *s, const json_t *section)
+{
+	size_t n = conf_strings_len(section, "listen");
+	bool bad;
+
+	if (n == 0) {
+		msg_error("nothing to listen on: the config's listen list is empty");
+		return EX_CONFIG;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (listener_bind(&s->ls, conf_strings_at(section, "listen", i), s->backlog, &bad) < 0) {
+			listener_close_all(&s->ls, true);
+			return bad ? EX_CONFIG : EX_UNAVAILABLE;
+		}
+	return 0;
+}
+
+/* What systemd passed: one connection (Accept=yes) or only listeners. */
+static int inherited(struct serve *s)
+{
+	if (s->ls.n == 1 && !s->ls.l[0].listening)
+		return serve_one(s, s->ls.l[0].fd, s->ls.l[0].fd, s->ls.l[0].name);
+	for (size_t i = 0; i < s->ls.n; i++)
+		if (!s->ls.l[i].listening) {
+			msg_error("socket activation passed a connection among listening sockets fd=%d",
+				  s->ls.l[i].fd);
+			return EX_OSERR;
+		}
+	return -1;
+}
+
+int serve_run(const json_t *section, enum serve_mode mode, const struct serve_handler *h)
+{
+	struct serve s;
+	int n, rc;
+
+	serve_init(&s, section, h);
+	n = listener_inherit(&s.ls);
+	if (n < 0)
+		return EX_OSERR;
+	if (n > 0 && (rc = inherited(&s)) >= 0)
+		return rc;
+	if (n == 0 && mode == SERVE_SYSTEMD) {
+		msg_error("not socket-activated: no LISTEN_FDS for this process; use -d or --inetd");
+		return EX_USAGE;
+	}
+	if (n == 0 && mode == SERVE_INETD)
+		return serve_one(&s, 0, 1, "inetd");
+	if (n == 0 && (rc = bind_all(&s, section)) != 0)
+		return rc;
+	if (priv_drop(s.user) < 0) {
+		listener_close_all(&s.ls, true);
+		return EX_CONFIG;
+	}
+	return serve_listen(&s);
+}

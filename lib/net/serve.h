@@ -1,0 +1,76 @@
+/* Serving connections three ways with one code path: standalone (-d:
+ * bind the config's addresses, a process per connection, a connection
+ * limit), inetd (--inetd: one session on stdin/stdout) and systemd
+ * socket activation (Accept=no: the same accept loop on the passed
+ * sockets; Accept=yes: one session on the passed connection). Whatever
+ * the mode, the program's session function sees a connected socket (or
+ * inetd's descriptors) and the peer; it never knows how it was started. */
+#ifndef POSTERN_NET_SERVE_H
+#define POSTERN_NET_SERVE_H
+
+#include <jansson.h>
+#include <netinet/in.h>
+
+#include "conf/conf.h"
+#include "net/sockaddr.h"
+
+/* Keys spliced (CONF_INCLUDE) into each daemon's own config section:
+ * listen (strings: "[NAME=]ADDR", ADDR as "127.0.0.1:25", "[::1]:25",
+ * "*:25", "unix:/path"), max_connections (int, default 100), user
+ * (string, default "" = stay who we are), drain_timeout (duration,
+ * default 30s), backlog (int, default 128). */
+extern const struct conf_key serve_conf_keys[];
+
+enum serve_mode {
+	SERVE_STANDALONE,	/* -d: bind "listen" and accept in a loop */
+	SERVE_INETD,		/* --inetd: one session on stdin/stdout */
+	SERVE_SYSTEMD,		/* neither: socket activation is required */
+};
+
+/* Who is on the other end. Socket activation, when LISTEN_PID is our
+ * pid, takes precedence over the mode asked for. */
+struct serve_peer {
+	char addr[SOCKADDR_TEXT_MAX];	/* "127.0.0.1:4321", "[::1]:4321",
+					   "unix", "unknown": for logs */
+	char host[INET6_ADDRSTRLEN];	/* "127.0.0.1", "::1"; "" if not IP */
+	unsigned port;			/* 0 if not IP */
+	char local[SOCKADDR_TEXT_MAX];	/* our end, "unknown" off a socket */
+	/* The listener: its config NAME (or address as written), the
+	 * LISTEN_FDNAMES entry under systemd, "inetd" under inetd. Lets a
+	 * daemon with two sockets (SIP over TCP and TLS) tell them apart. */
+	char fdname[SOCKADDR_TEXT_MAX];
+};
+
+struct serve_handler {
+	const char *name;	/* the service, for logs */
+	/* Runs one session; in and out are the same socket except under
+	 * inetd (0 and 1). The session owns them and may close them. Its
+	 * return value is the exit code of the session's process (of the
+	 * program, under inetd and Accept=yes). SIGPIPE is ignored: writes
+	 * to a gone client fail with EPIPE. */
+	int (*session)(int in, int out, const struct serve_peer *peer, void *ctx);
+	/* With max_connections sessions alive, says why a new connection is
+	 * refused ("421 too busy") and returns; fd is non-blocking, so write
+	 * one short line. May be NULL (the connection is just closed). */
+	void (*refuse)(int fd, const struct serve_peer *peer, void *ctx);
+	/* On SIGHUP, in the listener process: re-read config and files.
+	 * Returns 0, or -1 to keep the old settings (logged by the callee).
+	 * Sessions started later see the new state (they are forked from
+	 * the listener); the serve keys themselves apply at restart. May
+	 * be NULL. */
+	int (*reload)(void *ctx);
+	void *ctx;
+};
+
+/* Serves until told to stop. section is the daemon's config section
+ * holding serve_conf_keys (read once here: the caller may free it after
+ * a reload). Drops privileges to "user" once the sockets are ready, in
+ * every mode. In a listener (standalone, Accept=no): SIGTERM or SIGINT
+ * stops accepting, waits drain_timeout for sessions to end, then sends
+ * them SIGTERM; SIGHUP calls h->reload. Returns the exit code: 0 after a
+ * stop, the session's code in one-session modes, 78 for bad config,
+ * 69 when a socket cannot be bound, 64 when SERVE_SYSTEMD finds no
+ * activation, 71 on a system failure. */
+int serve_run(const json_t *section, enum serve_mode mode, const struct serve_handler *h);
+
+#endif
