@@ -6,6 +6,10 @@
 # Usage: gen.sh [--check] BUILD_DIR            (every program in cmd/)
 #        gen.sh --one BINARY OUTDIR            (one binary, for tests)
 set -eu
+if [ "${1:-}" = --one ]; then
+	case $3 in /*) ;; *) set -- "$1" "$2" "$PWD/$3" ;; esac
+	case $2 in /*) ;; *) set -- "$1" "$PWD/$2" "$3" ;; esac
+fi
 cd "$(dirname "$0")/.."
 
 # bash: options, their arguments, and subcommands.

@@ -16,7 +16,7 @@ UNIT=$POSTERN_BUILD/unit
 PKI=$POSTERN_PKI
 export PATH="$BIN:$TOOLS:$PATH"
 # Sanitizer runs: fail on the first report, and say where.
-export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=0:exitcode=86}"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=0:detect_leaks=1:exitcode=86}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:exitcode=86}"
 unset POSTERN_CONFIG
 
@@ -33,6 +33,11 @@ _test_exit() {
 	local rc=$?
 	printf '%s\n' "$_cleanups" | while IFS= read -r c; do
 		[ -n "$c" ] && eval "$c" >/dev/null 2>&1
+	done
+	# bg_start inside a test body (a subshell) loses its cleanup_push;
+	# its pid file remains.
+	for p in "$TEST_TMP"/*.pid; do
+		[ -e "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
 	done
 	if [ -n "${KEEP_TMP:-}" ]; then
 		echo "# kept $TEST_TMP" >&2

@@ -16,7 +16,7 @@ test_expect_success 'generated config sections are current' '
 '
 
 test_expect_success 'postern.json(5) documents the shared sections from their tables' '
-	mandoc -T ascii "$SRCDIR/man/postern.json.5" | col -b >page &&
+	mandoc -T ascii "$SRCDIR/man/postern.json.5" | sed "s/.\x08//g" >page &&
 	test_grep -q "directory" page && test_grep -q "level (debug|info|warning|error)" page &&
 	test_grep -q "resolver" page
 '

@@ -87,6 +87,7 @@ void prog_start(const struct prog *p, struct prog_state *st, int argc, char **ar
 	if (p->opts == NULL)
 		tables[1] = NULL;
 	memset(st, 0, sizeof(*st));
+	st->prog = p;
 	msg_setup(p->name);
 	opt_init(&os, tables);
 	while ((c = opt_next(&os, argc, argv)) != -1) {
@@ -136,6 +137,23 @@ void prog_start(const struct prog *p, struct prog_state *st, int argc, char **ar
 		fprintf(stderr, "%s: config ok: %s\n", p->name, conf_path(st->conf));
 		exit(0);
 	}
+}
+
+struct conf *prog_reload(const struct prog_state *st)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&text, &len);
+	struct conf *c;
+
+	if (err == NULL)
+		return NULL;
+	c = conf_load(st->config_path, st->prog->sections, true, err);
+	fclose(err);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		msg_error("bad config: %s", line);
+	free(text);
+	return c;
 }
 
 void prog_daemon_logging(const struct prog_state *st)

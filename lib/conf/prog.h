@@ -24,6 +24,7 @@ struct prog {
 };
 
 struct prog_state {
+	const struct prog *prog;	/* as given to prog_start */
 	struct conf *conf;	/* never NULL after prog_start */
 	const char *config_path;	/* as given by -c, or NULL */
 	bool json;		/* --json */
@@ -36,6 +37,11 @@ struct prog_state {
  * one; with -n exits 0 or 78). --help, --version and --dump-options print
  * and exit 0. A usage error exits 64. */
 void prog_start(const struct prog *p, struct prog_state *st, int argc, char **argv);
+/* Loads the config again from where prog_start found it, against the same
+ * sections (for SIGHUP). Errors are logged through msg_error, one per
+ * line. Returns the new config (the caller frees the old one when it is
+ * done with it), or NULL, in which case the old one stays in force. */
+struct conf *prog_reload(const struct prog_state *st);
 /* Switches diagnostics to syslog (facility mail) unless log.target says
  * otherwise: for daemons, after they detach or serve inetd. */
 void prog_daemon_logging(const struct prog_state *st);

@@ -244,10 +244,10 @@ static void emit_json(enum msg_level l, char *text)
 	json_str(fp, text, (size_t)(end - text));
 	for (int i = 0; i < MSG_CONTEXT_MAX; i++)
 		if (context[i].key[0]) {
-			char kv[200];
-
-			snprintf(kv, sizeof(kv), "%s=%s", context[i].key, context[i].value);
-			json_field(fp, kv, strlen(kv));
+			fputc(',', fp);
+			json_str(fp, context[i].key, strlen(context[i].key));
+			fputc(':', fp);
+			json_str(fp, context[i].value, strlen(context[i].value));
 		}
 	while (*f) {
 		char *w = f;

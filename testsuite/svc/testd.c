@@ -24,7 +24,7 @@ static const struct conf_section *const sections[] = {
 	&log_conf_section, &dir_conf_section, &dns_conf_section, &testd_section, NULL
 };
 static const struct opt_cmd cmds[] = {
-	{ "lookup", "mail|uid|phone KEY", "look a user up in the directory" },
+	{ "lookup", "mail|uid|phone KEY|- [ATTR]", "look a user up in the directory" },
 	{ "auth", "USER", "check the password read from stdin" },
 	{ "dns", "TYPE NAME...", "resolve names, several at once" },
 	{ "serve", "[-d|--inetd]", "serve the line protocol" },
@@ -41,6 +41,7 @@ int main(int argc, char **argv)
 		.sections = sections,
 	};
 	struct prog_state st;
+	int rc;
 
 	prog_start(&p, &st, argc, argv);
 	if (st.argc < 1) {
@@ -48,13 +49,17 @@ int main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	if (strcmp(st.argv[0], "lookup") == 0)
-		return testd_lookup(&st, st.argc, st.argv);
-	if (strcmp(st.argv[0], "auth") == 0)
-		return testd_auth(&st, st.argc, st.argv);
-	if (strcmp(st.argv[0], "dns") == 0)
-		return testd_dns(&st, st.argc, st.argv);
-	if (strcmp(st.argv[0], "serve") == 0)
-		return testd_serve(&st, st.argc, st.argv);
-	fprintf(stderr, "postern-testd: unknown command '%s'\n", st.argv[0]);
-	return EX_USAGE;
+		rc = testd_lookup(&st, st.argc, st.argv);
+	else if (strcmp(st.argv[0], "auth") == 0)
+		rc = testd_auth(&st, st.argc, st.argv);
+	else if (strcmp(st.argv[0], "dns") == 0)
+		rc = testd_dns(&st, st.argc, st.argv);
+	else if (strcmp(st.argv[0], "serve") == 0)
+		rc = testd_serve(&st, st.argc, st.argv);
+	else {
+		fprintf(stderr, "postern-testd: unknown command '%s'\n", st.argv[0]);
+		rc = EX_USAGE;
+	}
+	conf_free(st.conf);
+	return rc;
 }
