@@ -110,7 +110,7 @@ for d in cmd/*/; do
 	[ -d "$d" ] || continue
 	one "$build/bin/$(basename "$d")" "$tmp"
 done
-mkdir -p "$tmp/bash" "$tmp/zsh"
+mkdir -p "$tmp/bash" "$tmp/zsh" completions/bash completions/zsh
 if [ $check = 1 ]; then
 	diff -r "$tmp/bash" completions/bash >/dev/null && diff -r "$tmp/zsh" completions/zsh >/dev/null ||
 		{ echo "completions out of date; run make docs" >&2; diff -r "$tmp" completions | head -20 >&2; exit 1; }
