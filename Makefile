@@ -13,7 +13,7 @@ ZSHCOMPDIR = $(PREFIX)/share/zsh/vendor-completions
 
 O ?= build
 CC ?= cc
-PKGS = openssl jansson ldap libunbound libcurl libcrypt
+PKGS = openssl jansson ldap libunbound libcurl libcrypt readline
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -39,7 +39,8 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LAYER1 = util
 LAYER2 = conf
 LAYER3 = dir net dns
-LAYERS = $(LAYER1) $(LAYER2) $(LAYER3)
+LAYER4 = tls
+LAYERS = $(LAYER1) $(LAYER2) $(LAYER3) $(LAYER4)
 
 LIB_SRCS := $(foreach m,$(LAYERS),$(wildcard lib/$(m)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)

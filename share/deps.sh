@@ -17,6 +17,7 @@ libldap-dev		the LDAP directory backend
 libunbound-dev		DNS with DNSSEC status (DNSBL, SPF, MX, TLSA, SRV)
 libcurl4-openssl-dev	HTTP client (CRLs, probes, SMTP submission)
 libcrypt-dev		{CRYPT} password hashes in the LDIF directory
+libreadline-dev		mtls-probe -i: a line-edited session with history
 openssl			the test PKI and TLS peers
 perl			prove runs the TAP test suite
 slapd			the real LDAP server the directory tests run against
@@ -26,6 +27,9 @@ python3			small test peers (HTTP for CRLs, silent DNS)
 systemd			systemd-socket-activate drives the socket-activation tests
 socat			raw clients and TLS wrappers in tests
 mandoc			man pages are checked with mandoc -T lint
+postfix			a real STARTTLS smtpd, smtp-sink/smtp-source and posttls-finger
+nsd			serves the DNSSEC-signed test zone for DANE
+ldnsutils		ldns-signzone/ldns-keygen sign the DANE test zone
 LIST
 }
 
@@ -43,6 +47,8 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps.sh: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Postfix is a test peer here, not the system's MTA: install it unconfigured.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 apt-get update -qq
 # Package scripts must not start daemons here; tests start their own.
 policy=/usr/sbin/policy-rc.d
