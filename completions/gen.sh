@@ -108,6 +108,10 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for d in cmd/*/; do
 	[ -d "$d" ] || continue
+	if [ ! -x "$build/bin/$(basename "$d")" ]; then
+		echo "gen.sh: $build/bin/$(basename "$d") is not built" >&2
+		exit 1
+	fi
 	one "$build/bin/$(basename "$d")" "$tmp"
 done
 mkdir -p "$tmp/bash" "$tmp/zsh" completions/bash completions/zsh

@@ -18,6 +18,11 @@ for page in man/*.[1-8]; do
 	else
 		gen="$build/bin/$prog --dump-config-doc"
 	fi
+	if [ ! -x "${gen%% *}" ]; then
+		echo "$page: ${gen%% *} is not built" >&2
+		[ $check = 1 ] && status=1
+		continue
+	fi
 	new=$(mktemp)
 	keys=$(mktemp)
 	$gen >"$keys"
