@@ -38,8 +38,8 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 # layer and of the layers below, never above (t0001 checks this).
 LAYER1 = util
 LAYER2 = conf
-LAYER3 = dir net dns
-LAYER4 = tls
+LAYER3 = dir net dns mail
+LAYER4 = tls spam
 LAYERS = $(LAYER1) $(LAYER2) $(LAYER3) $(LAYER4)
 
 LIB_SRCS := $(foreach m,$(LAYERS),$(wildcard lib/$(m)/*.c))
