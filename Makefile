@@ -134,7 +134,9 @@ docs: all
 docs-check-prep: all
 
 bench: all
-	@for b in bench/*.sh; do [ -e "$$b" ] || continue; echo "== $$b"; sh $$b || exit 1; done
+	@sh share/deps.sh bench
+	@st=0; for b in bench/*.sh; do [ -e "$$b" ] || continue; echo "== $$b"; \
+	  BUILD=$(O) sh $$b || { echo "bench: $$b missed its target or failed"; st=1; }; done; exit $$st
 
 demo: deps all
 	@sh share/demo.sh $(O)

@@ -2,7 +2,9 @@
 # Installs the Debian packages postern builds and tests with, or says how.
 # One line per package with the reason it is here; run as root it installs
 # what is missing, otherwise it prints the exact apt-get line and fails.
+# Usage: deps.sh [bench]   (bench: also what make bench compares against)
 set -eu
+set_name=${1:-check}
 
 packages() {
 	cat <<'LIST'
@@ -30,6 +32,14 @@ mandoc			man pages are checked with mandoc -T lint
 postfix			a real STARTTLS smtpd, smtp-sink/smtp-source and posttls-finger
 nsd			serves the DNSSEC-signed test zone for DANE
 ldnsutils		ldns-signzone/ldns-keygen sign the DANE test zone
+LIST
+	[ "$set_name" = bench ] || return 0
+	cat <<'LIST'
+bogofilter		the classic Bayesian filter scl-score is measured against
+spamassassin		SpamAssassin's Bayes, the other anchor of bench/scl-score.sh
+hyperfine		times whole commands in the benchmarks
+wrk			HTTP load for the web benchmarks
+nginx			the static-file baseline for the HTTP benchmarks
 LIST
 }
 
