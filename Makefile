@@ -73,7 +73,7 @@ $(LIBA): $(LIB_OBJS)
 
 # A program is every .c file in cmd/<prog>/, linked with the library.
 .SECONDEXPANSION:
-$(O)/bin/%: $$(patsubst %.c,$(O)/%.o,$$(wildcard cmd/%/*.c)) $(LIBA)
+$(O)/bin/%: $$(addprefix $(O)/,$$(addsuffix .o,$$(basename $$(wildcard cmd/$$*/*.c)))) $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(PKG_LIBS)
 
