@@ -39,7 +39,7 @@ ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
 LAYER1 = util
 LAYER2 = conf
 LAYER3 = dir net dns mail
-LAYER4 = tls spam
+LAYER4 = tls spam spf smtp
 LAYERS = $(LAYER1) $(LAYER2) $(LAYER3) $(LAYER4)
 
 LIB_SRCS := $(foreach m,$(LAYERS),$(wildcard lib/$(m)/*.c))
