@@ -31,6 +31,7 @@ socat			raw clients and TLS wrappers in tests
 curl			fetches MTA-STS policies and HTTP pages in tests
 mandoc			man pages are checked with mandoc -T lint
 postfix			a real STARTTLS smtpd, smtp-sink/smtp-source and posttls-finger
+swaks			the SMTP test client (MIME, TLS, pipelining, XCLIENT)
 nsd			serves the DNSSEC-signed test zone for DANE
 ldnsutils		ldns-signzone/ldns-keygen sign the DANE test zone
 LIST
