@@ -1,0 +1,301 @@
+/* Decoding on demand over a parsed message: transfer decoding, text in
+ * UTF-8 for classification and rules, and the URLs in it. */
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "mail/charset.h"
+#include "mail/cte.h"
+#include "mail/htmltext.h"
+#include "mail/mime.h"
+#include "mail/rfc2047.h"
+
+unsigned mime_header_decode(const struct mime_header *h, struct strbuf *out)
+{
+	return rfc2047_decode(h->value, h->value_len, out);
+}
+
+unsigned mime_subject(const struct mime_msg *m, struct strbuf *out)
+{
+	const struct mime_header *h = mime_header_find(mime_root(m), "Subject", 0);
+
+	return h ? mime_header_decode(h, out) : 0;
+}
+
+static unsigned decode(const struct mime_msg *m, const struct mime_part *p, size_t max,
+		       struct strbuf *out)
+{
+	size_t len;
+	const char *body = mime_part_body(m, p, &len);
+	int container = p->child || !strcmp(p->type, "multipart");
+
+	if (!container && p->cte == MIME_CTE_BASE64)
+		return cte_base64_decode(body, len, max, out);
+	if (!container && p->cte == MIME_CTE_QP)
+		return cte_qp_decode(body, len, max, out);
+	if (len > max) {
+		strbuf_add(out, body, max);
+		return MIME_D_DECODE_LIMIT;
+	}
+	strbuf_add(out, body, len);
+	return 0;
+}
+
+unsigned mime_part_decode(const struct mime_msg *m, const struct mime_part *p,
+			  struct strbuf *out)
+{
+	return decode(m, p, mime_limits(m)->decode_max, out);
+}
+
+/* Where to cut buf[base..at) so that no UTF-8 sequence is left half. */
+static size_t utf8_cut(const char *buf, size_t base, size_t at)
+{
+	size_t p = at, need;
+	unsigned char c;
+
+	while (p > base && ((unsigned char)buf[p - 1] & 0xc0) == 0x80 && at - p < 3)
+		p--;
+	if (p == base)
+		return at;
+	c = (unsigned char)buf[p - 1];
+	need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+	return p - 1 + need > at ? p - 1 : at;
+}
+
+/* Cuts out back to base + max, not inside a UTF-8 sequence. */
+static unsigned cut(struct strbuf *out, size_t base, size_t max)
+{
+	if (out->len - base <= max)
+		return 0;
+	strbuf_setlen(out, utf8_cut(out->buf, base, base + max));
+	return MIME_D_DECODE_LIMIT;
+}
+
+static int is_html(const struct mime_part *p)
+{
+	return mime_part_is(p, "text", "html");
+}
+
+/* The text of p, HTML reduced, at most max bytes; fn gets HTML's URL
+ * attributes. */
+static unsigned part_text(const struct mime_msg *m, const struct mime_part *p, size_t max,
+			  struct strbuf *out, htmltext_attr_fn fn, void *ctx, int *stop)
+{
+	struct strbuf raw = STRBUF_INIT, utf8 = STRBUF_INIT;
+	unsigned d = decode(m, p, mime_limits(m)->decode_max, &raw);
+	size_t base = out->len;
+
+	if (!is_html(p)) {
+		d |= charset_to_utf8(p->charset, raw.buf, raw.len, out);
+		d |= cut(out, base, max);
+	} else {
+		d |= charset_to_utf8(p->charset, raw.buf, raw.len, &utf8);
+		*stop = htmltext_strip(utf8.buf ? utf8.buf : "", utf8.len, max, out, fn, ctx);
+		if (utf8.len && out->len - base >= max)
+			d |= MIME_D_DECODE_LIMIT;
+	}
+	strbuf_release(&raw);
+	strbuf_release(&utf8);
+	return d;
+}
+
+unsigned mime_part_text(const struct mime_msg *m, const struct mime_part *p,
+			struct strbuf *out)
+{
+	int stop;
+
+	return part_text(m, p, mime_limits(m)->decode_max, out, NULL, NULL, &stop);
+}
+
+/* Whether p's text counts for mime_text and mime_urls. */
+static int counts(const struct mime_part *p, unsigned flags)
+{
+	if (p->child)
+		return 0;
+	if (!strcmp(p->type, "multipart"))
+		return (p->defects & MIME_D_BOUNDARY_NEVER) != 0;
+	if (!mime_part_is(p, "text", "plain") && !is_html(p))
+		return 0;
+	return !p->is_attachment || (flags & MIME_TEXT_ATTACHMENTS);
+}
+
+unsigned mime_text(const struct mime_msg *m, unsigned flags, size_t max, struct strbuf *out)
+{
+	unsigned d = 0, n = mime_part_count(m);
+	size_t base = out->len;
+	int stop;
+
+	if (!max)
+		max = mime_limits(m)->decode_max;
+	if (!(flags & MIME_TEXT_NO_SUBJECT)) {
+		d |= mime_subject(m, out);
+		strbuf_addch(out, '\n');
+	}
+	for (unsigned i = 0; i < n && out->len - base < max; i++) {
+		const struct mime_part *p = mime_part_at(m, i);
+
+		if (!counts(p, flags))
+			continue;
+		d |= part_text(m, p, max - (out->len - base), out, NULL, NULL, &stop);
+		strbuf_addch(out, '\n');
+	}
+	return d | cut(out, base, max);
+}
+
+/* URLs */
+
+struct urls {
+	mime_url_fn fn;
+	void *ctx;
+	unsigned left;		/* URLs still to report; 0 stops */
+	int limited;
+};
+
+static int report(struct urls *u, const char *url, size_t len)
+{
+	char buf[MIME_URL_MAX + 1];
+
+	if (u->limited && u->left == 0)
+		return 0;
+	if (len > MIME_URL_MAX)
+		len = MIME_URL_MAX;
+	memcpy(buf, url, len);
+	buf[len] = 0;
+	if (u->limited)
+		u->left--;
+	return u->fn(buf, len, u->ctx);
+}
+
+static int url_char(unsigned char c)
+{
+	return c > 32 && c != 127 && !strchr("<>\"'`{}|\\^", c);
+}
+
+/* The http(s) URL whose "://" is at s[i], or 0: its start and length. */
+static size_t url_at(const char *s, size_t len, size_t i, size_t *start)
+{
+	size_t a, e = i + 3;
+
+	if (i >= 5 && strncasecmp(s + i - 5, "https", 5) == 0)
+		a = i - 5;
+	else if (i >= 4 && strncasecmp(s + i - 4, "http", 4) == 0)
+		a = i - 4;
+	else
+		return 0;
+	if (a > 0 && isalnum((unsigned char)s[a - 1]))
+		return 0;
+	while (e < len && url_char((unsigned char)s[e]))
+		e++;
+	/* Punctuation that ends a sentence is not the URL's. */
+	while (e > i + 3 && strchr(".,;:!?)]", s[e - 1]))
+		e--;
+	if (e == i + 3)
+		return 0;
+	*start = a;
+	return e - a;
+}
+
+static int scan_text(const char *s, size_t len, struct urls *u)
+{
+	size_t i = 0, a, n;
+	int r;
+
+	while (i + 3 <= len) {
+		const char *p = memmem(s + i, len - i, "://", 3);
+
+		if (!p)
+			break;
+		i = (size_t)(p - s);
+		if ((n = url_at(s, len, i, &a))) {
+			if ((r = report(u, s + a, n)) != 0)
+				return r;
+			if (u->limited && u->left == 0)
+				return 0;
+			i = a + n;
+		} else {
+			i += 3;
+		}
+	}
+	return 0;
+}
+
+static int attr_url(const char *v, size_t len, void *ctx)
+{
+	struct urls *u = ctx;
+	size_t a;
+
+	if (len > 7 && (strncasecmp(v, "http://", 7) == 0 || strncasecmp(v, "https://", 8) == 0)) {
+		size_t n = url_at(v, len, (size_t)(strstr(v, "://") - v), &a);
+
+		if (n && u->limited && u->left == 0)
+			return 0;
+		return n ? report(u, v + a, n) : 0;
+	}
+	return 0;
+}
+
+int mime_urls_scan(const char *s, size_t len, bool html, unsigned max, mime_url_fn fn,
+		   void *ctx)
+{
+	struct urls u = { fn, ctx, max, max != 0 };
+	struct strbuf text = STRBUF_INIT;
+	int r;
+
+	if (!html)
+		return scan_text(s, len, &u);
+	r = htmltext_strip(s, len, (size_t)-1 / 2, &text, attr_url, &u);
+	if (!r)
+		r = scan_text(text.buf ? text.buf : "", text.len, &u);
+	strbuf_release(&text);
+	return r;
+}
+
+int mime_urls(const struct mime_msg *m, mime_url_fn fn, void *ctx)
+{
+	struct urls u = { fn, ctx, mime_limits(m)->urls_max, 1 };
+	unsigned n = mime_part_count(m);
+	int r = 0;
+
+	for (unsigned i = 0; i < n && !r && u.left; i++) {
+		const struct mime_part *p = mime_part_at(m, i);
+		struct strbuf text = STRBUF_INIT;
+
+		if (!counts(p, 0))
+			continue;
+		part_text(m, p, mime_limits(m)->decode_max, &text, attr_url, &u, &r);
+		if (!r && u.left)
+			r = scan_text(text.buf ? text.buf : "", text.len, &u);
+		strbuf_release(&text);
+	}
+	return r;
+}
+
+int mime_url_host(const char *url, size_t len, struct strbuf *out)
+{
+	const char *p = memmem(url, len, "://", 3), *end, *at, *colon;
+	size_t n;
+
+	if (!p)
+		return -1;
+	p += 3;
+	for (end = p; end < url + len && !strchr("/?#\\", *end); end++)
+		;
+	for (at = end; at > p && at[-1] != '@'; at--)
+		;
+	p = at;
+	if (p < end && *p == '[') {
+		const char *rb = memchr(p, ']', (size_t)(end - p));
+
+		end = rb ? rb + 1 : end;
+	} else if ((colon = memchr(p, ':', (size_t)(end - p)))) {
+		end = colon;
+	}
+	while (end > p && end[-1] == '.')
+		end--;
+	if (end == p)
+		return -1;
+	n = (size_t)(end - p);
+	for (size_t i = 0; i < n; i++)
+		strbuf_addch(out, tolower((unsigned char)p[i]));
+	return 0;
+}
