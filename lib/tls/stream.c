@@ -1,0 +1,494 @@
+/* The buffered stream: non-blocking descriptors polled against a
+ * deadline, plain or through OpenSSL, and the switch to TLS. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+
+#include "tls/stream.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+#define STREAM_CHUNK 16384	/* bytes asked of the descriptor at once */
+
+struct stream {
+	int rfd, wfd;
+	long long timeout_ms;
+	size_t line_max;
+	struct strbuf rbuf;	/* read ahead; unread bytes from rpos */
+	size_t rpos;
+	struct strbuf wbuf;
+	SSL *ssl;
+	bool dead;		/* a failed handshake: no more I/O */
+	bool skipping;		/* inside an over-long line */
+	char err[256];
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+struct stream *stream_new(int rfd, int wfd, long long timeout_ms, size_t line_max)
+{
+	struct stream *s = xcalloc(1, sizeof(*s));
+
+	s->rfd = rfd;
+	s->wfd = wfd;
+	s->timeout_ms = timeout_ms;
+	s->line_max = line_max;
+	strbuf_init(&s->rbuf, STREAM_CHUNK);
+	strbuf_init(&s->wbuf, 0);
+	nonblock(rfd);
+	if (wfd != rfd)
+		nonblock(wfd);
+	return s;
+}
+
+void stream_free(struct stream *s)
+{
+	if (s == NULL)
+		return;
+	if (s->ssl) {
+		if (!s->dead && SSL_is_init_finished(s->ssl))
+			SSL_shutdown(s->ssl);
+		SSL_free(s->ssl);
+	}
+	strbuf_release(&s->rbuf);
+	strbuf_release(&s->wbuf);
+	free(s);
+}
+
+void stream_set_timeout(struct stream *s, long long timeout_ms)
+{
+	s->timeout_ms = timeout_ms;
+}
+
+static void set_err(struct stream *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void set_err(struct stream *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(s->err, sizeof(s->err), fmt, ap);
+	va_end(ap);
+}
+
+const char *stream_error(const struct stream *s)
+{
+	return s->err;
+}
+
+/* Waits for fd to be ready for ev until deadline. 1 ready, 0 timeout,
+ * -1 error. */
+static int wait_fd(struct stream *s, int fd, short ev, long long deadline)
+{
+	for (;;) {
+		struct pollfd p = { fd, ev, 0 };
+		long long left = deadline - now_ms();
+		int n;
+
+		if (left <= 0) {
+			set_err(s, "timeout");
+			return 0;
+		}
+		n = poll(&p, 1, left > 1 << 30 ? 1 << 30 : (int)left);
+		if (n > 0)
+			return 1;
+		if (n == 0) {
+			set_err(s, "timeout");
+			return 0;
+		}
+		if (errno != EINTR) {
+			set_err(s, "poll: %s", strerror(errno));
+			return -1;
+		}
+	}
+}
+
+/* What an SSL call's failure means: the fd and event to wait for (1), or
+ * an error recorded in s (-1), or the peer's close (0). */
+static int ssl_want(struct stream *s, int ret, int *fd, short *ev)
+{
+	int e = SSL_get_error(s->ssl, ret);
+	char text[200];
+
+	switch (e) {
+	case SSL_ERROR_WANT_READ:
+		*fd = s->rfd, *ev = POLLIN;
+		return 1;
+	case SSL_ERROR_WANT_WRITE:
+		*fd = s->wfd, *ev = POLLOUT;
+		return 1;
+	case SSL_ERROR_ZERO_RETURN:
+		return 0;
+	case SSL_ERROR_SYSCALL:
+		if (ERR_peek_error() == 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				return *fd = s->rfd, *ev = POLLIN, 1;
+			set_err(s, "%s", errno ? strerror(errno) : "the peer closed the connection");
+			ERR_clear_error();
+			return -1;
+		}
+		/* fall through */
+	default:
+		tls_error_text(text, sizeof(text));
+		set_err(s, "%s", text);
+		return -1;
+	}
+}
+
+/* Some bytes from the peer. >0, 0 at EOF, STREAM_ERR or STREAM_TIMEOUT. */
+static long raw_read(struct stream *s, void *buf, size_t n, long long deadline)
+{
+	for (;;) {
+		int fd = s->rfd, r;
+		short ev = POLLIN;
+
+		if (s->dead) {
+			set_err(s, "the TLS handshake failed");
+			return STREAM_ERR;
+		}
+		if (s->ssl) {
+			ERR_clear_error();
+			errno = 0;
+			r = SSL_read(s->ssl, buf, n > 1 << 30 ? 1 << 30 : (int)n);
+			if (r > 0)
+				return r;
+			r = ssl_want(s, r, &fd, &ev);
+			if (r <= 0)
+				return r < 0 ? STREAM_ERR : 0;
+		} else {
+			ssize_t got = read(s->rfd, buf, n);
+
+			if (got >= 0)
+				return (long)got;
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				set_err(s, "%s", strerror(errno));
+				return STREAM_ERR;
+			}
+		}
+		r = wait_fd(s, fd, ev, deadline);
+		if (r <= 0)
+			return r == 0 ? STREAM_TIMEOUT : STREAM_ERR;
+	}
+}
+
+/* Reads more into rbuf. >0, 0 EOF, or an error code. */
+static long fill(struct stream *s, long long deadline)
+{
+	long n;
+
+	if (s->rpos == s->rbuf.len) {
+		strbuf_reset(&s->rbuf);
+		s->rpos = 0;
+	} else if (s->rpos > STREAM_CHUNK) {
+		memmove(s->rbuf.buf, s->rbuf.buf + s->rpos, s->rbuf.len - s->rpos);
+		strbuf_setlen(&s->rbuf, s->rbuf.len - s->rpos);
+		s->rpos = 0;
+	}
+	strbuf_grow(&s->rbuf, STREAM_CHUNK);
+	n = raw_read(s, s->rbuf.buf + s->rbuf.len, STREAM_CHUNK, deadline);
+	if (n > 0)
+		strbuf_setlen(&s->rbuf, s->rbuf.len + (size_t)n);
+	return n;
+}
+
+static void strip_eol(struct strbuf *line)
+{
+	if (line->len && line->buf[line->len - 1] == '\n')
+		strbuf_setlen(line, line->len - 1);
+	if (line->len && line->buf[line->len - 1] == '\r')
+		strbuf_setlen(line, line->len - 1);
+}
+
+int stream_getline(struct stream *s, struct strbuf *line)
+{
+	long long deadline = now_ms() + s->timeout_ms;
+	size_t cap = s->line_max + 2;	/* the line and its CRLF */
+
+	strbuf_reset(line);
+	for (;;) {
+		const char *start = s->rbuf.buf + s->rpos;
+		size_t avail = s->rbuf.len - s->rpos;
+		const char *nl = avail ? memchr(start, '\n', avail) : NULL;
+		long n;
+
+		if (nl && !s->skipping) {
+			size_t take = (size_t)(nl - start) + 1;
+
+			s->rpos += take;
+			if (take <= cap) {
+				strbuf_add(line, start, take);
+				strip_eol(line);
+				return STREAM_OK;
+			}
+			strbuf_add(line, start, s->line_max);
+			return STREAM_TOOLONG;
+		}
+		if (nl) {
+			/* The end of an over-long line seen earlier. */
+			s->rpos += (size_t)(nl - start) + 1;
+			s->skipping = false;
+			return STREAM_TOOLONG;
+		}
+		if (avail > cap || s->skipping) {
+			/* Keep the head for the caller, drop the rest as it comes. */
+			if (!s->skipping && line->len == 0)
+				strbuf_add(line, start, s->line_max);
+			s->skipping = true;
+			s->rpos = s->rbuf.len;
+		}
+		n = fill(s, deadline);
+		if (n == 0) {
+			strbuf_add(line, s->rbuf.buf + s->rpos, s->rbuf.len - s->rpos);
+			s->rpos = s->rbuf.len;
+			return STREAM_EOF;
+		}
+		if (n < 0)
+			return (int)n;
+	}
+}
+
+int stream_read(struct stream *s, void *buf, size_t n)
+{
+	long long deadline = now_ms() + s->timeout_ms;
+	size_t got = 0;
+
+	while (got < n) {
+		size_t avail = s->rbuf.len - s->rpos, take;
+		long r;
+
+		if (avail) {
+			take = avail < n - got ? avail : n - got;
+			memcpy((char *)buf + got, s->rbuf.buf + s->rpos, take);
+			s->rpos += take;
+			got += take;
+			continue;
+		}
+		r = raw_read(s, (char *)buf + got, n - got, deadline);
+		if (r <= 0)
+			return r == 0 ? STREAM_EOF : (int)r;
+		got += (size_t)r;
+	}
+	return STREAM_OK;
+}
+
+size_t stream_buffered(const struct stream *s)
+{
+	size_t n = s->rbuf.len - s->rpos;
+
+	if (s->ssl && !s->dead)
+		n += (size_t)SSL_pending(s->ssl);
+	return n;
+}
+
+int stream_rfd(const struct stream *s)
+{
+	return s->rfd;
+}
+
+void stream_write(struct stream *s, const void *data, size_t n)
+{
+	strbuf_add(&s->wbuf, data, n);
+}
+
+void stream_puts(struct stream *s, const char *str)
+{
+	strbuf_addstr(&s->wbuf, str);
+}
+
+void stream_printf(struct stream *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&s->wbuf, fmt, ap);
+	va_end(ap);
+}
+
+/* Writes some of data; >0 written, or STREAM_ERR / STREAM_TIMEOUT. */
+static long raw_write(struct stream *s, const char *data, size_t n, long long deadline)
+{
+	for (;;) {
+		int fd = s->wfd, r;
+		short ev = POLLOUT;
+
+		if (s->ssl) {
+			ERR_clear_error();
+			errno = 0;
+			r = SSL_write(s->ssl, data, n > 1 << 30 ? 1 << 30 : (int)n);
+			if (r > 0)
+				return r;
+			r = ssl_want(s, r, &fd, &ev);
+			if (r <= 0) {
+				if (r == 0)
+					set_err(s, "the peer closed the connection");
+				return STREAM_ERR;
+			}
+		} else {
+			ssize_t put = write(s->wfd, data, n);
+
+			if (put > 0)
+				return (long)put;
+			if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				set_err(s, "%s", strerror(errno));
+				return STREAM_ERR;
+			}
+		}
+		r = wait_fd(s, fd, ev, deadline);
+		if (r <= 0)
+			return r == 0 ? STREAM_TIMEOUT : STREAM_ERR;
+	}
+}
+
+int stream_flush(struct stream *s)
+{
+	long long deadline = now_ms() + s->timeout_ms;
+	size_t off = 0;
+
+	if (s->dead) {
+		set_err(s, "the TLS handshake failed");
+		return STREAM_ERR;
+	}
+	while (off < s->wbuf.len) {
+		long n = raw_write(s, s->wbuf.buf + off, s->wbuf.len - off, deadline);
+
+		if (n < 0) {
+			strbuf_reset(&s->wbuf);
+			return (int)n;
+		}
+		off += (size_t)n;
+	}
+	strbuf_reset(&s->wbuf);
+	return STREAM_OK;
+}
+
+/* Drops the plaintext read ahead; returns how many bytes that was. */
+static size_t discard(struct stream *s)
+{
+	size_t n = s->rbuf.len - s->rpos;
+
+	strbuf_reset(&s->rbuf);
+	s->rpos = 0;
+	s->skipping = false;
+	return n;
+}
+
+/* Adds the chain verification error to a bare "certificate verify
+ * failed", the only thing OpenSSL's error queue says about it. */
+static void handshake_error(struct stream *s)
+{
+	long v = SSL_get_verify_result(s->ssl);
+
+	if (v != X509_V_OK && strstr(s->err, "certificate verify failed")) {
+		size_t len = strlen(s->err);
+
+		snprintf(s->err + len, sizeof(s->err) - len, ": %s",
+			 X509_verify_cert_error_string(v));
+	}
+}
+
+static int handshake(struct stream *s, long long deadline)
+{
+	for (;;) {
+		int fd = s->rfd, r;
+		short ev = POLLIN;
+
+		ERR_clear_error();
+		errno = 0;
+		r = SSL_do_handshake(s->ssl);
+		if (r == 1)
+			return 0;
+		r = ssl_want(s, r, &fd, &ev);
+		if (r == 0)
+			set_err(s, "the peer closed the connection during the handshake");
+		if (r <= 0) {
+			handshake_error(s);
+			return -1;
+		}
+		if (wait_fd(s, fd, ev, deadline) <= 0)
+			return -1;
+	}
+}
+
+static int starttls(struct stream *s, struct tls_ctx *ctx, const char *host,
+		    struct tls_report *r)
+{
+	long long deadline;
+	int rc;
+
+	if (s->ssl) {
+		set_err(s, "TLS is already on");
+		return -1;
+	}
+	r->discarded = discard(s);
+	if (s->wbuf.len && stream_flush(s) != STREAM_OK)
+		return -1;
+	s->ssl = tls_ssl_new(ctx, s->rfd, s->wfd, host, r);
+	if (s->ssl == NULL) {
+		set_err(s, "cannot make a TLS connection: out of memory");
+		return -1;
+	}
+	deadline = now_ms() + s->timeout_ms;
+	s->err[0] = 0;
+	rc = handshake(s, deadline);
+	tls_ssl_done(s->ssl, rc == 0, s->err);
+	if (rc < 0) {
+		s->dead = true;
+		return -1;
+	}
+	if (!tls_ctx_is_server(ctx) &&
+	    tls_ssl_ccert_wait(s->ssl, (int)(deadline - now_ms())) < 0) {
+		set_err(s, "the server refused our certificate: %s",
+			r->ccert_error ? r->ccert_error : "");
+		s->dead = true;
+		return -1;
+	}
+	return 0;
+}
+
+int stream_starttls_client(struct stream *s, struct tls_ctx *ctx, const char *peer_host,
+			   struct tls_report *r)
+{
+	return starttls(s, ctx, peer_host, r);
+}
+
+int stream_starttls_server(struct stream *s, struct tls_ctx *ctx, struct tls_report *r)
+{
+	int rc = starttls(s, ctx, NULL, r);
+
+	if (r->discarded)
+		msg_warn("discarded %zu bytes the client sent before the TLS handshake "
+			 "(pipelined past STARTTLS)", r->discarded);
+	return rc;
+}
+
+bool stream_is_tls(const struct stream *s)
+{
+	return s->ssl != NULL && !s->dead;
+}
+
+SSL *stream_ssl(const struct stream *s)
+{
+	return s->ssl;
+}
