@@ -102,6 +102,7 @@ static void test_ctx_errors(void)
 	tls_policy_init(&p);
 	c = tls_server_new(&p);
 	ok(c == NULL, "a server without a certificate is refused");
+	ok(pki != NULL, "POSTERN_PKI names the fixture PKI");
 	if (pki == NULL)
 		return;
 	p.cert_file = xasprintf("%s/server.pem", pki);
@@ -120,6 +121,44 @@ static void test_ctx_errors(void)
 	tls_policy_clear(&p);
 }
 
+/* "cert": "auto": the context takes certsel's choice from the store, and
+ * refuses to start when the store holds nothing valid for the names. */
+static void test_ctx_auto(void)
+{
+	const char *pki = getenv("POSTERN_PKI");
+	char dir[] = "/tmp/postern-tls-auto-XXXXXX";
+	struct tls_policy p;
+	struct tls_ctx *c;
+	char *cmd;
+
+	ok(pki != NULL && mkdtemp(dir) != NULL, "a store directory");
+	if (pki == NULL)
+		return;
+	tls_policy_init(&p);
+	p.cert_auto = true;
+	p.cert_store = xstrdup(dir);
+	tls_strings_add(&p.cert_names, "mail.example.test");
+	cmd = xasprintf("cp %s/expired-full.pem %s/", pki, dir);
+	ok(system(cmd) == 0, "an expired certificate in the store");
+	free(cmd);
+	c = tls_server_new(&p);
+	ok(c == NULL, "auto with nothing valid is refused");
+	cmd = xasprintf("cp %s/server-full.pem %s/", pki, dir);
+	ok(system(cmd) == 0, "a valid certificate added");
+	free(cmd);
+	c = tls_server_new(&p);
+	ok(c != NULL, "auto picks the valid certificate and the server starts");
+	tls_ctx_free(c);
+	tls_strings_clear(&p.cert_names);
+	tls_strings_add(&p.cert_names, "other.example.test");
+	c = tls_server_new(&p);
+	ok(c == NULL, "auto refuses when no certificate covers the name");
+	tls_policy_clear(&p);
+	cmd = xasprintf("rm -rf %s", dir);
+	ok(system(cmd) == 0, "store removed");
+	free(cmd);
+}
+
 int main(void)
 {
 	msg_setup("tls_policy");
@@ -127,5 +166,6 @@ int main(void)
 	test_keys();
 	test_auto_and_errors();
 	test_ctx_errors();
+	test_ctx_auto();
 	return tap_done();
 }
