@@ -28,6 +28,7 @@ unbound			the loopback DNS server for the test zones
 python3			small test peers (HTTP for CRLs, silent DNS)
 systemd			systemd-socket-activate drives the socket-activation tests
 socat			raw clients and TLS wrappers in tests
+tmux			a real terminal for interactive tests (mtls-probe -i)
 curl			fetches MTA-STS policies and HTTP pages in tests
 mandoc			man pages are checked with mandoc -T lint
 postfix			a real STARTTLS smtpd, smtp-sink/smtp-source and posttls-finger
