@@ -1,0 +1,690 @@
+/* smtp-edge's mail transaction: layer 2 on MAIL and RCPT (sender and
+ * recipient lists, inbound domain security, SPF, the directory, harvest
+ * defence), layer 4 (the route and its next hop, before-queue: MAIL and
+ * RCPT passed on as accepted, the data streamed, the end of DATA answered
+ * with the next hop's own reply). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+#include "session.h"
+#include "tls/names.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+#define DATA_CHUNK 65536
+
+static void reply_and_log_hop(struct session *s, const struct smtp_reply *r)
+{
+	struct strbuf out = STRBUF_INIT;
+
+	smtp_reply_format(r, &out);
+	strbuf_add(&s->reply, out.buf, out.len);
+	strbuf_release(&out);
+}
+
+/* The hop's side of a transaction ends: RSET when it had our MAIL. */
+static void hop_reset(struct session *s)
+{
+	struct smtp_reply r;
+
+	if (s->hop && s->hop_mail && smtp_client_usable(s->hop)) {
+		smtp_reply_init(&r);
+		if (smtp_client_cmd(s->hop, &r, "RSET") != 250) {
+			smtp_client_close(s->hop, false);
+			s->hop = NULL;
+		}
+		smtp_reply_clear(&r);
+	}
+	s->hop_mail = false;
+}
+
+static void hop_drop(struct session *s, bool quit)
+{
+	smtp_client_close(s->hop, quit);
+	s->hop = NULL;
+	s->hop_route = NULL;
+	s->hop_mail = false;
+}
+
+void txn_reset(struct session *s)
+{
+	hop_reset(s);
+	if (s->hop && !smtp_client_usable(s->hop))
+		hop_drop(s, false);
+	s->in_mail = false;
+	strbuf_reset(&s->mail_from);
+	strbuf_reset(&s->mail_params);
+	strbuf_reset(&s->first_rcpt);
+	s->smtputf8 = false;
+	s->spf_done = false;
+	s->partner = NULL;
+	s->partner_name[0] = 0;
+	s->nrcpt = 0;
+	s->route = NULL;
+	s->hop_failed = false;
+	s->bdat = false;
+	s->bdat_failed = false;
+	s->size_limit = 0;
+}
+
+void txn_free(struct session *s)
+{
+	if (s->hop)
+		hop_drop(s, smtp_client_usable(s->hop));
+}
+
+/* MAIL parameters: ours to check, the hop's to receive. Returns 0, or
+ * -1 with the reply queued. */
+static int mail_params(struct session *s, struct smtp_cmd *c)
+{
+	long long limit = conf_int(s->e->sec, "message_size_limit");
+
+	for (size_t i = 0; i < c->nparams; i++) {
+		const char *k = c->params[i].key, *v = c->params[i].value;
+
+		if (strcmp(k, "SIZE") == 0) {
+			if (v == NULL || strtoull(v, NULL, 10) > (unsigned long long)limit) {
+				session_reply(s, "552 5.3.4 Message size exceeds fixed limit");
+				session_decide(s, 2, "size", "reject", "552 5.3.4",
+					       "declared size over the limit size=%s", v ? v : "");
+				return -1;
+			}
+		} else if (strcmp(k, "BODY") == 0) {
+			if (v == NULL || (strcasecmp(v, "7BIT") && strcasecmp(v, "8BITMIME"))) {
+				session_reply(s, "501 5.5.4 Unsupported BODY type");
+				return -1;
+			}
+		} else if (strcmp(k, "SMTPUTF8") == 0) {
+			s->smtputf8 = true;
+			continue;
+		} else if (strcmp(k, "RET") == 0 || strcmp(k, "ENVID") == 0) {
+			if (v == NULL) {
+				session_reply(s, "501 5.5.4 Bad %s parameter", k);
+				return -1;
+			}
+		} else if (strcmp(k, "AUTH") == 0) {
+			continue;	/* we announce no AUTH: ignored */
+		} else {
+			session_reply(s, "555 5.5.4 Unsupported option: %s", k);
+			return -1;
+		}
+		strbuf_addf(&s->mail_params, " %s%s%s", k, v ? "=" : "", v ? v : "");
+	}
+	return 0;
+}
+
+/* Inbound domain security: a partner's mail must come over TLS with a
+ * client certificate that verifies and names the partner. Returns 0 (not
+ * a partner, or verified), -1 with the reply queued. */
+static int domain_security(struct session *s, const char *domain)
+{
+	const struct edge_partner *p = edge_partner_for(s->e, domain);
+	const struct tls_report *t = &s->tls_rep;
+	char matched[256] = "", why[512];
+	X509 *cert = NULL;
+	bool ok = false;
+
+	if (p == NULL)
+		return 0;
+	if (!s->tls)
+		snprintf(why, sizeof(why), "partner %s must use TLS", p->domain);
+	else if ((cert = SSL_get1_peer_certificate(stream_ssl(s->s))) == NULL)
+		snprintf(why, sizeof(why), "partner %s sent no client certificate", p->domain);
+	else if (!t->chain_ok)
+		snprintf(why, sizeof(why), "partner %s certificate does not verify (%s)",
+			 p->domain, t->verify_text ? t->verify_text : "chain");
+	else if (t->crl.status != TLS_REV_GOOD)
+		snprintf(why, sizeof(why), "partner %s certificate revocation %s%s%s", p->domain,
+			 tls_rev_status_name(t->crl.status), t->crl.detail ? ": " : "",
+			 t->crl.detail ? t->crl.detail : "");
+	else {
+		for (size_t i = 0; i < p->nnames && !ok; i++)
+			if (tls_name_match(cert, p->names[i], TLS_NAMES_DNS, matched,
+					   sizeof(matched)) == 1) {
+				ok = true;
+				snprintf(s->partner_name, sizeof(s->partner_name), "%s", p->names[i]);
+			}
+		if (!ok)
+			snprintf(why, sizeof(why), "partner %s certificate does not name %s (%s)",
+				 p->domain, p->names[0], matched);
+	}
+	X509_free(cert);
+	if (ok) {
+		s->partner = p;
+		session_decide(s, 4, "domain_security", "accept", NULL,
+			       "partner verified partner=%s name=%s", p->domain, s->partner_name);
+		return 0;
+	}
+	if (p->reject)
+		session_reply(s, "550 5.7.1 Domain security: %s", why);
+	else
+		session_reply(s, "451 4.7.1 Domain security: %s; try again later", why);
+	session_decide(s, 4, "domain_security", p->reject ? "reject" : "defer",
+		       p->reject ? "550 5.7.1" : "451 4.7.1", "%s", msg_q(why));
+	return -1;
+}
+
+static int spf(struct session *s, const char *from)
+{
+	const json_t *obj = conf_get(s->e->sec, "spf");
+	struct strbuf reply = STRBUF_INIT;
+	enum spf_action a;
+
+	if (!conf_bool(obj, "enabled") || s->allowlisted || s->relay_client)
+		return 0;
+	spf_check(s->e->dns, s->ip, from, s->helo, &s->spf);
+	s->spf_done = true;
+	a = spf_action_for(obj, s->spf.result);
+	if (a != SPF_ACTION_REJECT && a != SPF_ACTION_TEMPFAIL) {
+		session_decide(s, 2, "spf", spf_action_name(a), NULL, "spf=%s mechanism=%s",
+			       spf_result_name(s->spf.result), msg_q(s->spf.mechanism));
+		return 0;
+	}
+	spf_reply(&s->spf, a, &reply);
+	session_reply(s, "%s", reply.buf);
+	session_decide(s, 2, "spf", spf_action_name(a), reply.buf, "spf=%s mechanism=%s",
+		       spf_result_name(s->spf.result), msg_q(s->spf.mechanism));
+	strbuf_release(&reply);
+	return -1;
+}
+
+void txn_mail(struct session *s, struct smtp_cmd *c)
+{
+	const char *hit;
+
+	if (s->helo[0] == 0) {
+		session_reply(s, "503 5.5.1 Error: send HELO/EHLO first");
+		session_error(s);
+		return;
+	}
+	if (s->in_mail) {
+		session_reply(s, "503 5.5.1 Error: nested MAIL command");
+		session_error(s);
+		return;
+	}
+	if (conf_bool(s->e->sec, "require_tls") && !s->tls) {
+		session_reply(s, "530 5.7.0 Must issue a STARTTLS command first");
+		session_decide(s, 2, "require_tls", "reject", "530 5.7.0", "MAIL without TLS");
+		return;
+	}
+	if (*c->addr && !smtp_addr_valid(c->addr, smtp_cmd_param(c, "SMTPUTF8") != NULL)) {
+		session_reply(s, "501 5.1.7 Bad sender address syntax");
+		session_error(s);
+		return;
+	}
+	strbuf_reset(&s->mail_params);
+	if (mail_params(s, c) < 0)
+		return;
+	strbuf_reset(&s->mail_from);
+	strbuf_addstr(&s->mail_from, c->addr);
+	s->in_mail = true;	/* for the logs below; undone on refusal */
+	if (*c->addr == 0 && conf_bool(s->e->sec, "reject_null_sender")) {
+		session_reply(s, "550 5.7.1 Null sender refused");
+		session_decide(s, 2, "null_sender", "reject", "550 5.7.1", "empty sender refused");
+		goto refused;
+	}
+	if (*c->addr && (hit = edge_list_match(s->e->sec, "sender_deny", c->addr))) {
+		session_reply(s, "550 5.7.1 <%s>: Sender address rejected: Access denied", c->addr);
+		session_decide(s, 2, "sender_deny", "reject", "550 5.7.1", "sender on the deny list entry=%s",
+			       msg_q(hit));
+		goto refused;
+	}
+	if (*c->domain && domain_security(s, c->domain) < 0)
+		goto refused;
+	if (spf(s, c->addr) < 0)
+		goto refused;
+	session_reply(s, "250 2.1.0 Ok");
+	return;
+refused:
+	s->in_mail = false;
+	strbuf_reset(&s->mail_from);
+}
+
+/* Relay permission: the domain is ours to receive, or the client is one
+ * of our relay networks. */
+static bool may_relay(struct session *s, const char *domain)
+{
+	const json_t *sec = s->e->sec;
+
+	if (s->relay_client)
+		return true;
+	if (conf_strings_len(sec, "relay_domains"))
+		return edge_domain_in(sec, "relay_domains", domain);
+	for (size_t i = 0; i < s->e->nroutes; i++) {
+		const char *d = s->e->routes[i].domain;
+
+		if (strcmp(d, "*") == 0)
+			continue;
+		if (strcasecmp(d, domain) == 0)
+			return true;
+		if (*d == '.' && strlen(domain) > strlen(d) &&
+		    strcasecmp(domain + strlen(domain) - strlen(d), d) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Harvest defence after an unknown recipient: the tarpit, then the door.
+ * Returns true when the session is to end (421 queued instead of 550). */
+static bool harvest(struct session *s)
+{
+	long long limit = conf_int(s->e->sec, "harvest_limit");
+
+	s->unknown++;
+	if (limit == 0 || s->unknown <= limit)
+		return false;
+	if (s->unknown > limit + conf_int(s->e->sec, "harvest_disconnect")) {
+		session_reply(s, "421 4.7.0 %s Too many unknown recipients, closing connection",
+			      s->e->hostname);
+		session_decide(s, 2, "harvest", "disconnect", "421 4.7.0",
+			       "directory harvest unknown=%d", s->unknown);
+		s->quit = true;
+		return true;
+	}
+	session_decide(s, 2, "harvest", "tarpit", NULL, "directory harvest unknown=%d delay_ms=%lld",
+		       s->unknown, conf_int(s->e->sec, "harvest_delay"));
+	return false;
+}
+
+static void tarpit(struct session *s)
+{
+	long long limit = conf_int(s->e->sec, "harvest_limit"), ms;
+	struct timespec ts;
+
+	if (limit == 0 || s->unknown <= limit || s->quit)
+		return;
+	ms = conf_int(s->e->sec, "harvest_delay");
+	session_flush(s);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	nanosleep(&ts, NULL);
+}
+
+/* Layer 2 on one recipient. Returns 0 to go on, -1 with the reply queued. */
+static int rcpt_policy(struct session *s, struct smtp_cmd *c)
+{
+	const char *hit, *domain = c->domain;
+	struct dir_entry *ent = NULL;
+	enum dir_status st;
+
+	if ((hit = edge_list_match(s->e->sec, "recipient_deny", c->addr))) {
+		session_reply(s, "550 5.7.1 <%s>: Recipient address rejected: Access denied", c->addr);
+		session_decide(s, 2, "recipient_deny", "reject", "550 5.7.1",
+			       "recipient on the deny list to=%s entry=%s", msg_q(c->addr), msg_q(hit));
+		return -1;
+	}
+	if (!may_relay(s, domain)) {
+		session_reply(s, "554 5.7.1 <%s>: Relay access denied", c->addr);
+		session_decide(s, 4, "relay", "reject", "554 5.7.1", "relay access denied to=%s",
+			       msg_q(c->addr));
+		return -1;
+	}
+	if (s->e->dir == NULL || !edge_domain_in(s->e->sec, "local_domains", domain))
+		return 0;
+	st = dir_lookup_mail(s->e->dir, c->addr, &ent);
+	dir_entry_free(ent);
+	if (st == DIR_OK)
+		return 0;
+	if (st == DIR_TEMPFAIL) {
+		session_reply(s, "451 4.3.0 <%s>: Temporary lookup failure, try again later", c->addr);
+		session_decide(s, 2, "recipient_validation", "tempfail", "451 4.3.0",
+			       "directory unavailable to=%s error=%s", msg_q(c->addr),
+			       msg_q(dir_error(s->e->dir)));
+		return -1;
+	}
+	session_decide(s, 2, "recipient_validation", "reject", "550 5.1.1", "unknown recipient to=%s",
+		       msg_q(c->addr));
+	if (!harvest(s))
+		session_reply(s, "550 5.1.1 <%s>: Recipient address rejected: User unknown",
+			      c->addr);
+	return -1;
+}
+
+/* The hop for route r with our MAIL on it. Returns 0, or -1 with the
+ * failure in s->hop_err (kept for the transaction's other recipients). */
+static int hop_ready(struct session *s, const struct edge_route *r, const char *domain)
+{
+	if (s->hop_mail)
+		return 0;
+	if (s->hop && (s->hop_route != r || !smtp_client_usable(s->hop) || r->mx))
+		hop_drop(s, true);
+	if (s->hop == NULL) {
+		s->hop = edge_route_open(s->e, r, domain, &s->hop_err);
+		if (s->hop == NULL) {
+			session_decide(s, 4, "nexthop", "defer", s->hop_err.text.buf,
+				       "next hop unavailable route=%s", msg_q(r->domain));
+			return -1;
+		}
+		s->hop_route = r;
+	}
+	if (smtp_client_cmd(s->hop, &s->hop_err, "MAIL FROM:<%s>%s", s->mail_from.buf,
+			    s->mail_params.buf ? s->mail_params.buf : "") != 250) {
+		char first[300];
+
+		session_decide(s, 4, "nexthop", "refuse", smtp_reply_first(&s->hop_err, first, sizeof(first)),
+			       "next hop refused MAIL route=%s", msg_q(r->domain));
+		if (!smtp_client_usable(s->hop))
+			hop_drop(s, false);
+		return -1;
+	}
+	s->hop_mail = true;
+	return 0;
+}
+
+static void rcpt_params(struct smtp_cmd *c, struct strbuf *out, struct session *s)
+{
+	for (size_t i = 0; i < c->nparams; i++) {
+		const char *k = c->params[i].key, *v = c->params[i].value;
+
+		if (v == NULL)
+			continue;
+		if ((strcmp(k, "NOTIFY") == 0 || strcmp(k, "ORCPT") == 0) &&
+		    smtp_client_has(s->hop, "DSN"))
+			strbuf_addf(out, " %s=%s", k, v);
+	}
+}
+
+static int rcpt_syntax(struct session *s, struct smtp_cmd *c)
+{
+	if (!s->in_mail) {
+		session_reply(s, "503 5.5.1 Error: need MAIL command");
+		session_error(s);
+		return -1;
+	}
+	if (!smtp_addr_valid(c->addr, s->smtputf8)) {
+		session_reply(s, "501 5.1.3 Bad recipient address syntax");
+		session_error(s);
+		return -1;
+	}
+	for (size_t i = 0; i < c->nparams; i++)
+		if (strcmp(c->params[i].key, "NOTIFY") && strcmp(c->params[i].key, "ORCPT")) {
+			session_reply(s, "555 5.5.4 Unsupported option: %s", c->params[i].key);
+			return -1;
+		}
+	if (s->nrcpt >= (size_t)conf_int(s->e->sec, "max_recipients")) {
+		session_reply(s, "452 4.5.3 Error: too many recipients");
+		return -1;
+	}
+	return 0;
+}
+
+void txn_rcpt(struct session *s, struct smtp_cmd *c)
+{
+	const struct edge_route *r;
+	struct strbuf params = STRBUF_INIT;
+	struct smtp_reply rep;
+	char first[300];
+
+	if (rcpt_syntax(s, c) < 0)
+		return;
+	if (rcpt_policy(s, c) < 0) {
+		tarpit(s);
+		return;
+	}
+	r = edge_route_for(s->e, c->domain);
+	if (r == NULL) {
+		session_reply(s, "451 4.3.5 <%s>: No route for this domain", c->addr);
+		session_decide(s, 4, "route", "defer", "451 4.3.5", "no route to=%s", msg_q(c->addr));
+		return;
+	}
+	if (s->route && (s->route != r || (r->mx && strcasecmp(s->first_rcpt.buf +
+		strcspn(s->first_rcpt.buf, "@") + 1, c->domain) != 0))) {
+		/* One next hop per transaction: the client sends the others
+		 * again in a transaction of their own (RFC 5321 4.5.3.1.10). */
+		session_reply(s, "452 4.5.3 <%s>: Recipient for another route, send it separately",
+			      c->addr);
+		session_decide(s, 4, "route", "defer", "452 4.5.3", "other route to=%s route=%s",
+			       msg_q(c->addr), msg_q(r->domain));
+		return;
+	}
+	if (s->hop_failed || hop_ready(s, r, c->domain) < 0) {
+		s->hop_failed = true;
+		reply_and_log_hop(s, &s->hop_err);
+		return;
+	}
+	smtp_reply_init(&rep);
+	rcpt_params(c, &params, s);
+	smtp_client_cmd(s->hop, &rep, "RCPT TO:<%s>%s", c->addr, params.buf ? params.buf : "");
+	reply_and_log_hop(s, &rep);
+	if (rep.code / 100 == 2) {
+		if (s->nrcpt++ == 0)
+			strbuf_addstr(&s->first_rcpt, c->addr);
+		s->route = r;
+		session_decide(s, 4, "nexthop", "accept", NULL, "recipient accepted to=%s hop=%s",
+			       msg_q(c->addr), msg_q(smtp_client_peer(s->hop)));
+	} else {
+		session_decide(s, 4, "nexthop", rep.code / 100 == 4 ? "defer" : "reject",
+			       smtp_reply_first(&rep, first, sizeof(first)),
+			       "next hop refused recipient to=%s", msg_q(c->addr));
+		if (!smtp_client_usable(s->hop)) {
+			hop_drop(s, false);
+			s->hop_failed = true;
+			smtp_reply_set(&s->hop_err, rep.code, rep.enh, "%s", rep.text.buf);
+		}
+	}
+	smtp_reply_clear(&rep);
+	strbuf_release(&params);
+}
+
+/* The start of the data on both sides: DATA to the hop (354 wanted), our
+ * trace headers first. Returns 0, or -1 with the reply queued. */
+static int data_begin(struct session *s)
+{
+	struct smtp_reply r;
+	struct strbuf hdr = STRBUF_INIT;
+	int rc = 0;
+
+	if (!s->in_mail) {
+		session_reply(s, "503 5.5.1 Error: need MAIL command");
+		session_error(s);
+		return -1;
+	}
+	if (s->nrcpt == 0) {
+		session_reply(s, "554 5.5.1 Error: no valid recipients");
+		return -1;
+	}
+	smtp_reply_init(&r);
+	if (smtp_client_data_start(s->hop, &r) != 354) {
+		reply_and_log_hop(s, &r);
+		txn_reset(s);
+		rc = -1;
+	} else {
+		headers_make(s, &hdr);
+		smtp_client_data_write(s->hop, hdr.buf, hdr.len, &r);
+	}
+	strbuf_release(&hdr);
+	smtp_reply_clear(&r);
+	return rc;
+}
+
+static void flow_push(struct session *s)
+{
+	struct flow *f = &s->flow;
+	struct smtp_reply r;
+
+	if (f->stopped || f->buf.len == 0) {
+		strbuf_reset(&f->buf);
+		return;
+	}
+	if (s->dec.bare_cr + s->dec.bare_lf && !s->dec.normalise) {
+		f->stopped = true;
+		f->why = "550 5.5.2 Message refused: bare CR or LF in the data "
+			 "(see RFC 5321 2.3.8)";
+		f->log = "bare CR or LF in the data";
+	} else if (s->dec.bytes > s->size_limit) {
+		f->stopped = true;
+		f->why = "552 5.3.4 Message size exceeds fixed limit";
+		f->log = "message over the size limit";
+	}
+	if (f->stopped) {
+		/* the hop must never see the end marker of this one */
+		smtp_client_abort(s->hop);
+		strbuf_reset(&f->buf);
+		return;
+	}
+	smtp_reply_init(&r);
+	if (smtp_client_data_write(s->hop, f->buf.buf, f->buf.len, &r) < 0) {
+		f->stopped = true;
+		f->why = "451 4.4.2 Next hop lost during the data, try again later";
+		f->log = "next hop lost during the data";
+	}
+	smtp_reply_clear(&r);
+	strbuf_reset(&f->buf);
+}
+
+/* Our reply to the end of the data: the hop's, or why it stopped. */
+static void data_finish(struct session *s)
+{
+	struct flow *f = &s->flow;
+	struct smtp_reply r;
+	char first[300];
+
+	smtp_reply_init(&r);
+	if (f->stopped) {
+		session_reply(s, "%s", f->why);
+		session_decide(s, 2, "data", "reject", f->why, "%s", f->log);
+		hop_drop(s, false);
+	} else if (smtp_client_data_end(s->hop, &r) / 100 == 2) {
+		reply_and_log_hop(s, &r);
+		s->msgs++;
+		session_decide(s, 4, "nexthop", "accept", smtp_reply_first(&r, first, sizeof(first)),
+			       "message passed on size=%llu rcpts=%zu hop=%s", s->dec.bytes,
+			       s->nrcpt, msg_q(smtp_client_peer(s->hop)));
+	} else {
+		reply_and_log_hop(s, &r);
+		session_decide(s, 4, "nexthop", r.code / 100 == 4 ? "defer" : "reject",
+			       smtp_reply_first(&r, first, sizeof(first)),
+			       "next hop refused the message hop=%s", msg_q(smtp_client_peer(s->hop)));
+	}
+	s->hop_mail = false;	/* the hop's transaction ended either way */
+	smtp_reply_clear(&r);
+	txn_reset(s);
+}
+
+/* Reads the client's data (up to the end marker, or chunk_left bytes of
+ * BDAT); returns 0 then, -1 when the client is gone (nothing
+ * acknowledged, the hop's copy dropped). */
+static int data_read(struct session *s, unsigned long long chunk_left, bool bdat)
+{
+	struct flow *f = &s->flow;
+	const char *p;
+	size_t n, used;
+	int rc;
+
+	stream_set_timeout(s->s, conf_int(s->e->sec, "data_timeout"));
+	while (bdat ? chunk_left > 0 : !s->dec.done) {
+		p = smtp_input_peek(s->input, &n);
+		if (bdat && n > chunk_left)
+			n = (size_t)chunk_left;
+		if (n) {
+			used = smtp_data_decode(&s->dec, p, n, &f->buf);
+			smtp_input_consume(s->input, used);
+			if (bdat)
+				chunk_left -= used;
+			if (f->buf.len >= DATA_CHUNK)
+				flow_push(s);
+			continue;
+		}
+		flow_push(s);
+		rc = smtp_input_fill(s->input);
+		if (rc != STREAM_OK) {
+			msg_info("lost connection during the data: %s client=%s",
+				 rc == STREAM_TIMEOUT ? "timeout" : "closed", s->ip);
+			if (s->hop)
+				smtp_client_abort(s->hop);
+			return -1;
+		}
+	}
+	flow_push(s);
+	return 0;
+}
+
+static void flow_start(struct session *s, bool bdat)
+{
+	s->size_limit = (unsigned long long)conf_int(s->e->sec, "message_size_limit");
+	smtp_data_decoder_init(&s->dec, bdat,
+			       strcmp(conf_str(s->e->sec, "bare_newline"), "normalise") == 0);
+	strbuf_reset(&s->flow.buf);
+	s->flow.stopped = false;
+	s->flow.why = s->flow.log = NULL;
+}
+
+void txn_data(struct session *s)
+{
+	if (s->bdat) {
+		session_reply(s, "503 5.5.1 Error: DATA after BDAT");
+		session_error(s);
+		return;
+	}
+	if (data_begin(s) < 0)
+		return;
+	flow_start(s, false);
+	session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
+	if (session_flush(s) < 0 || data_read(s, 0, false) < 0) {
+		s->quit = true;
+		hop_drop(s, false);
+	} else {
+		data_finish(s);
+	}
+}
+
+/* Skips a chunk we cannot take (BDAT with no transaction to put it in). */
+static int bdat_skip(struct session *s, unsigned long long n)
+{
+	size_t have;
+
+	while (n) {
+		smtp_input_peek(s->input, &have);
+		if (have == 0) {
+			if (smtp_input_fill(s->input) != STREAM_OK)
+				return -1;
+			continue;
+		}
+		if (have > n)
+			have = (size_t)n;
+		smtp_input_consume(s->input, have);
+		n -= have;
+	}
+	return 0;
+}
+
+void txn_bdat(struct session *s, struct smtp_cmd *c)
+{
+	if (!s->bdat && !s->bdat_failed) {
+		if (data_begin(s) < 0) {
+			/* the reply is queued; the chunk still has to go */
+			s->bdat_failed = !c->last;
+			if (bdat_skip(s, c->size) < 0)
+				s->quit = true;
+			return;
+		}
+		s->bdat = true;
+		flow_start(s, true);
+	}
+	if (s->bdat_failed) {
+		if (bdat_skip(s, c->size) < 0)
+			s->quit = true;
+		session_reply(s, "503 5.5.1 Error: no transaction for this chunk");
+		if (c->last)
+			s->bdat_failed = false;
+		return;
+	}
+	if (data_read(s, c->size, true) < 0) {
+		s->quit = true;
+		hop_drop(s, false);
+		return;
+	}
+	if (c->last) {
+		smtp_data_decode_finish(&s->dec, &s->flow.buf);
+		flow_push(s);
+		data_finish(s);
+	} else {
+		session_reply(s, "250 2.0.0 %llu octets received", c->size);
+	}
+}

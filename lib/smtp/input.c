@@ -1,0 +1,153 @@
+/* A consume-what-you-use buffer over lib/tls/stream for the SMTP server:
+ * command lines with their real line ending, and raw data bytes. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "smtp/input.h"
+#include "util/mem.h"
+
+#define INPUT_CHUNK 16384
+
+struct smtp_input {
+	struct stream *s;
+	size_t line_max;
+	struct strbuf buf;
+	size_t pos;		/* first unconsumed byte of buf */
+	bool skipping;		/* inside an over-long line */
+};
+
+struct smtp_input *smtp_input_new(struct stream *s, size_t line_max)
+{
+	struct smtp_input *in = xcalloc(1, sizeof(*in));
+
+	in->s = s;
+	in->line_max = line_max;
+	strbuf_init(&in->buf, INPUT_CHUNK);
+	return in;
+}
+
+void smtp_input_free(struct smtp_input *in)
+{
+	if (in == NULL)
+		return;
+	strbuf_release(&in->buf);
+	free(in);
+}
+
+const char *smtp_input_peek(const struct smtp_input *in, size_t *len)
+{
+	*len = in->buf.len - in->pos;
+	return in->buf.buf + in->pos;
+}
+
+void smtp_input_consume(struct smtp_input *in, size_t n)
+{
+	in->pos += n;
+	if (in->pos >= in->buf.len) {
+		strbuf_reset(&in->buf);
+		in->pos = 0;
+	}
+}
+
+/* Moves the unconsumed bytes to the front before the buffer grows. */
+static void compact(struct smtp_input *in)
+{
+	if (in->pos == 0)
+		return;
+	memmove(in->buf.buf, in->buf.buf + in->pos, in->buf.len - in->pos);
+	strbuf_setlen(&in->buf, in->buf.len - in->pos);
+	in->pos = 0;
+}
+
+/* The stream has no "read what is there": stream_read of one byte waits
+ * for data and fills the stream's own buffer (TLS) or returns one byte
+ * (plain socket, which is then read directly, since nothing of it is
+ * buffered in the stream any more). */
+int smtp_input_fill(struct smtp_input *in)
+{
+	size_t n = stream_buffered(in->s), old;
+	int rc;
+	ssize_t k;
+
+	compact(in);
+	old = in->buf.len;
+	if (n > INPUT_CHUNK)
+		n = INPUT_CHUNK;
+	if (n) {
+		strbuf_grow(&in->buf, n);
+		rc = stream_read(in->s, in->buf.buf + old, n);
+		if (rc != STREAM_OK)
+			return rc;
+		strbuf_setlen(&in->buf, old + n);
+		return STREAM_OK;
+	}
+	strbuf_grow(&in->buf, INPUT_CHUNK);
+	rc = stream_read(in->s, in->buf.buf + old, 1);
+	if (rc != STREAM_OK)
+		return rc;
+	n = 1;
+	if (!stream_is_tls(in->s)) {
+		k = read(stream_rfd(in->s), in->buf.buf + old + 1, INPUT_CHUNK - 1);
+		if (k > 0)
+			n += (size_t)k;
+	} else {
+		size_t more = stream_buffered(in->s);
+
+		if (more > INPUT_CHUNK - 1)
+			more = INPUT_CHUNK - 1;
+		if (more && stream_read(in->s, in->buf.buf + old + 1, more) == STREAM_OK)
+			n += more;
+	}
+	strbuf_setlen(&in->buf, old + n);
+	return STREAM_OK;
+}
+
+size_t smtp_input_pending(const struct smtp_input *in)
+{
+	return in->buf.len - in->pos + stream_buffered(in->s);
+}
+
+size_t smtp_input_discard(struct smtp_input *in)
+{
+	size_t n = in->buf.len - in->pos;
+
+	strbuf_reset(&in->buf);
+	in->pos = 0;
+	in->skipping = false;
+	return n;
+}
+
+int smtp_input_getline(struct smtp_input *in, struct strbuf *line, bool *crlf)
+{
+	strbuf_reset(line);
+	for (;;) {
+		size_t avail = in->buf.len - in->pos;
+		const char *start = in->buf.buf + in->pos;
+		const char *nl = avail ? memchr(start, '\n', avail) : NULL;
+		int rc;
+
+		if (nl) {
+			size_t take = (size_t)(nl - start);
+			bool was_skipping = in->skipping;
+
+			*crlf = take > 0 && start[take - 1] == '\r';
+			if (*crlf)
+				take--;
+			in->skipping = false;
+			if (!was_skipping && take <= in->line_max)
+				strbuf_add(line, start, take);
+			smtp_input_consume(in, (size_t)(nl - start) + 1);
+			if (was_skipping || take > in->line_max)
+				return STREAM_TOOLONG;
+			return STREAM_OK;
+		}
+		if (avail > in->line_max + 1) {
+			in->skipping = true;
+			smtp_input_consume(in, avail);
+		}
+		rc = smtp_input_fill(in);
+		if (rc != STREAM_OK)
+			return rc;
+	}
+}
