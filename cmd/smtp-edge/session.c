@@ -3,12 +3,14 @@
  * its limits (line length, errors, junk commands, timeouts); EHLO,
  * STARTTLS and XCLIENT here, the transaction in txn.c. */
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "proxyproto.h"
@@ -16,6 +18,27 @@
 #include "util/exitcodes.h"
 #include "util/mem.h"
 #include "util/msg.h"
+
+/* A lingering close: a client that pipelined past our last reply (a 554
+ * to a pregreeter, a 421) still has bytes in flight; closing on them
+ * sends a reset that can destroy our reply before the client reads it.
+ * So: stop writing, read and drop what comes for at most a second. */
+static void linger_close(int in, int out)
+{
+	char buf[4096];
+	size_t total = 0;
+	struct pollfd pfd = { .fd = in, .events = POLLIN };
+
+	if (shutdown(out, SHUT_WR) < 0)
+		return;		/* not a socket (a pipe under a test): nothing to do */
+	while (total < 65536 && poll(&pfd, 1, 1000) == 1) {
+		ssize_t n = read(in, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+}
 
 void session_reply(struct session *s, const char *fmt, ...)
 {
@@ -379,6 +402,7 @@ int edge_session(int in, int out, const struct serve_peer *peer, void *ctx)
 		}
 	}
 	loop(&s);
+	linger_close(in, out);
 	msg_info("disconnect client=%s messages=%lu errors=%d unknown=%d", s.ip, s.msgs,
 		 s.errors, s.unknown);
 	session_free(&s);
