@@ -37,6 +37,24 @@ static const struct conf_key partner_keys[] = {
 	{ NULL }
 };
 
+/* A policy's keys: these of the section's, without their defaults (an
+ * absent key is the section's value), filled by edge_conf_prepare. */
+static const char *const policy_names[] = {
+	"hostname", "banner", "starttls", "require_tls", "message_size_limit",
+	"max_recipients", "bare_newline", "relay_networks", "relay_domains", "local_domains",
+	"validate_recipients", "sender_deny", "reject_null_sender", "recipient_deny",
+	"harvest_limit", "harvest_delay", "harvest_disconnect", "routes", "partners",
+	"proxy_protocol", "xclient", "spf", "allow", "deny", "trusted_networks", "dnsbl",
+	"dnswl", "dnsbl_threshold", "allow_threshold", "dns_tempfail_action", "dnsbl_timeout",
+	"pregreet_wait", NULL
+};
+
+#define POLICY_KEYS_MAX 48
+#define POLICY_SUB_MAX 32
+
+static struct conf_key policy_keys[POLICY_KEYS_MAX];
+static struct conf_key policy_spf_keys[POLICY_SUB_MAX];
+
 static const struct conf_key edge_keys[] = {
 	{ "serve", CONF_INCLUDE, NULL, 0, 0, NULL, serve_conf_keys, 0, NULL },
 	{ "connfilter", CONF_INCLUDE, NULL, 0, 0, NULL, connfilter_conf_keys, 0, NULL },
@@ -100,12 +118,72 @@ static const struct conf_key edge_keys[] = {
 	  "accept XCLIENT from trusted_networks peers" },
 	{ "spf", CONF_OBJECT, NULL, 0, 0, NULL, spf_conf_keys, 0,
 	  "SPF check of MAIL FROM and the action per result" },
+	{ "policies", CONF_MAP, "{}", 0, 0, NULL, policy_keys, 0,
+	  "per-listener policies (inbound, outbound): each member overrides some of the keys "
+	  "above for the sessions of the listener it is named after (or listed in its "
+	  "\"listeners\"); an object key (spf) is overridden member by member" },
 	{ NULL }
 };
 
 const struct conf_section edge_conf_section = {
 	"smtp-edge", edge_keys, "the SMTP edge: layers 1, 2 and 4, domain security, relay"
 };
+
+static const struct conf_key *key_find(const struct conf_key *keys, const char *name)
+{
+	for (const struct conf_key *k = keys; k->name; k++) {
+		const struct conf_key *f;
+
+		if (k->type == CONF_INCLUDE) {
+			if ((f = key_find(k->sub, name)))
+				return f;
+		} else if (strcmp(k->name, name) == 0) {
+			return k;
+		}
+	}
+	return NULL;
+}
+
+/* dst = the keys of src without defaults or "required" (n counts dst's
+ * room, the NULL end included). */
+static void keys_strip(struct conf_key *dst, const struct conf_key *src, size_t n)
+{
+	size_t i = 0;
+
+	for (const struct conf_key *k = src; k->name; k++) {
+		if (i + 1 >= n)
+			msg_panic("smtp-edge: policy key table too small");
+		dst[i] = *k;
+		dst[i].def = NULL;
+		dst[i].flags &= ~CONF_REQUIRED;
+		i++;
+	}
+	memset(&dst[i], 0, sizeof(dst[i]));
+}
+
+void edge_conf_prepare(void)
+{
+	size_t i = 0;
+
+	if (policy_keys[0].name)
+		return;
+	keys_strip(policy_spf_keys, spf_conf_keys, POLICY_SUB_MAX);
+	for (const char *const *n = policy_names; *n; n++) {
+		const struct conf_key *k = key_find(edge_keys, *n);
+
+		if (k == NULL || i + 2 >= POLICY_KEYS_MAX)
+			msg_panic("smtp-edge: no key %s for policies", *n);
+		policy_keys[i] = *k;
+		policy_keys[i].def = NULL;
+		if (k->type == CONF_OBJECT)
+			policy_keys[i].sub = policy_spf_keys;	/* spf is the only one */
+		i++;
+	}
+	policy_keys[i++] = (struct conf_key){ "listeners", CONF_STRINGS, NULL, 0, 0, NULL, NULL, 0,
+		"the listeners (names in listen, or LISTEN_FDNAMES) this policy is for; "
+		"absent: the listener with the policy's name" };
+	memset(&policy_keys[i], 0, sizeof(policy_keys[i]));
+}
 
 static enum edge_tls tls_parse(const char *s)
 {
@@ -282,34 +360,146 @@ static int relay_nets_init(struct edge *e)
 	return 0;
 }
 
-int edge_init(struct edge *e, const struct prog_state *st, struct conf *c)
+/* The section with a policy member's keys on top (member NULL: the
+ * section alone). Owned by the caller. */
+static json_t *policy_merge(const json_t *sec, const json_t *member)
+{
+	json_t *m = json_deep_copy(sec), *v, *old;
+	const char *key;
+
+	json_object_del(m, "policies");
+	if (member == NULL)
+		return m;
+	json_object_foreach((json_t *)member, key, v) {
+		const struct conf_key *k = key_find(policy_keys, key);
+
+		old = json_object_get(m, key);
+		if (k && k->type == CONF_OBJECT && json_is_object(old))
+			json_object_update(old, v);
+		else
+			json_object_set(m, key, v);
+	}
+	return m;
+}
+
+static int policy_init(struct edge_set *set, struct edge *e, const char *name, json_t *sec)
 {
 	const char *h;
 
-	memset(e, 0, sizeof(*e));
-	e->st = st;
-	e->conf = c;
-	e->sec = conf_section(c, "smtp-edge");
+	e->policy = name;
+	e->sec = sec;
 	h = conf_str(e->sec, "hostname");
 	if (h)
 		snprintf(e->hostname, sizeof(e->hostname), "%s", h);
 	else if (gethostname(e->hostname, sizeof(e->hostname) - 1) < 0)
 		snprintf(e->hostname, sizeof(e->hostname), "localhost");
-	/* SPF, the DNS lists and MX routes use it; it starts lazily. */
-	if ((e->dns = dns_new(conf_section(c, "dns"))) == NULL)
-		return -1;
-	if (conf_bool(e->sec, "validate_recipients") &&
-	    (e->dir = dir_open(conf_section(c, "directory"))) == NULL)
-		return -1;
+	e->dns = set->dns;
+	e->dir = conf_bool(e->sec, "validate_recipients") ? set->dir : NULL;
 	if ((e->cf = connfilter_new(e->sec, e->dns)) == NULL)
-		return -1;
+		goto fail;
 	partners_init(e);
 	if (relay_nets_init(e) < 0 || routes_init(e) < 0 || server_init(e) < 0)
+		goto fail;
+	return 0;
+fail:
+	msg_error("cannot set policy up policy=%s", msg_q(name));
+	return -1;
+}
+
+/* Whether listener name is among the section's "listen" entries
+ * ("NAME=ADDR", or the address as written). */
+static bool listen_has(const json_t *sec, const char *name)
+{
+	size_t n = conf_strings_len(sec, "listen"), len = strlen(name);
+
+	for (size_t i = 0; i < n; i++) {
+		const char *l = conf_strings_at(sec, "listen", i);
+
+		if (strcmp(l, name) == 0 || (strncmp(l, name, len) == 0 && l[len] == '='))
+			return true;
+	}
+	return false;
+}
+
+static void policy_check_listeners(const json_t *sec, const char *name, const json_t *member)
+{
+	size_t n = conf_strings_len(member, "listeners");
+	bool any = false;
+
+	if (conf_strings_len(sec, "listen") == 0)
+		return;		/* systemd names the sockets */
+	for (size_t i = 0; i < n; i++)
+		any = any || listen_has(sec, conf_strings_at(member, "listeners", i));
+	if (n == 0)
+		any = listen_has(sec, name);
+	if (!any)
+		msg_warn("policy serves no listener in listen policy=%s", msg_q(name));
+}
+
+static bool any_validation(const json_t *sec)
+{
+	const json_t *pols = conf_get(sec, "policies"), *m;
+	const char *name;
+
+	if (conf_bool(sec, "validate_recipients"))
+		return true;
+	json_object_foreach((json_t *)pols, name, m) {
+		const json_t *v = json_object_get(m, "validate_recipients");
+
+		if (v && json_is_true(v))
+			return true;
+	}
+	return false;
+}
+
+int edge_init(struct edge_set *set, const struct prog_state *st, struct conf *c)
+{
+	const json_t *pols;
+	const char *name;
+	json_t *m;
+
+	memset(set, 0, sizeof(*set));
+	set->st = st;
+	set->conf = c;
+	set->sec = conf_section(c, "smtp-edge");
+	pols = conf_get(set->sec, "policies");
+	/* SPF, the DNS lists and MX routes use it; it starts lazily. */
+	if ((set->dns = dns_new(conf_section(c, "dns"))) == NULL)
 		return -1;
+	if (any_validation(set->sec) &&
+	    (set->dir = dir_open(conf_section(c, "directory"))) == NULL)
+		return -1;
+	set->pol = xcalloc(json_object_size(pols) + 1, sizeof(*set->pol));
+	set->npol = 1;
+	if (policy_init(set, &set->pol[0], "default", policy_merge(set->sec, NULL)) < 0)
+		return -1;
+	json_object_foreach((json_t *)pols, name, m) {
+		struct edge *e = &set->pol[set->npol++];
+
+		policy_check_listeners(set->sec, name, m);
+		if (policy_init(set, e, name, policy_merge(set->sec, m)) < 0)
+			return -1;
+	}
 	return 0;
 }
 
-void edge_clear(struct edge *e)
+struct edge *edge_policy_for(struct edge_set *set, const char *listener)
+{
+	for (size_t i = 1; i < set->npol; i++) {
+		const json_t *sec = set->pol[i].sec;
+
+		for (size_t j = 0; j < conf_strings_len(sec, "listeners"); j++)
+			if (strcmp(conf_strings_at(sec, "listeners", j), listener) == 0)
+				return &set->pol[i];
+	}
+	for (size_t i = 1; i < set->npol; i++)
+		if (conf_get(set->pol[i].sec, "listeners") == NULL &&
+		    strcmp(set->pol[i].policy, listener) == 0)
+			return &set->pol[i];
+	return &set->pol[0];
+}
+
+static void policy_clear(struct edge *e)
 {
 	for (size_t i = 0; i < e->nroutes; i++) {
 		free(e->routes[i].domain);
@@ -335,9 +525,18 @@ void edge_clear(struct edge *e)
 	tls_ctx_free(e->tls_client);
 	if (e->cf)
 		connfilter_free(e->cf);
-	dir_close(e->dir);
-	dns_free(e->dns);
-	if (e->own_conf)
-		conf_free(e->conf);
+	json_decref(e->sec);
 	memset(e, 0, sizeof(*e));
+}
+
+void edge_clear(struct edge_set *set)
+{
+	for (size_t i = 0; i < set->npol; i++)
+		policy_clear(&set->pol[i]);
+	free(set->pol);
+	dir_close(set->dir);
+	dns_free(set->dns);
+	if (set->own_conf)
+		conf_free(set->conf);
+	memset(set, 0, sizeof(*set));
 }

@@ -19,7 +19,7 @@
 
 struct connfilter;
 
-/* The smtp-edge section's keys (config.c). */
+/* The smtp-edge section's keys (config.c); edge_conf_prepare first. */
 extern const struct conf_section edge_conf_section;
 
 #define EDGE_CIDR_MAX 256
@@ -53,15 +53,16 @@ struct edge_partner {
 	bool reject;		/* 5.7.x instead of 4.7.x */
 };
 
+/* One policy: the section's keys with a "policies" member's on top, and
+ * the state made from them. A session works under one (chosen by its
+ * listener); the functions below take the policy. */
 struct edge {
-	const struct prog_state *st;
-	struct conf *conf;		/* owned after a reload; else st's */
-	bool own_conf;
-	const json_t *sec;		/* the smtp-edge section (borrowed from conf) */
+	const char *policy;		/* "default" or the member's name (borrowed) */
+	json_t *sec;			/* the merged keys (owned) */
 	char hostname[256];
 
-	struct dir *dir;		/* NULL without recipient validation */
-	struct dns *dns;
+	struct dir *dir;		/* borrowed; NULL without recipient validation */
+	struct dns *dns;		/* borrowed */
 	struct connfilter *cf;
 	struct tls_ctx *tls_server;	/* STARTTLS; NULL without a certificate */
 	struct tls_ctx *tls_client;	/* opportunistic / required routes */
@@ -74,10 +75,29 @@ struct edge {
 	size_t nrelay_nets;
 };
 
-/* config.c: builds e from the loaded config (c, borrowed). Returns 0, or
- * -1 after logging (the caller exits 78). */
-int edge_init(struct edge *e, const struct prog_state *st, struct conf *c);
-void edge_clear(struct edge *e);
+/* Everything the listener makes from the config, inherited by sessions. */
+struct edge_set {
+	const struct prog_state *st;
+	struct conf *conf;		/* owned after a reload; else st's */
+	bool own_conf;
+	const json_t *sec;		/* the smtp-edge section (borrowed from conf) */
+	struct dir *dir;		/* opened when any policy validates recipients */
+	struct dns *dns;
+	struct edge *pol;		/* pol[0]: the section itself, "default" */
+	size_t npol;
+};
+
+/* config.c: builds the policies' key table from the section's (call
+ * before prog_start: -n and the man page use it). */
+void edge_conf_prepare(void);
+/* Builds set from the loaded config (c, borrowed). Returns 0, or -1
+ * after logging (the caller exits 78). */
+int edge_init(struct edge_set *set, const struct prog_state *st, struct conf *c);
+void edge_clear(struct edge_set *set);
+/* The policy for a session that came in on listener (the fdname): the
+ * policy whose "listeners" names it, else the one named like it, else
+ * the default. Never NULL. */
+struct edge *edge_policy_for(struct edge_set *set, const char *listener);
 
 /* session.c: one SMTP session on in/out (serve_handler.session). */
 int edge_session(int in, int out, const struct serve_peer *peer, void *ctx);

@@ -48,7 +48,7 @@ static int cli_option(int id, const char *arg, void *ctx)
  * the old one stays when anything in the new one is wrong. */
 static int reload(void *ctx)
 {
-	struct edge *e = ctx, ne;
+	struct edge_set *e = ctx, ne;
 	struct conf *c = prog_reload(e->st);
 
 	if (c == NULL)
@@ -68,7 +68,7 @@ static int reload(void *ctx)
 
 static int serve(struct prog_state *st, enum serve_mode mode)
 {
-	struct edge e;
+	struct edge_set e;
 	struct serve_handler h = {
 		.name = "smtp-edge", .session = edge_session, .refuse = edge_refuse,
 		.reload = reload, .ctx = &e,
@@ -102,6 +102,7 @@ int main(int argc, char **argv)
 	struct prog_state st;
 	int rc;
 
+	edge_conf_prepare();
 	prog_start(&p, &st, argc, argv);
 	if (st.argc > 0 && strcmp(st.argv[0], "spf") == 0)
 		rc = edge_cmd_spf(&st, st.argc, st.argv);

@@ -373,9 +373,11 @@ static void session_free(struct session *s)
 	tls_report_clear(&s->tls_rep);
 }
 
+/* ctx is the edge_set; the listener the client came in on picks the
+ * policy (inbound, outbound). */
 int edge_session(int in, int out, const struct serve_peer *peer, void *ctx)
 {
-	struct edge *e = ctx;
+	struct edge *e = edge_policy_for(ctx, peer->fdname);
 	struct session s;
 	long long wait;
 
@@ -386,7 +388,8 @@ int edge_session(int in, int out, const struct serve_peer *peer, void *ctx)
 		return EX_PROTOCOL;
 	}
 	msg_context("client", s.ip);
-	msg_info("connect client=%s peer=%s", s.ip, peer->addr);
+	msg_context("policy", e->policy);
+	msg_info("connect client=%s peer=%s listener=%s", s.ip, peer->addr, msg_q(peer->fdname));
 	s.s = stream_new(in, out, conf_int(e->sec, "timeout"), conf_int(e->sec, "command_line_max"));
 	s.input = smtp_input_new(s.s, (size_t)conf_int(e->sec, "command_line_max"));
 	if (layer1(&s) == 0) {

@@ -1,8 +1,6 @@
 /* A consume-what-you-use buffer over lib/tls/stream for the SMTP server:
  * command lines with their real line ending, and raw data bytes. */
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "smtp/input.h"
 #include "util/mem.h"
@@ -60,46 +58,19 @@ static void compact(struct smtp_input *in)
 	in->pos = 0;
 }
 
-/* The stream has no "read what is there": stream_read of one byte waits
- * for data and fills the stream's own buffer (TLS) or returns one byte
- * (plain socket, which is then read directly, since nothing of it is
- * buffered in the stream any more). */
+/* Whatever the stream has, or what one read brings: never waits for
+ * more than the peer sent (the end of DATA may be the last byte). */
 int smtp_input_fill(struct smtp_input *in)
 {
-	size_t n = stream_buffered(in->s), old;
+	size_t got;
 	int rc;
-	ssize_t k;
 
 	compact(in);
-	old = in->buf.len;
-	if (n > INPUT_CHUNK)
-		n = INPUT_CHUNK;
-	if (n) {
-		strbuf_grow(&in->buf, n);
-		rc = stream_read(in->s, in->buf.buf + old, n);
-		if (rc != STREAM_OK)
-			return rc;
-		strbuf_setlen(&in->buf, old + n);
-		return STREAM_OK;
-	}
 	strbuf_grow(&in->buf, INPUT_CHUNK);
-	rc = stream_read(in->s, in->buf.buf + old, 1);
+	rc = stream_read_some(in->s, in->buf.buf + in->buf.len, INPUT_CHUNK, &got);
 	if (rc != STREAM_OK)
 		return rc;
-	n = 1;
-	if (!stream_is_tls(in->s)) {
-		k = read(stream_rfd(in->s), in->buf.buf + old + 1, INPUT_CHUNK - 1);
-		if (k > 0)
-			n += (size_t)k;
-	} else {
-		size_t more = stream_buffered(in->s);
-
-		if (more > INPUT_CHUNK - 1)
-			more = INPUT_CHUNK - 1;
-		if (more && stream_read(in->s, in->buf.buf + old + 1, more) == STREAM_OK)
-			n += more;
-	}
-	strbuf_setlen(&in->buf, old + n);
+	strbuf_setlen(&in->buf, in->buf.len + got);
 	return STREAM_OK;
 }
 

@@ -293,6 +293,28 @@ int stream_read(struct stream *s, void *buf, size_t n)
 	return STREAM_OK;
 }
 
+int stream_read_some(struct stream *s, void *buf, size_t max, size_t *got)
+{
+	size_t avail = s->rbuf.len - s->rpos;
+	long r;
+
+	*got = 0;
+	if (max == 0)
+		return STREAM_OK;
+	if (avail) {
+		/* what TLS holds decrypted comes with the next call */
+		*got = avail < max ? avail : max;
+		memcpy(buf, s->rbuf.buf + s->rpos, *got);
+		s->rpos += *got;
+		return STREAM_OK;
+	}
+	r = raw_read(s, buf, max, now_ms() + s->timeout_ms);
+	if (r <= 0)
+		return r == 0 ? STREAM_EOF : (int)r;
+	*got = (size_t)r;
+	return STREAM_OK;
+}
+
 size_t stream_buffered(const struct stream *s)
 {
 	size_t n = s->rbuf.len - s->rpos;

@@ -44,6 +44,13 @@ void stream_set_timeout(struct stream *s, long long timeout_ms);
 int stream_getline(struct stream *s, struct strbuf *line);
 /* Reads exactly n bytes (message bodies). STREAM_OK, EOF, TIMEOUT, ERR. */
 int stream_read(struct stream *s, void *buf, size_t n);
+/* Reads what is there: the bytes buffered (ours first, then what TLS
+ * has decrypted), or, when there are none, what one read of the peer
+ * brings, waiting up to the timeout; at most max, at least one. *got is
+ * the count. STREAM_OK, EOF (nothing read), TIMEOUT, ERR. For callers
+ * that keep their own buffer and must not wait for a byte count (SMTP
+ * data, where the end marker's position is unknown). */
+int stream_read_some(struct stream *s, void *buf, size_t max, size_t *got);
 /* Bytes readable now without waiting: our buffer and TLS's. */
 size_t stream_buffered(const struct stream *s);
 int stream_rfd(const struct stream *s);
