@@ -62,7 +62,7 @@ test_expect_success 'drain_timeout: sessions still running are terminated' '
 	serve_wait_log q "sessions=1" &&
 	sleep 0.2 &&
 	kill -TERM $(serve_pid q) &&
-	test "$(serve_exit q 8)" = 0 &&
+	test "$(serve_exit q 20)" = 0 &&
 	wait &&
 	test_grep "^hello two peer=" long &&
 	! grep SLEPT long &&
