@@ -136,7 +136,7 @@ docs-check-prep: all
 bench: all
 	@sh share/deps.sh bench
 	@st=0; for b in bench/*.sh; do [ -e "$$b" ] || continue; echo "== $$b"; \
-	  BUILD=$(O) sh $$b || { echo "bench: $$b missed its target or failed"; st=1; }; done; exit $$st
+	  BUILD=$(O) bash $$b || { echo "bench: $$b missed its target or failed"; st=1; }; done; exit $$st
 
 demo: deps all
 	@sh share/demo.sh $(O)

@@ -41,6 +41,8 @@ LIST
 bogofilter		the classic Bayesian filter scl-score is measured against
 spamassassin		SpamAssassin's Bayes, the other anchor of bench/scl-score.sh
 hyperfine		times whole commands in the benchmarks
+iproute2		a private network namespace for bench/smtp-edge.sh
+util-linux		unshare, for the benchmark's private namespace
 wrk			HTTP load for the web benchmarks
 nginx			the static-file baseline for the HTTP benchmarks
 LIST

@@ -1,6 +1,7 @@
 /* Serving (see serve.h): the three modes, the standalone accept loop with
- * a process per connection, the connection limit, reload and the
- * draining stop. The session is called the same way in every mode. */
+ * a process per connection (forked for it, or a reused worker of a
+ * pre-forked pool), the connection limit, reload and the draining stop.
+ * The session is called the same way in every mode. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +29,9 @@
 /* Out of descriptors or memory: stop accepting this long, not spin. */
 #define SERVE_PAUSE_MS 100
 #define SERVE_USER_MAX 256
+/* A worker that dies before serving anything is replaced after this long,
+ * so a worker that cannot start does not make the listener fork in a loop. */
+#define SERVE_RESPAWN_PAUSE_MS 1000
 
 const struct conf_key serve_conf_keys[] = {
 	{ "listen", CONF_STRINGS, "[]", 0, 0, NULL, NULL, 0,
@@ -39,7 +44,21 @@ const struct conf_key serve_conf_keys[] = {
 	  "on SIGTERM, how long sessions may run on before they are terminated" },
 	{ "backlog", CONF_INT, "128", 1, 65535, NULL, NULL, 0,
 	  "connections the kernel queues before they are accepted" },
+	{ "workers", CONF_INT, "0", 0, 100000, NULL, NULL, 0,
+	  "-d: 0 forks a process per connection; N keeps N session processes that serve connection after connection (beyond them, up to max_connections, a process is forked)" },
+	{ "worker_max_use", CONF_INT, "100", 1, 1000000, NULL, NULL, 0,
+	  "connections a pooled worker serves before it is replaced" },
 	{ .name = NULL }
+};
+
+/* A pooled worker: a session process that takes connections from the
+ * listener over a socketpair (the peer and the descriptor in one message)
+ * and answers one byte when it is free again. */
+struct worker {
+	pid_t pid;		/* 0: the slot is empty */
+	int fd;			/* the listener's end; -1 when empty */
+	bool busy;		/* a session runs in it */
+	unsigned long used;	/* connections handed to it */
 };
 
 struct serve {
@@ -49,8 +68,14 @@ struct serve {
 	size_t max;		/* max_connections */
 	long long drain_ms;
 	int backlog;
-	pid_t *kids;		/* live sessions, max of them */
+	pid_t *kids;		/* forked sessions, and workers retired in a
+				   session; max + nworkers of them */
 	size_t nkids;
+	struct worker *workers;	/* the pool; nworkers slots (0: no pool) */
+	size_t nworkers;
+	size_t busy;		/* workers in a session */
+	unsigned long max_use;	/* worker_max_use */
+	long long respawn_after; /* monotonic ms; no new worker before */
 	long long pause_until;	/* monotonic ms; accept nothing before */
 	bool stop;		/* SIGTERM or SIGINT seen */
 	bool hurry;		/* seen again: do not wait for the drain */
@@ -114,6 +139,17 @@ static void serve_init(struct serve *s, const json_t *section, const struct serv
 		s->max = 1;
 	if (s->backlog <= 0)
 		s->backlog = 128;
+	s->nworkers = (size_t)conf_int(section, "workers");
+	if (s->nworkers > s->max)
+		s->nworkers = s->max;	/* more could never be busy at once */
+	s->max_use = (unsigned long)conf_int(section, "worker_max_use");
+	if (s->max_use == 0)
+		s->max_use = 100;
+}
+
+static size_t sessions(const struct serve *s)
+{
+	return s->nkids + s->busy;
 }
 
 static void peer_fill(struct serve_peer *p, int fd, const struct sockaddr_any *remote,
@@ -196,6 +232,21 @@ static void reap(struct serve *s)
 	}
 }
 
+/* The worker leaves the pool: told by EOF on its socket, an idle one
+ * exits now, a busy one after its session, which is still counted (as a
+ * kid) until it is reaped. */
+static void worker_retire(struct serve *s, struct worker *w)
+{
+	if (w->pid == 0)
+		return;
+	close(w->fd);
+	if (w->busy) {
+		s->kids[s->nkids++] = w->pid;
+		s->busy--;
+	}
+	*w = (struct worker){ .fd = -1 };
+}
+
 static void reload(struct serve *s)
 {
 	if (s->h->reload == NULL) {
@@ -203,8 +254,13 @@ static void reload(struct serve *s)
 		return;
 	}
 	msg_info("reloading");
-	if (s->h->reload(s->h->ctx) < 0)
+	if (s->h->reload(s->h->ctx) < 0) {
 		msg_warn("reload failed: keeping the previous settings");
+		return;
+	}
+	/* Workers hold the old state: new ones are forked with the new. */
+	for (size_t i = 0; i < s->nworkers; i++)
+		worker_retire(s, &s->workers[i]);
 }
 
 static void handle_signals(struct serve *s)
@@ -224,26 +280,207 @@ static void handle_signals(struct serve *s)
 	reap(s);
 }
 
-/* The session process: nothing of the listener's survives but the
- * connection, so it behaves as under inetd. */
-__attribute__((noreturn))
-static void child_run(struct serve *s, int fd, const struct serve_peer *p)
+/* In a new session process or worker: nothing of the listener's
+ * survives but the connection (and a worker's socket), so it behaves as
+ * under inetd. */
+static void child_detach(struct serve *s)
 {
-	int rc;
-
 	listener_close_all(&s->ls, false);
 	close(sig_pipe[0]);
 	close(sig_pipe[1]);
+	for (size_t i = 0; i < s->nworkers; i++)
+		if (s->workers[i].pid)
+			close(s->workers[i].fd);
 	set_handler(SIGTERM, SIG_DFL);
 	set_handler(SIGINT, SIG_DFL);
 	set_handler(SIGCHLD, SIG_DFL);
 	set_handler(SIGHUP, SIG_IGN);	/* reload is the listener's business */
 	mask_caught(SIG_UNBLOCK);
 	free(s->kids);
+	free(s->workers);
+	s->kids = NULL;
+	s->workers = NULL;
+	s->nworkers = 0;
+}
+
+__attribute__((noreturn))
+static void child_run(struct serve *s, int fd, const struct serve_peer *p)
+{
+	int rc;
+
+	child_detach(s);
 	msg_context("peer", p->addr);
 	rc = s->h->session(fd, fd, p, s->h->ctx);
 	fflush(NULL);
 	_exit(rc);
+}
+
+/* Takes the next connection from the listener: 1 with *fd and *p set,
+ * 0 when the listener closed its end (retired), -1 on error. */
+static int worker_recv(int sock, int *fd, struct serve_peer *p)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = p, .iov_len = sizeof(*p) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c;
+	ssize_t n;
+
+	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+		;
+	if (n <= 0)
+		return (int)n;
+	c = CMSG_FIRSTHDR(&m);
+	if ((size_t)n != sizeof(*p) || c == NULL || c->cmsg_type != SCM_RIGHTS ||
+	    c->cmsg_len != CMSG_LEN(sizeof(int))) {
+		msg_error("worker: malformed hand-over from the listener");
+		return -1;
+	}
+	memcpy(fd, CMSG_DATA(c), sizeof(int));
+	p->addr[sizeof(p->addr) - 1] = p->host[sizeof(p->host) - 1] = 0;
+	p->local[sizeof(p->local) - 1] = p->fdname[sizeof(p->fdname) - 1] = 0;
+	return 1;
+}
+
+/* One session in a worker. The session may close the connection or not:
+ * it is closed here only if the descriptor is still that socket, since
+ * its number may have been reused meanwhile. */
+static void worker_session(struct serve *s, int fd, const struct serve_peer *p)
+{
+	struct stat before, after;
+	int rc;
+
+	if (fstat(fd, &before) < 0)
+		before.st_ino = 0;
+	msg_context_reset();
+	msg_context("peer", p->addr);
+	rc = s->h->session(fd, fd, p, s->h->ctx);
+	fflush(NULL);
+	if (rc != 0)
+		msg_info("session ended status=%d pid=%ld", rc, (long)getpid());
+	if (before.st_ino && fstat(fd, &after) == 0 && after.st_ino == before.st_ino &&
+	    after.st_dev == before.st_dev)
+		close(fd);
+}
+
+/* A pooled worker: sessions until worker_max_use, or until the listener
+ * closes its end (stop, reload). What a session leaves behind (memory,
+ * a descriptor) is bounded by the reuse count. */
+__attribute__((noreturn))
+static void worker_run(struct serve *s, int sock)
+{
+	unsigned long max_use = s->max_use, served = 0;
+	struct serve_peer p;
+	int fd = -1;
+
+	child_detach(s);
+	while (served < max_use && worker_recv(sock, &fd, &p) > 0) {
+		served++;
+		worker_session(s, fd, &p);
+		if (served < max_use && write(sock, "d", 1) != 1)
+			break;
+	}
+	_exit(EX_OK);
+}
+
+static void worker_spawn(struct serve *s, struct worker *w)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		msg_warn("cannot make a worker socket: %s", strerror(errno));
+		s->respawn_after = now_ms() + SERVE_RESPAWN_PAUSE_MS;
+		return;
+	}
+	mask_caught(SIG_BLOCK);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		worker_run(s, sv[1]);
+	}
+	mask_caught(SIG_UNBLOCK);
+	close(sv[1]);
+	if (pid < 0) {
+		msg_warn("cannot fork a worker: %s", strerror(errno));
+		close(sv[0]);
+		s->respawn_after = now_ms() + SERVE_RESPAWN_PAUSE_MS;
+		return;
+	}
+	*w = (struct worker){ .pid = pid, .fd = sv[0] };
+	msg_debug("worker started pid=%ld", (long)pid);
+}
+
+/* Fills the empty slots of the pool, unless stopping or pausing. */
+static void workers_fill(struct serve *s)
+{
+	if (s->stop || now_ms() < s->respawn_after)
+		return;
+	for (size_t i = 0; i < s->nworkers; i++)
+		if (s->workers[i].pid == 0)
+			worker_spawn(s, &s->workers[i]);
+}
+
+/* The worker's socket is readable: a byte per finished session, or EOF
+ * when it has exited (worker_max_use reached, or died). */
+static void worker_event(struct serve *s, struct worker *w)
+{
+	char buf[16];
+	ssize_t n = read(w->fd, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0) {
+		if (w->busy) {
+			w->busy = false;
+			s->busy--;
+		}
+		return;
+	}
+	if (w->used == 0)
+		s->respawn_after = now_ms() + SERVE_RESPAWN_PAUSE_MS;
+	if (w->busy)
+		s->busy--;
+	close(w->fd);
+	*w = (struct worker){ .fd = -1 };
+}
+
+/* Hands the connection to an idle worker: 0, or -1 when none took it. */
+static int worker_dispatch(struct serve *s, int fd, const struct serve_peer *p)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} u;
+	struct iovec iov = { .iov_base = (void *)p, .iov_len = sizeof(*p) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+			    .msg_controllen = sizeof(u.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	for (size_t i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->workers[i];
+
+		if (w->pid == 0 || w->busy)
+			continue;
+		if (sendmsg(w->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(*p)) {
+			worker_retire(s, w);	/* gone or stuck: a new one comes */
+			continue;
+		}
+		w->busy = true;
+		w->used++;
+		s->busy++;
+		msg_info("connection peer=%s listener=%s pid=%ld sessions=%zu", msg_q(p->addr),
+			 msg_q(p->fdname), (long)w->pid, sessions(s));
+		return 0;
+	}
+	return -1;
 }
 
 static void spawn(struct serve *s, int fd, const struct serve_peer *p)
@@ -263,7 +500,7 @@ static void spawn(struct serve *s, int fd, const struct serve_peer *p)
 	}
 	s->kids[s->nkids++] = pid;
 	msg_info("connection peer=%s listener=%s pid=%ld sessions=%zu", msg_q(p->addr),
-		 msg_q(p->fdname), (long)pid, s->nkids);
+		 msg_q(p->fdname), (long)pid, sessions(s));
 }
 
 /* Full: tell the client and close without a reset, so it reads why. */
@@ -302,11 +539,11 @@ static void accept_one(struct serve *s, const struct listener *l)
 		return;
 	}
 	peer_fill(&p, fd, &remote, l->name);
-	if (s->nkids >= s->max)
+	if (sessions(s) >= s->max)
 		reap(s);	/* a session may have ended since the last SIGCHLD */
-	if (s->nkids >= s->max)
+	if (sessions(s) >= s->max)
 		refuse(s, fd, &p);
-	else
+	else if (worker_dispatch(s, fd, &p) < 0)
 		spawn(s, fd, &p);
 	close(fd);
 }
@@ -336,8 +573,14 @@ static void kill_kids(struct serve *s, int sig)
 static int serve_drain(struct serve *s)
 {
 	listener_close_all(&s->ls, true);
-	msg_info("stopping: no new connections sessions=%zu drain_timeout=%lldms", s->nkids,
+	msg_info("stopping: no new connections sessions=%zu drain_timeout=%lldms", sessions(s),
 		 s->drain_ms);
+	/* Idle workers exit now; busy ones are sessions to wait for. */
+	for (size_t i = 0; i < s->nworkers; i++) {
+		if (s->workers[i].pid && !s->workers[i].busy)
+			s->kids[s->nkids++] = s->workers[i].pid;
+		worker_retire(s, &s->workers[i]);
+	}
 	wait_kids(s, now_ms() + s->drain_ms);
 	if (s->nkids > 0) {
 		msg_warn("stopping: terminating sessions still running sessions=%zu", s->nkids);
@@ -354,35 +597,50 @@ static int serve_drain(struct serve *s)
 
 static int serve_loop(struct serve *s)
 {
-	struct pollfd pfd[1 + LISTENER_MAX];
+	struct pollfd *pfd = xcalloc(1 + LISTENER_MAX + s->nworkers, sizeof(*pfd));
+	int rc;
 
 	for (size_t i = 0; i < s->ls.n; i++)
 		msg_info("listening addr=%s listener=%s max_connections=%zu", msg_q(s->ls.l[i].addr),
 			 msg_q(s->ls.l[i].name), s->max);
 	while (!s->stop) {
 		long long now = now_ms();
-		nfds_t n = 1;
+		nfds_t n = 1, nl;
 		int timeout = -1;
 
+		workers_fill(s);
 		pfd[0] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
 		if (now < s->pause_until)
 			timeout = (int)(s->pause_until - now);
 		else
 			for (size_t i = 0; i < s->ls.n; i++)
 				pfd[n++] = (struct pollfd){ .fd = s->ls.l[i].fd, .events = POLLIN };
+		nl = n;
+		for (size_t i = 0; i < s->nworkers; i++)
+			pfd[n++] = (struct pollfd){ .fd = s->workers[i].fd, .events = POLLIN };
+		if (now < s->respawn_after && (timeout < 0 || s->respawn_after - now < timeout))
+			timeout = (int)(s->respawn_after - now);
 		if (poll(pfd, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			msg_error("cannot poll: %s", strerror(errno));
+			free(pfd);
 			return EX_OSERR;
 		}
 		if (pfd[0].revents)
 			handle_signals(s);
-		for (nfds_t i = 1; i < n && !s->stop; i++)
+		/* Sessions that ended free their slots before new connections
+		 * are counted against the limit. */
+		for (nfds_t i = nl; i < n; i++)
+			if (pfd[i].revents && s->workers[i - nl].pid && s->workers[i - nl].fd == pfd[i].fd)
+				worker_event(s, &s->workers[i - nl]);
+		for (nfds_t i = 1; i < nl && !s->stop; i++)
 			if (pfd[i].revents)
 				accept_one(s, &s->ls.l[i - 1]);
 	}
-	return serve_drain(s);
+	rc = serve_drain(s);
+	free(pfd);
+	return rc;
 }
 
 /* The listener process: signals through the pipe, sessions forked. */
@@ -394,7 +652,10 @@ static int serve_listen(struct serve *s)
 		msg_error("cannot make a pipe: %s", strerror(errno));
 		return EX_OSERR;
 	}
-	s->kids = xcalloc(s->max, sizeof(*s->kids));
+	s->kids = xcalloc(s->max + s->nworkers, sizeof(*s->kids));
+	s->workers = xcalloc(s->nworkers ? s->nworkers : 1, sizeof(*s->workers));
+	for (size_t i = 0; i < s->nworkers; i++)
+		s->workers[i].fd = -1;
 	signal(SIGPIPE, SIG_IGN);
 	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
 		set_handler(caught[i], on_signal);
@@ -405,7 +666,9 @@ static int serve_listen(struct serve *s)
 	close(sig_pipe[1]);
 	sig_pipe[0] = sig_pipe[1] = -1;
 	free(s->kids);
+	free(s->workers);
 	s->kids = NULL;
+	s->workers = NULL;
 	return rc;
 }
 

@@ -83,6 +83,12 @@ void msg_context(const char *key, const char *value)
 	}
 }
 
+void msg_context_reset(void)
+{
+	for (int i = 0; i < MSG_CONTEXT_MAX; i++)
+		context[i].key[0] = 0;
+}
+
 static int needs_quote(const char *s)
 {
 	if (*s == 0)

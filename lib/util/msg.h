@@ -22,6 +22,9 @@ const char *msg_progname(void);
 /* Adds a field (key=value) printed with every later event, such as a
  * session id; value is copied. NULL value removes the key. */
 void msg_context(const char *key, const char *value);
+/* Drops every context field: a reused worker calls it before each new
+ * session, so no line of one session carries another's fields. */
+void msg_context_reset(void);
 
 /* Text is printf-formatted. Trailing key=value words become fields in JSON
  * output. Quote a value that may hold spaces with msg_q(). */

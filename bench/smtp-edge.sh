@@ -1,0 +1,263 @@
+#!/bin/bash
+# smtp-edge against its ceiling and against Postfix: smtp-source -s 20
+# -m 20000 -l 2048, once with a connection per message and once with -d
+# (1,000 messages over each of 20 connections), (a) straight into
+# smtp-sink, (b) through smtp-edge -d to the same smtp-sink with a DNS
+# block list, SPF (a record that passes for 127.0.0.1) and recipient
+# validation against a 10,000-user LDIF directory, (c) through a private
+# Postfix smtpd whose smtpd_proxy_filter is the same smtp-sink, with
+# reject_rbl_client on the same zone and the same recipients in
+# relay_recipient_maps (no SPF policy daemon: Postfix checks no SPF, so
+# it does less work than smtp-edge). Prints messages per second, the
+# ratios b/a and b/c, the number of block-list queries each made, and the
+# peak memory (VmHWM) of the smtp-edge listener and of its largest
+# session. Exits 0 when b/c >= 1.2 and b/a >= 0.5 in both modes, 1 when
+# a target is missed, 69 when a program is missing, 70 when a run fails.
+# smtp-edge runs with a pool of as many workers as smtp-source has
+# sessions ("workers": 20; Postfix reuses its smtpd processes too):
+# forking a process per connection measured 5 times slower here.
+#
+# Postfix's reject_rbl_client asks the system resolver (/etc/resolv.conf,
+# port 53), so the whole benchmark runs in private mount and network
+# namespaces: its own loopback, unbound on 127.0.0.1:53 (the one DNS
+# server of both), /etc/resolv.conf bind-mounted to point there. Needs
+# root and unshare(1).
+# Usage: [BUILD=build] bench/smtp-edge.sh
+# Env: EDGE_BENCH_MESSAGES (20000), EDGE_BENCH_SESSIONS (20),
+#      EDGE_BENCH_WORKERS (the session count; 0: a process forked per
+#      connection),
+#      EDGE_BENCH_EDGE_CONF='"key": value, ...' more smtp-edge keys,
+#      EDGE_BENCH_MODES ("conn reuse"), KEEP_TMP=1 keeps the logs.
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
+
+if [ -z "${EDGE_BENCH_NETNS:-}" ]; then
+	command -v unshare >/dev/null && command -v ip >/dev/null ||
+		{ echo "bench: unshare and ip are missing (packages util-linux, iproute2)" >&2; exit 69; }
+	[ "$(id -u)" = 0 ] || { echo "bench: needs root for private namespaces" >&2; exit 69; }
+	EDGE_BENCH_NETNS=1 exec unshare --mount --net --propagation private bash "$0" "$@"
+fi
+ip link set lo up || { echo "bench: cannot bring up loopback in the namespace" >&2; exit 69; }
+# 80,000 connections in a few minutes on one loopback: more ephemeral
+# ports, and TIME_WAIT ones reused (this namespace only).
+sysctl -q -w net.ipv4.ip_local_port_range="1024 65000" net.ipv4.tcp_tw_reuse=1 \
+	net.core.somaxconn=1024 2>/dev/null
+
+. "$(dirname "$0")/lib.sh"
+
+N=${EDGE_BENCH_MESSAGES:-20000}
+S=${EDGE_BENCH_SESSIONS:-20}
+L=2048
+USERS=10000
+MODES=${EDGE_BENCH_MODES:-conn reuse}
+WORKERS=${EDGE_BENCH_WORKERS:-$S}
+EDGE=$BIN/smtp-edge
+for t in smtp-source smtp-sink postfix postconf postmap unbound python3 socat; do
+	command -v "$t" >/dev/null || bench_fail "$t is missing (make bench installs it)"
+done
+[ -x "$EDGE" ] || bench_fail "smtp-edge is not built: $EDGE is missing (build it: make O=$BUILD)"
+W=$TEST_TMP
+cd "$W" || exit 70
+
+# The sampler, unbound, the sink, smtp-edge and Postfix are registered for
+# the kill at exit (lib.sh's trap), whatever ends the run.
+
+# The directory: user N has mail Nu@example.test and the alias
+# (N+10000)u@example.test, so that smtp-source -N (recipients 1u@, 2u@,
+# ... N u@) spreads over every user, each hit once per alias. Postfix's
+# map holds the same 20,000 addresses.
+awk -v n="$USERS" 'BEGIN {
+	print "version: 1\n"
+	print "dn: dc=example,dc=test\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Bench\n"
+	print "dn: ou=people,dc=example,dc=test\nobjectClass: organizationalUnit\nou: people\n"
+	for (i = 1; i <= n; i++)
+		printf "dn: uid=u%d,ou=people,dc=example,dc=test\nobjectClass: inetOrgPerson\n" \
+			"objectClass: posternUser\nuid: u%d\ncn: User %d\nsn: %d\n" \
+			"mail: %du@example.test\nposternMailAlias: %du@example.test\n\n", i, i, i, i, i, i + n
+}' >users.ldif
+awk -v n="$USERS" 'BEGIN { for (i = 1; i <= 2 * n; i++) printf "%du@example.test OK\n", i }' >recipients
+mkdir -p postmap && : >postmap/main.cf	# postmap wants one; there is no /etc/postfix
+postmap -c "$W/postmap" hash:recipients || bench_fail "postmap cannot build the recipient map" 70
+
+# DNS: the block list (127.0.0.2 listed, the client 127.0.0.1 not), the
+# sender domain's SPF record, nothing else (the style of
+# testsuite/lib/dns.sh, on port 53 of this namespace's loopback).
+mkdir -p unbound
+cat >unbound/unbound.conf <<EOF
+server:
+	interface: 127.0.0.1
+	port: 53
+	do-ip6: no
+	do-daemonize: no
+	username: ""
+	chroot: ""
+	directory: "$W/unbound"
+	pidfile: ""
+	use-syslog: no
+	logfile: ""
+	verbosity: 1
+	log-queries: yes
+	num-threads: 1
+	access-control: 127.0.0.0/8 allow
+	module-config: "iterator"
+	local-zone: "." refuse
+	local-zone: "dnsbl.bench.test." static
+	local-data: "dnsbl.bench.test. 3600 IN SOA ns.bench.test. hostmaster.bench.test. 1 3600 600 86400 60"
+	local-data: "2.0.0.127.dnsbl.bench.test. 3600 IN A 127.0.0.2"
+	local-data: '2.0.0.127.dnsbl.bench.test. 3600 IN TXT "listed: bench entry"'
+	local-zone: "sender.test." static
+	local-data: "sender.test. 3600 IN SOA ns.bench.test. hostmaster.bench.test. 1 3600 600 86400 60"
+	local-data: 'sender.test. 3600 IN TXT "v=spf1 ip4:127.0.0.1 -all"'
+	local-data: "sender.test. 3600 IN MX 10 mx.sender.test."
+	local-data: "mx.sender.test. 3600 IN A 127.0.0.1"
+	local-zone: "example.test." static
+	local-data: "example.test. 3600 IN SOA ns.bench.test. hostmaster.bench.test. 1 3600 600 86400 60"
+	local-data: "example.test. 3600 IN MX 10 mail.example.test."
+	local-data: "mail.example.test. 3600 IN A 127.0.0.1"
+remote-control:
+	control-enable: no
+EOF
+unbound-checkconf unbound/unbound.conf >unbound/check.log 2>&1 ||
+	bench_fail "bad unbound config: $(tail -n 3 unbound/check.log)" 70
+bg_start unbound timeout 1800 unbound -d -c "$W/unbound/unbound.conf"
+python3 "$SRCDIR/testsuite/fixtures/dns/probe.py" 53 10 ||
+	bench_fail "unbound does not answer on 127.0.0.1:53: $(tail -n 5 unbound.log)" 70
+DNS_LOG=$W/unbound.log
+printf 'nameserver 127.0.0.1\noptions attempts:2 timeout:2\n' >resolv.conf
+mount --bind "$W/resolv.conf" /etc/resolv.conf ||
+	bench_fail "cannot bind-mount a resolv.conf in the private namespace" 70
+
+# The next hop of all three, as fast as it goes: no transcript, nothing
+# saved; -c counts the messages (a line per event, read at the end).
+SINK_PORT=$(free_ports 1) || bench_fail "no free port" 70
+bg_start sink smtp-sink -c -u root -h sink.example.test "127.0.0.1:$SINK_PORT" 1024
+wait_port "$SINK_PORT" || bench_fail "smtp-sink does not listen: $(cat sink.log)" 70
+
+# (b) smtp-edge.
+EDGE_PORT=$(free_ports 1) || bench_fail "no free port" 70
+cat >edge.json <<EOF
+{
+  "log": { "target": "stderr" },
+  "dns": { "resolver": ["127.0.0.1"], "timeout": "3s" },
+  "directory": { "backend": "file", "file": "$W/users.ldif" },
+  "smtp-edge": {
+    "listen": ["127.0.0.1:$EDGE_PORT"],
+    "hostname": "edge.example.test",
+    "max_connections": 100,
+    "backlog": 1024,
+    "workers": $WORKERS,
+    "dnsbl": [ { "zone": "dnsbl.bench.test" } ],
+    "local_domains": ["example.test"],
+    "validate_recipients": true,
+    "spf": { "enabled": true, "pass": "tag", "fail": "reject" },
+    "routes": { "example.test": { "host": "127.0.0.1:$SINK_PORT", "tls": "none" } }${EDGE_BENCH_EDGE_CONF:+,
+    $EDGE_BENCH_EDGE_CONF}
+  }
+}
+EOF
+"$EDGE" -n -c edge.json >edge-check.log 2>&1 || bench_fail "bad smtp-edge config: $(tail -n 5 edge-check.log)" 70
+serve_standalone edge "$EDGE_PORT" "$EDGE" -c "$W/edge.json" -d >/dev/null ||
+	bench_fail "smtp-edge did not start: $(tail -n 5 edge.log)" 70
+EDGE_PID=$(serve_pid edge)
+
+# (c) Postfix, the same checks but SPF, before-queue into the same sink.
+postfix_start --no-tls \
+	--set "relay_domains = example.test" \
+	--set "relay_recipient_maps = hash:$W/recipients" \
+	--set "smtpd_reject_unlisted_recipient = yes" \
+	--set "smtpd_recipient_restrictions = reject_rbl_client dnsbl.bench.test, permit_mynetworks, reject_unauth_destination" \
+	--set "smtpd_proxy_filter = 127.0.0.1:$SINK_PORT" \
+	--set "smtpd_client_connection_count_limit = 0"
+
+# Both refuse an unknown recipient and take a known one, before any
+# timing: otherwise the comparison is void.
+probe() {
+	printf 'EHLO client.bench.test\r\nMAIL FROM:<bob@sender.test>\r\nRCPT TO:<nobody@example.test>\r\nRCPT TO:<7u@example.test>\r\nRCPT TO:<10007u@example.test>\r\nQUIT\r\n' |
+		CHAT_TIMEOUT=10 tcp_chat "$1" 2>&1 | tr -d '\r'
+}
+for v in edge:$EDGE_PORT postfix:$POSTFIX_PORT; do
+	probe "${v#*:}" >"probe-${v%%:*}.out"
+	grep -q '^550 5\.1\.1 ' "probe-${v%%:*}.out" && [ "$(grep -c '^250 2\.1\.5 ' "probe-${v%%:*}.out")" = 2 ] ||
+		{ cat "probe-${v%%:*}.out" >&2; bench_fail "${v%%:*} does not validate recipients as expected" 70; }
+done
+
+# The sampler: VmHWM of the listener and of each of its sessions, the
+# largest kept, every 200 ms, in bash alone (no fork per sample).
+hwm_of() {
+	local k v u
+	while read -r k v u; do
+		[ "$k" = VmHWM: ] && { echo "$v"; return; }
+	done <"/proc/$1/status" 2>/dev/null
+	echo 0
+}
+sampler() {
+	local kids k h max=0
+	while kill -0 "$EDGE_PID" 2>/dev/null; do
+		read -r kids <"/proc/$EDGE_PID/task/$EDGE_PID/children" 2>/dev/null
+		for k in $kids; do
+			h=$(hwm_of "$k")
+			[ "$h" -gt "$max" ] && { max=$h; echo "$max" >"$W/session-hwm"; }
+		done
+		sleep 0.2
+	done
+}
+echo 0 >session-hwm
+bg_start sampler sampler
+
+sink_count() {
+	# -c prints "sess=N quit=N mesg=N" at each event, CR-separated.
+	tr '\r' '\n' <sink.log | sed -n 's/.*mesg=\([0-9]*\).*/\1/p' | tail -n 1 | grep . || echo 0
+}
+dnsbl_count() { grep -c 'info: 127\.0\.0\.1 1\.0\.0\.127\.dnsbl\.bench\.test\. A IN' "$DNS_LOG"; }
+
+# run WHAT PORT MODE: one timed smtp-source run; prints messages/second
+# and records the sink and DNS list counts for it.
+run() {
+	local what=$1 port=$2 mode=$3 d='' ms sink0 dns0 got
+	[ "$mode" = reuse ] && d=-d
+	sink0=$(sink_count)
+	dns0=$(dnsbl_count)
+	bench_time "source-$what-$mode.out" smtp-source -s "$S" -m "$N" -l "$L" $d -N \
+		-M client.bench.test -f bob@sender.test -t u@example.test "127.0.0.1:$port" \
+		>"ms-$what-$mode"
+	ms=$(cat "ms-$what-$mode")
+	[ "$bench_rc" -eq 0 ] && ! grep -qi 'error\|fatal\|warning' "source-$what-$mode.out" ||
+		{ tail -n 5 "source-$what-$mode.out" >&2; bench_fail "smtp-source into $what ($mode) failed" 70; }
+	sleep 0.3
+	got=$(( $(sink_count) - sink0 ))
+	[ "$got" -eq "$N" ] || bench_fail "$what ($mode): the sink got $got messages, not $N" 70
+	echo $(( $(dnsbl_count) - dns0 )) >"dns-$what-$mode"
+	awk -v n="$N" -v ms="$ms" 'BEGIN { printf "%.1f\n", n / (ms / 1000) }'
+}
+
+st=0
+for mode in $MODES; do
+	case $mode in
+	conn) desc="a connection per message" ;;
+	reuse) desc="smtp-source -d, $((N / S)) messages a connection" ;;
+	*) bench_fail "EDGE_BENCH_MODES: conn or reuse, not '$mode'" 64 ;;
+	esac
+	a=$(run sink "$SINK_PORT" "$mode") || exit $?
+	b=$(run edge "$EDGE_PORT" "$mode") || exit $?
+	c=$(run postfix "$POSTFIX_PORT" "$mode") || exit $?
+	ba=$(bench_ratio "$b" "$a")
+	bc=$(bench_ratio "$b" "$c")
+	printf '%s (%s, %d messages of %d bytes, %d sessions):\n' "$mode" "$desc" "$N" "$L" "$S"
+	printf '  (a) smtp-sink:           %9.1f msg/s\n' "$a"
+	printf '  (b) smtp-edge:           %9.1f msg/s  (DNS list queries: %s)\n' "$b" "$(cat "dns-edge-$mode")"
+	printf '  (c) Postfix proxy:       %9.1f msg/s  (DNS list queries: %s)\n' "$c" "$(cat "dns-postfix-$mode")"
+	printf '  b/a: %s (target >= 0.5)  b/c: %s (target >= 1.2)\n' "$ba" "$bc"
+	bench_le 0.5 "$ba" || { echo "  smtp-edge is below half the ceiling ($mode)"; st=1; }
+	bench_le 1.2 "$bc" || { echo "  smtp-edge does not beat Postfix by 20% ($mode)"; st=1; }
+done
+# Both cache answers (Postfix in each smtpd process, smtp-edge in each
+# session process), so a run may need none; but both must have asked.
+for what in edge postfix; do
+	[ "$(cat dns-$what-* | awk '{ n += $1 } END { print n + 0 }')" -gt 0 ] ||
+		bench_fail "no DNS list query from $what seen at unbound: the comparison is void" 70
+done
+printf 'smtp-edge: "workers": %s (%s)\n' "$WORKERS" \
+	"$([ "$WORKERS" -gt 0 ] && echo "a pool of reused session processes" || echo "a process forked per connection")"
+printf 'smtp-edge memory: listener VmHWM %s kB, largest session VmHWM %s kB\n' \
+	"$(hwm_of "$EDGE_PID")" "$(cat session-hwm)"
+[ "$st" -eq 0 ] && echo "targets hold" || echo "targets missed"
+exit "$st"
