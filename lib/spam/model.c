@@ -1,0 +1,437 @@
+/* The model file (see model.h): loading through mmap with full checks,
+ * atomic saving, scoring, and exactly reversible incremental learning. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "spam/model.h"
+#include "spam/smath.h"
+#include "util/atomic.h"
+#include "util/exitcodes.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+_Static_assert(sizeof(struct spam_model_hdr) == 96, "model header is 96 bytes");
+_Static_assert(sizeof(struct spam_learnt) == 24, "learnt record is 24 bytes");
+
+#define BYTEORDER 0x01020304u
+/* Incremental learning pushes the margin this far past zero (logits),
+ * moving each feature at most STEP_MAX logits per message. */
+#define LEARN_TARGET 3.0
+#define STEP_MAX 1.0
+
+/* A 64-bit checksum: Fletcher's sums over 8-byte words in four lanes,
+ * mixed at the end. It catches flipped, lost and moved bytes, which is
+ * what a damaged file has, and costs a fraction of a millisecond for a
+ * 2 MiB model, so the filter checks the whole file on every run. */
+struct csum {
+	uint64_t a[4], b[4];
+	uint64_t n;
+};
+
+static void csum_init(struct csum *c)
+{
+	memset(c, 0, sizeof(*c));
+}
+
+/* len is a multiple of 8 (every piece of the file is); pieces of a
+ * multiple of 32 bytes keep the lanes aligned, others are still fine. */
+static void csum_add(struct csum *c, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	size_t i = 0;
+
+	for (; (c->n & 3) && i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		c->a[c->n & 3] += w;
+		c->b[c->n & 3] += c->a[c->n & 3];
+		c->n++;
+	}
+	for (; i + 32 <= len; i += 32) {
+		uint64_t w[4];
+
+		memcpy(w, p + i, 32);
+		for (int l = 0; l < 4; l++) {
+			c->a[l] += w[l];
+			c->b[l] += c->a[l];
+		}
+		c->n += 4;
+	}
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, p + i, 8);
+		c->a[c->n & 3] += w;
+		c->b[c->n & 3] += c->a[c->n & 3];
+		c->n++;
+	}
+}
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ (h >> 33);
+}
+
+static uint64_t csum_end(const struct csum *c)
+{
+	uint64_t h = mix(c->n);
+
+	for (int i = 0; i < 4; i++)
+		h = mix(h ^ c->a[i]) + mix(h ^ c->b[i] ^ 0x9e3779b97f4a7c15ull);
+	return h;
+}
+
+static uint64_t model_checksum(const struct spam_model_hdr *hdr, const int16_t *w,
+			       const struct spam_learnt *l)
+{
+	struct spam_model_hdr h = *hdr;
+	struct csum c;
+
+	h.checksum = 0;
+	csum_init(&c);
+	csum_add(&c, &h, sizeof(h));
+	csum_add(&c, w, ((size_t)1 << hdr->bits) * sizeof(*w));
+	csum_add(&c, l, (size_t)hdr->nlearnt * sizeof(*l));
+	return csum_end(&c);
+}
+
+static int fail(char *why, size_t whysize, const char *what)
+{
+	snprintf(why, whysize, "%s", what);
+	return -1;
+}
+
+int spam_model_parse(const void *data, size_t len, struct spam_model *m, char *why,
+		     size_t whysize)
+{
+	const struct spam_model_hdr *h = data;
+	size_t need;
+
+	memset(m, 0, sizeof(*m));
+	if (len < sizeof(*h))
+		return fail(why, whysize, "file too short for a model header");
+	if (memcmp(h->magic, SPAM_MODEL_MAGIC, 8) != 0)
+		return fail(why, whysize, "not an scl-score model (bad magic)");
+	if (h->byteorder != BYTEORDER)
+		return fail(why, whysize, "model written on a host of the other byte order");
+	if (h->flags & ~(uint32_t)SPAM_MODEL_NORM)
+		return fail(why, whysize, "unknown model flags");
+	if (h->version != SPAM_MODEL_VERSION)
+		return fail(why, whysize, "unsupported model version");
+	if (h->bits < SPAM_BITS_MIN || h->bits > SPAM_BITS_MAX)
+		return fail(why, whysize, "bad feature table size");
+	if (h->nlearnt > SPAM_LEARNT_MAX)
+		return fail(why, whysize, "bad learnt-message count");
+	need = sizeof(*h) + ((size_t)1 << h->bits) * sizeof(int16_t) +
+	       (size_t)h->nlearnt * sizeof(struct spam_learnt);
+	if (len != need)
+		return fail(why, whysize, len < need ? "model file truncated" :
+			    "model file has trailing bytes");
+	if (!isfinite(h->scale) || h->scale <= 0 || h->scale > 1 || !isfinite(h->bias) || !isfinite(h->cal_a) ||
+	    !isfinite(h->cal_b))
+		return fail(why, whysize, "bad numbers in the model header");
+	m->hdr = *h;
+	m->w = (const int16_t *)((const char *)data + sizeof(*h));
+	m->learnt = (const struct spam_learnt *)(m->w + ((size_t)1 << h->bits));
+	if (model_checksum(h, m->w, m->learnt) != h->checksum)
+		return fail(why, whysize, "bad checksum (corrupt model)");
+	return 0;
+}
+
+int spam_model_seal(void *data, size_t len)
+{
+	struct spam_model_hdr h;
+	const char *p = data;
+
+	if (len < sizeof(h))
+		return -1;
+	memcpy(&h, p, sizeof(h));
+	if (h.bits < SPAM_BITS_MIN || h.bits > SPAM_BITS_MAX || h.nlearnt > SPAM_LEARNT_MAX ||
+	    len != sizeof(h) + ((size_t)1 << h.bits) * sizeof(int16_t) +
+		   (size_t)h.nlearnt * sizeof(struct spam_learnt))
+		return -1;
+	h.checksum = model_checksum(&h, (const int16_t *)(p + sizeof(h)),
+				    (const struct spam_learnt *)(p + sizeof(h) +
+								 ((size_t)1 << h.bits) * 2));
+	memcpy(data, &h, sizeof(h));
+	return 0;
+}
+
+struct spam_model *spam_model_load(const char *path, char *why, size_t whysize)
+{
+	struct spam_model *m;
+	struct stat st;
+	void *map;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		fail(why, whysize, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (st.st_size < (off_t)sizeof(struct spam_model_hdr) || st.st_size > (off_t)1 << 30) {
+		close(fd);
+		fail(why, whysize, "file size is not a model's");
+		return NULL;
+	}
+	/* MAP_POPULATE: the checksum reads every page at once anyway. */
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		fail(why, whysize, strerror(errno));
+		return NULL;
+	}
+	m = xcalloc(1, sizeof(*m));
+	if (spam_model_parse(map, (size_t)st.st_size, m, why, whysize) < 0) {
+		munmap(map, (size_t)st.st_size);
+		free(m);
+		return NULL;
+	}
+	m->map = map;
+	m->map_len = (size_t)st.st_size;
+	return m;
+}
+
+static void make_writable(struct spam_model *m)
+{
+	size_t nw = (size_t)1 << m->hdr.bits;
+
+	m->w_own = xmemdup(m->w, nw * sizeof(int16_t));
+	m->learnt_alloc = m->hdr.nlearnt + 16;
+	m->learnt_own = xcalloc(m->learnt_alloc, sizeof(*m->learnt_own));
+	memcpy(m->learnt_own, m->learnt, m->hdr.nlearnt * sizeof(*m->learnt_own));
+	if (m->map)
+		munmap(m->map, m->map_len);
+	m->map = NULL;
+	m->w = m->w_own;
+	m->learnt = m->learnt_own;
+}
+
+struct spam_model *spam_model_load_copy(const char *path, char *why, size_t whysize)
+{
+	struct spam_model *m = spam_model_load(path, why, whysize);
+
+	if (m)
+		make_writable(m);
+	return m;
+}
+
+struct spam_model *spam_model_new(unsigned bits, float scale)
+{
+	struct spam_model *m = xcalloc(1, sizeof(*m));
+
+	memcpy(m->hdr.magic, SPAM_MODEL_MAGIC, 8);
+	m->hdr.version = SPAM_MODEL_VERSION;
+	m->hdr.byteorder = BYTEORDER;
+	m->hdr.bits = bits;
+	m->hdr.scale = scale;
+	m->hdr.cal_a = 1;
+	m->hdr.created = (uint64_t)time(NULL);
+	m->w_own = xcalloc((size_t)1 << bits, sizeof(int16_t));
+	m->learnt_alloc = 16;
+	m->learnt_own = xcalloc(m->learnt_alloc, sizeof(*m->learnt_own));
+	m->w = m->w_own;
+	m->learnt = m->learnt_own;
+	return m;
+}
+
+void spam_model_free(struct spam_model *m)
+{
+	if (m == NULL)
+		return;
+	if (m->map)
+		munmap(m->map, m->map_len);
+	free(m->w_own);
+	free(m->learnt_own);
+	free(m);
+}
+
+int16_t *spam_model_weights(struct spam_model *m)
+{
+	if (m->w_own == NULL)
+		make_writable(m);
+	return m->w_own;
+}
+
+size_t spam_model_file_size(const struct spam_model *m)
+{
+	return sizeof(m->hdr) + ((size_t)1 << m->hdr.bits) * sizeof(int16_t) +
+	       (size_t)m->hdr.nlearnt * sizeof(struct spam_learnt);
+}
+
+int spam_model_save(struct spam_model *m, const char *path)
+{
+	struct atomic_file af;
+	int e;
+
+	m->hdr.checksum = model_checksum(&m->hdr, m->w, m->learnt);
+	if (atomic_open(&af, path, 0644) < 0)
+		return -1;
+	if (write_all(af.fd, &m->hdr, sizeof(m->hdr)) < 0 ||
+	    write_all(af.fd, m->w, ((size_t)1 << m->hdr.bits) * sizeof(int16_t)) < 0 ||
+	    write_all(af.fd, m->learnt, m->hdr.nlearnt * sizeof(*m->learnt)) < 0) {
+		e = errno;
+		atomic_abort(&af);
+		errno = e;
+		return -1;
+	}
+	return atomic_commit(&af);
+}
+
+double spam_model_margin(const struct spam_model *m, const struct spam_fv *fv)
+{
+	long long sum = 0;
+	uint32_t mask = ((uint32_t)1 << m->hdr.bits) - 1;
+
+	for (size_t i = 0; i < fv->n; i++)
+		sum += m->w[fv->f[i].id & mask];
+	return m->hdr.bias + (double)sum * m->hdr.scale * spam_model_norm(m, fv->n);
+}
+
+double spam_model_norm(const struct spam_model *m, size_t n)
+{
+	if (!(m->hdr.flags & SPAM_MODEL_NORM) || n == 0)
+		return 1;
+	return 1 / smath_sqrt((double)n);
+}
+
+double spam_model_prob(const struct spam_model *m, double margin)
+{
+	double z = m->hdr.cal_a * margin + m->hdr.cal_b;
+
+	return 1.0 / (1.0 + smath_exp(-z));
+}
+
+void spam_model_digest(const struct spam_fv *fv, unsigned char out[SPAM_DIGEST_LEN])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (ctx == NULL)
+		msg_fatal(EX_TEMPFAIL, "cannot allocate a digest context");
+	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	for (size_t i = 0; i < fv->n; i++) {
+		unsigned char b[4] = { (unsigned char)fv->f[i].id, (unsigned char)(fv->f[i].id >> 8),
+				       (unsigned char)(fv->f[i].id >> 16),
+				       (unsigned char)(fv->f[i].id >> 24) };
+
+		EVP_DigestUpdate(ctx, b, 4);
+	}
+	EVP_DigestFinal_ex(ctx, md, &mdlen);
+	EVP_MD_CTX_free(ctx);
+	memcpy(out, md, SPAM_DIGEST_LEN);
+}
+
+static long find_learnt(const struct spam_model *m, const unsigned char *d)
+{
+	for (uint32_t i = 0; i < m->hdr.nlearnt; i++)
+		if (memcmp(m->learnt[i].digest, d, SPAM_DIGEST_LEN) == 0)
+			return (long)i;
+	return -1;
+}
+
+/* Adds step to every feature of fv; the caller made sure none overflows. */
+static void apply(struct spam_model *m, const struct spam_fv *fv, int32_t step)
+{
+	int16_t *w = spam_model_weights(m);
+	uint32_t mask = ((uint32_t)1 << m->hdr.bits) - 1;
+
+	for (size_t i = 0; i < fv->n; i++)
+		w[fv->f[i].id & mask] = (int16_t)(w[fv->f[i].id & mask] + step);
+}
+
+/* The largest step (in the direction of sign) that keeps every weight
+ * of fv inside int16: saturating would make forget inexact. */
+static int32_t step_room(const struct spam_model *m, const struct spam_fv *fv, int sign)
+{
+	uint32_t mask = ((uint32_t)1 << m->hdr.bits) - 1;
+	int32_t room = INT16_MAX;
+
+	for (size_t i = 0; i < fv->n; i++) {
+		int32_t w = m->w[fv->f[i].id & mask];
+		int32_t r = sign > 0 ? INT16_MAX - w : w - INT16_MIN;
+
+		if (r < room)
+			room = r;
+	}
+	return room;
+}
+
+enum spam_learn_result spam_model_forget(struct spam_model *m, const struct spam_fv *fv)
+{
+	unsigned char d[SPAM_DIGEST_LEN];
+	long i;
+
+	spam_model_digest(fv, d);
+	if ((i = find_learnt(m, d)) < 0)
+		return SPAM_LEARN_UNKNOWN;
+	spam_model_weights(m);
+	apply(m, fv, -m->learnt_own[i].step);
+	if (m->learnt_own[i].spam)
+		m->hdr.nlearn_spam -= m->hdr.nlearn_spam > 0;
+	else
+		m->hdr.nlearn_ham -= m->hdr.nlearn_ham > 0;
+	m->learnt_own[i] = m->learnt_own[m->hdr.nlearnt - 1];
+	m->hdr.nlearnt--;
+	return SPAM_LEARN_DONE;
+}
+
+enum spam_learn_result spam_model_learn(struct spam_model *m, const struct spam_fv *fv, bool spam)
+{
+	unsigned char d[SPAM_DIGEST_LEN];
+	struct spam_learnt *rec;
+	double margin, want, per;
+	int32_t step = 0;
+	long i;
+
+	spam_model_digest(fv, d);
+	if ((i = find_learnt(m, d)) >= 0) {
+		if ((m->learnt[i].spam != 0) == spam)
+			return SPAM_LEARN_ALREADY;
+		spam_model_forget(m, fv);
+	}
+	spam_model_weights(m);
+	margin = spam_model_margin(m, fv);
+	want = spam ? LEARN_TARGET - margin : -LEARN_TARGET - margin;
+	if (fv->n > 0 && (spam ? want > 0 : want < 0)) {
+		per = want / ((double)fv->n * m->hdr.scale * spam_model_norm(m, fv->n));
+		if (__builtin_fabs(per) > STEP_MAX / m->hdr.scale)
+			per = per > 0 ? STEP_MAX / m->hdr.scale : -STEP_MAX / m->hdr.scale;
+		if (__builtin_fabs(per) > INT16_MAX)
+			per = per > 0 ? INT16_MAX : -INT16_MAX;
+		step = (int32_t)(per > 0 ? smath_ceil(per) : smath_floor(per));
+		if (abs(step) > step_room(m, fv, spam ? 1 : -1))
+			step = (spam ? 1 : -1) * step_room(m, fv, spam ? 1 : -1);
+		apply(m, fv, step);
+	}
+	if (m->hdr.nlearnt == m->learnt_alloc)
+		xgrow((void **)&m->learnt_own, &m->learnt_alloc, m->hdr.nlearnt + 1,
+		      sizeof(*m->learnt_own));
+	m->learnt = m->learnt_own;
+	rec = &m->learnt_own[m->hdr.nlearnt++];
+	memcpy(rec->digest, d, SPAM_DIGEST_LEN);
+	rec->step = step;
+	rec->spam = spam;
+	if (spam)
+		m->hdr.nlearn_spam++;
+	else
+		m->hdr.nlearn_ham++;
+	return SPAM_LEARN_DONE;
+}

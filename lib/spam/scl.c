@@ -1,0 +1,117 @@
+/* SCL from probability, actions from thresholds, phrase matching (see
+ * scl.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "spam/scl.h"
+#include "util/mem.h"
+
+/* Spaced so that SCL 5 starts at even odds and each level above cuts the
+ * remaining ham error by about a factor of three to ten; SCL 7 (reject)
+ * needs 99.5 %. */
+const double scl_cut[SCL_MAX + 1] = {
+	0, 0.01, 0.03, 0.08, 0.2, 0.5, 0.9, 0.995, 0.999, 0.9999,
+};
+
+int scl_from_prob(double p)
+{
+	int s = 0;
+
+	if (!(p >= 0))
+		return 0;
+	while (s < SCL_MAX && p >= scl_cut[s + 1])
+		s++;
+	return s;
+}
+
+enum scl_action scl_action(const struct scl_policy *pol, int scl)
+{
+	if (scl < 0)
+		return SCL_DELIVER;
+	if (pol->delete_enabled && scl >= pol->delete_at)
+		return SCL_DELETE;
+	if (pol->reject_enabled && scl >= pol->reject_at)
+		return SCL_REJECT;
+	if (pol->quarantine_enabled && scl >= pol->quarantine_at)
+		return SCL_QUARANTINE;
+	if (pol->junk_enabled && scl > pol->junk_above)
+		return SCL_JUNK;
+	return SCL_DELIVER;
+}
+
+const char *scl_action_name(enum scl_action a)
+{
+	static const char *const names[] = { "deliver", "junk", "quarantine", "reject", "delete" };
+
+	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "deliver";
+}
+
+/* Lowercase of a code point in the ranges mail in European languages
+ * uses (ASCII, Latin-1, Latin Extended-A, Greek, Cyrillic); every mapping
+ * keeps the UTF-8 length, so text can be folded in place. */
+static unsigned lower_cp(unsigned c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c + 32;
+	if (c >= 0xc0 && c <= 0xde && c != 0xd7)
+		return c + 32;
+	if (c >= 0x100 && c <= 0x137 && c % 2 == 0)
+		return c + 1;
+	if (c >= 0x139 && c <= 0x148 && c % 2 == 1)
+		return c + 1;
+	if (c >= 0x14a && c <= 0x177 && c % 2 == 0)
+		return c + 1;
+	if (c >= 0x391 && c <= 0x3ab && c != 0x3a2)
+		return c + 32;
+	if (c >= 0x410 && c <= 0x42f)
+		return c + 32;
+	if (c >= 0x400 && c <= 0x40f)
+		return c + 80;
+	return c;
+}
+
+void scl_fold(char *text, size_t len)
+{
+	unsigned char *t = (unsigned char *)text;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned c;
+
+		if (t[i] < 0x80) {
+			t[i] = (unsigned char)lower_cp(t[i]);
+			continue;
+		}
+		/* Two-byte sequences only: the ranges above are all there. */
+		if ((t[i] & 0xe0) != 0xc0 || i + 1 >= len || (t[i + 1] & 0xc0) != 0x80)
+			continue;
+		c = lower_cp(((t[i] & 0x1fu) << 6) | (t[i + 1] & 0x3fu));
+		t[i] = (unsigned char)(0xc0 | (c >> 6));
+		t[i + 1] = (unsigned char)(0x80 | (c & 0x3f));
+		i++;
+	}
+}
+
+long scl_phrase_find(const char *text, size_t len, const char *const *phrases, size_t n)
+{
+	char *folded = NULL;
+	long found = -1;
+
+	for (size_t k = 0; k < n && found < 0; k++) {
+		size_t pl = strlen(phrases[k]);
+		char *p;
+
+		if (pl == 0 || pl > len)
+			continue;
+		if (folded == NULL) {
+			folded = xmemdup(text, len + 1);
+			scl_fold(folded, len);
+		}
+		p = xmemdup(phrases[k], pl + 1);
+		scl_fold(p, pl);
+		if (memmem(folded, len, p, pl))
+			found = (long)k;
+		free(p);
+	}
+	free(folded);
+	return found;
+}

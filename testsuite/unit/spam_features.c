@@ -1,0 +1,96 @@
+/* Unit tests of scl-score's features and SCL rules: the tokenizer's words
+ * and OSB pairs, message features, SCL cut points, actions, phrase
+ * folding, ROC area and Platt calibration. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "spam/feature.h"
+#include "spam/scl.h"
+#include "spam/smath.h"
+#include "spam/train.h"
+#include "tap.h"
+
+/* Whether fv (names kept, not finished) holds a feature named name. */
+static int has(const struct spam_fv *fv, const char *name)
+{
+	for (size_t i = 0; i < fv->n; i++)
+		if (strcmp(spam_fv_name(fv, i), name) == 0)
+			return 1;
+	return 0;
+}
+
+int main(void)
+{
+	struct spam_fv fv;
+	const char *msg = "From: Shop <deals@shop.example>\nReply-To: x@other.example\n"
+		"Subject: FREE offer\nContent-Type: text/html\n\n"
+		"<p>Visit <a href=\"http://www.shop.example/buy\">us</a></p>\n";
+	const char *ph[] = { "", "Zürich Deal", "buy now" };
+	struct scl_policy pol = { false, true, false, true, 9, 7, 9, 4 };
+	double s[] = { 0.1, 0.2, 0.9, 0.8 }, a, b;
+	bool y[] = { false, false, true, true }, y2[] = { true, false, true, false };
+	char t[] = "the ZÜRICH DEAL is ON";
+
+	spam_fv_init(&fv, true);
+	is_int(spam_tokenize(&fv, "", "Hello, World! e-mail me at example.com", 39, true, 0), 6,
+	       "six words");
+	ok(has(&fv, "hello") && has(&fv, "world") && has(&fv, "e-mail") && has(&fv, "example.com"),
+	   "words lowercased, joiners kept inside words");
+	ok(has(&fv, "hello world") && has(&fv, "hello _ e-mail") && has(&fv, "hello _ _ me"),
+	   "OSB pairs with their distance");
+	ok(!has(&fv, "hello _ _ _ _ example.com"), "no pair beyond the window");
+	spam_fv_reset(&fv);
+	spam_tokenize(&fv, "s:", "FREE money!!! x", 15, false, 0);
+	ok(has(&fv, "s:free") && has(&fv, "^free") && has(&fv, "s:!!") && !has(&fv, "s:x"),
+	   "prefix, capitals, !! runs, one-letter words dropped");
+	spam_fv_reset(&fv);
+	spam_tokenize(&fv, "", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", 50, false, 0);
+	ok(has(&fv, "aaaaaaaa~3"), "a long word is cut to its start and length class");
+	spam_fv_reset(&fv);
+	is_int(spam_tokenize(&fv, "", "a b c d e f g h", 15, true, 3), 0, "one-letter words do not count");
+	spam_fv_reset(&fv);
+	spam_features(&fv, msg, strlen(msg), NULL);
+	ok(has(&fv, "X:replyto-other-domain"), "Reply-To in another domain");
+	ok(has(&fv, "X:html-only"), "HTML only");
+	ok(has(&fv, "U:www.shop.example") && has(&fv, "U2:shop.example"), "URL host and domain");
+	ok(has(&fv, "subject:free") && has(&fv, "from:deals@shop.example"), "worded header fields");
+	ok(has(&fv, "visit") && !has(&fv, "href"), "HTML reduced to text");
+	spam_fv_finish(&fv, 20);
+	for (size_t i = 1; i < fv.n; i++)
+		if (fv.f[i - 1].id >= fv.f[i].id) {
+			ok(0, "finished features sorted and unique");
+			break;
+		}
+	ok(fv.n > 10, "finish keeps %zu features", fv.n);
+	spam_fv_release(&fv);
+
+	is_int(scl_from_prob(0.0), 0, "p 0 -> SCL 0");
+	is_int(scl_from_prob(0.4999), 4, "just under even odds -> 4");
+	is_int(scl_from_prob(0.5), 5, "even odds -> 5");
+	is_int(scl_from_prob(0.995), 7, "0.995 -> 7");
+	is_int(scl_from_prob(1.0), 9, "p 1 -> 9");
+	is_int(scl_from_prob(-1), 0, "nonsense -> 0");
+	is_str(scl_action_name(scl_action(&pol, 9)), "reject", "9 rejects by default");
+	is_str(scl_action_name(scl_action(&pol, 5)), "junk", "5 is junk (above 4)");
+	is_str(scl_action_name(scl_action(&pol, 4)), "deliver", "4 is delivered");
+	is_str(scl_action_name(scl_action(&pol, -1)), "deliver", "bypass is delivered");
+	pol.delete_enabled = true;
+	is_str(scl_action_name(scl_action(&pol, 9)), "delete", "delete before reject");
+	pol.delete_enabled = pol.reject_enabled = false;
+	pol.quarantine_enabled = true;
+	is_str(scl_action_name(scl_action(&pol, 9)), "quarantine", "quarantine");
+
+	is_int(scl_phrase_find("Last chance: Buy NOW", 20, ph, 3), 2, "phrase found without case");
+	is_int(scl_phrase_find(t, strlen(t), ph, 3), 1, "non-ASCII letters folded too");
+	is_int(scl_phrase_find("nothing here", 12, ph, 3), -1, "no phrase, and the empty one never matches");
+	scl_fold(t, strlen(t));
+	is_str(t, "the zürich deal is on", "fold");
+
+	ok(spam_roc_above(s, y, 4) == 0, "separable scores: 1-ROCA 0");
+	ok(spam_roc_above(s, y2, 4) == 50, "one pair in four inverted: 1-ROCA%% %.1f",
+	   spam_roc_above(s, y2, 4));
+	spam_platt_fit(s, y, 4, &a, &b);
+	ok(a > 0 && 1 / (1 + smath_exp(-(a * 0.9 + b))) > 0.5 &&
+	   1 / (1 + smath_exp(-(a * 0.1 + b))) < 0.5, "Platt fit orders the classes");
+	return tap_done();
+}
