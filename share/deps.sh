@@ -29,6 +29,7 @@ python3			small test peers (HTTP for CRLs, silent DNS)
 systemd			systemd-socket-activate drives the socket-activation tests
 socat			raw clients and TLS wrappers in tests
 tmux			a real terminal for interactive tests (mtls-probe -i)
+jq			reads JSON output (--json, explain) in tests
 curl			fetches MTA-STS policies and HTTP pages in tests
 mandoc			man pages are checked with mandoc -T lint
 postfix			a real STARTTLS smtpd, smtp-sink/smtp-source and posttls-finger
