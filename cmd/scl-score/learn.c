@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "spam/smath.h"
+#include <math.h>
 #include "spam/train.h"
 #include "util/exitcodes.h"
 #include "util/mem.h"

@@ -14,7 +14,7 @@
 #include <openssl/evp.h>
 
 #include "spam/model.h"
-#include "spam/smath.h"
+#include <math.h>
 #include "util/atomic.h"
 #include "util/exitcodes.h"
 #include "util/mem.h"
@@ -308,14 +308,14 @@ double spam_model_norm(const struct spam_model *m, size_t n)
 {
 	if (!(m->hdr.flags & SPAM_MODEL_NORM) || n == 0)
 		return 1;
-	return 1 / smath_sqrt((double)n);
+	return 1 / sqrt((double)n);
 }
 
 double spam_model_prob(const struct spam_model *m, double margin)
 {
 	double z = m->hdr.cal_a * margin + m->hdr.cal_b;
 
-	return 1.0 / (1.0 + smath_exp(-z));
+	return 1.0 / (1.0 + exp(-z));
 }
 
 void spam_model_digest(const struct spam_fv *fv, unsigned char out[SPAM_DIGEST_LEN])
@@ -416,7 +416,7 @@ enum spam_learn_result spam_model_learn(struct spam_model *m, const struct spam_
 			per = per > 0 ? STEP_MAX / m->hdr.scale : -STEP_MAX / m->hdr.scale;
 		if (__builtin_fabs(per) > INT16_MAX)
 			per = per > 0 ? INT16_MAX : -INT16_MAX;
-		step = (int32_t)(per > 0 ? smath_ceil(per) : smath_floor(per));
+		step = (int32_t)(per > 0 ? ceil(per) : floor(per));
 		if (abs(step) > step_room(m, fv, spam ? 1 : -1))
 			step = (spam ? 1 : -1) * step_room(m, fv, spam ? 1 : -1);
 		apply(m, fv, step);
