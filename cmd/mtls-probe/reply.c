@@ -1,4 +1,4 @@
-/* SMTP reply and SIP response parsers, line by line, with caps. */
+/* The SIP response parser, line by line, with caps. */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,62 +8,10 @@
 #include "reply.h"
 #include "util/mem.h"
 
-void smtp_reply_init(struct smtp_reply *r)
-{
-	memset(r, 0, sizeof(*r));
-	strbuf_init(&r->text, 0);
-}
-
-void smtp_reply_clear(struct smtp_reply *r)
-{
-	strbuf_release(&r->text);
-	smtp_reply_init(r);
-}
-
 static int fail(char *why, size_t len, const char *text)
 {
 	snprintf(why, len, "%s", text);
 	return -1;
-}
-
-int smtp_reply_add(struct smtp_reply *r, const char *line, size_t len)
-{
-	int code;
-
-	if (len > REPLY_LINE_MAX)
-		return fail(r->why, sizeof(r->why), "reply line too long");
-	if (r->nlines >= SMTP_REPLY_LINES_MAX)
-		return fail(r->why, sizeof(r->why), "too many lines in one reply");
-	if (len < 3 || line[0] < '2' || line[0] > '5' || !isdigit((unsigned char)line[1]) ||
-	    !isdigit((unsigned char)line[2]))
-		return fail(r->why, sizeof(r->why), "not a reply line (no 3-digit code)");
-	if (len > 3 && line[3] != ' ' && line[3] != '-')
-		return fail(r->why, sizeof(r->why), "no space or '-' after the reply code");
-	code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-	if (r->code && code != r->code)
-		return fail(r->why, sizeof(r->why), "reply code changes inside a multi-line reply");
-	r->code = code;
-	if (r->nlines++)
-		strbuf_addch(&r->text, '\n');
-	if (len > 4)
-		strbuf_add(&r->text, line + 4, len - 4);
-	return len > 3 && line[3] == '-' ? 0 : 1;
-}
-
-bool smtp_reply_has(const struct smtp_reply *r, const char *keyword)
-{
-	size_t k = strlen(keyword);
-	const char *p = r->text.buf;
-
-	while (p && *p) {
-		const char *eol = strchr(p, '\n');
-		size_t n = eol ? (size_t)(eol - p) : strlen(p);
-
-		if (n >= k && strncasecmp(p, keyword, k) == 0 && (n == k || p[k] == ' ' || p[k] == '='))
-			return true;
-		p = eol ? eol + 1 : NULL;
-	}
-	return false;
 }
 
 void sip_reply_init(struct sip_reply *r)

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "smtp/reply.h"
 
@@ -13,6 +14,7 @@ void smtp_reply_init(struct smtp_reply *r)
 	r->enh[0] = 0;
 	strbuf_init(&r->text, 0);
 	r->nlines = 0;
+	r->why[0] = 0;
 }
 
 void smtp_reply_clear(struct smtp_reply *r)
@@ -21,6 +23,7 @@ void smtp_reply_clear(struct smtp_reply *r)
 	r->code = 0;
 	r->enh[0] = 0;
 	r->nlines = 0;
+	r->why[0] = 0;
 }
 
 void smtp_reply_set(struct smtp_reply *r, int code, const char *enh, const char *fmt, ...)
@@ -76,40 +79,80 @@ static size_t enh_len(const char *t, size_t n, int code)
 	return i;
 }
 
+static int refuse(struct smtp_reply *r, const char *why)
+{
+	snprintf(r->why, sizeof(r->why), "%s", why);
+	return -1;
+}
+
+int smtp_reply_add(struct smtp_reply *r, const char *line, size_t len)
+{
+	int code, last;
+	size_t off, el;
+
+	if (len > SMTP_REPLY_LINE_MAX)
+		return refuse(r, "reply line too long");
+	if (r->nlines >= SMTP_REPLY_LINES_MAX)
+		return refuse(r, "too many lines in one reply");
+	last = smtp_reply_parse_line(line, len, &code, &off);
+	if (last < 0)
+		return refuse(r, len >= 3 && isdigit((unsigned char)line[0]) &&
+			      isdigit((unsigned char)line[1]) && isdigit((unsigned char)line[2]) &&
+			      line[0] >= '2' && line[0] <= '5'
+			      ? "no space or '-' after the reply code"
+			      : "not a reply line (no 3-digit code)");
+	if (r->nlines && code != r->code)
+		return refuse(r, "reply code changes inside a multi-line reply");
+	r->code = code;
+	el = enh_len(line + off, len - off, code);
+	if (r->nlines == 0 && el && el < sizeof(r->enh))
+		memcpy(r->enh, line + off, el), r->enh[el] = 0;
+	if (el && strncmp(line + off, r->enh, el) == 0)
+		off += el + (off + el < len);
+	if (r->nlines++)
+		strbuf_addch(&r->text, '\n');
+	strbuf_add(&r->text, line + off, len - off);
+	return last;
+}
+
+bool smtp_reply_has(const struct smtp_reply *r, const char *keyword)
+{
+	size_t k = strlen(keyword);
+	const char *p = r->text.len ? r->text.buf : "";
+
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		size_t n = eol ? (size_t)(eol - p) : strlen(p);
+
+		if (n >= k && strncasecmp(p, keyword, k) == 0 &&
+		    (n == k || p[k] == ' ' || p[k] == '='))
+			return true;
+		p = eol ? eol + 1 : NULL;
+	}
+	return false;
+}
+
 int smtp_reply_read(struct stream *s, struct smtp_reply *r)
 {
 	struct strbuf line = STRBUF_INIT;
-	int rc, code, last;
-	size_t off, el;
+	int rc, last = 0;
 
 	r->code = 0;
 	r->enh[0] = 0;
 	r->nlines = 0;
 	strbuf_reset(&r->text);
-	for (;;) {
+	while (!last) {
 		rc = stream_getline(s, &line);
 		if (rc != STREAM_OK)
 			break;
-		last = smtp_reply_parse_line(line.buf, line.len, &code, &off);
-		if (last < 0 || (r->nlines && code != r->code) ||
-		    r->nlines == SMTP_REPLY_LINES_MAX) {
+		last = smtp_reply_add(r, line.buf, line.len);
+		if (last < 0) {
 			r->code = 0;
 			strbuf_reset(&r->text);
 			strbuf_addstr(&r->text, "malformed reply from the next hop");
 			rc = STREAM_ERR;
 			break;
 		}
-		r->code = code;
-		el = enh_len(line.buf + off, line.len - off, code);
-		if (r->nlines == 0 && el && el < sizeof(r->enh))
-			memcpy(r->enh, line.buf + off, el), r->enh[el] = 0;
-		if (el && strncmp(line.buf + off, r->enh, el) == 0)
-			off += el + (off + el < line.len);
-		if (r->nlines++)
-			strbuf_addch(&r->text, '\n');
-		strbuf_add(&r->text, line.buf + off, line.len - off);
-		if (last)
-			break;
 	}
 	strbuf_release(&line);
 	return rc;

@@ -1,10 +1,13 @@
-/* SMTP replies as the client side reads them from a next hop (RFC 5321
- * 4.2: "250-..." continuation lines, then "250 ..."), with the enhanced
- * status code (RFC 3463) when there is one, and written back out to our
- * own client unchanged in meaning. */
+/* SMTP replies as a client reads them (smtp-edge from its next hop,
+ * mtls-probe from the server it probes): RFC 5321 4.2, "250-..."
+ * continuation lines then "250 ...", with the enhanced status code (RFC
+ * 3463) when there is one, and written back out to our own client
+ * unchanged in meaning. Outside input: lines and line length are capped;
+ * testsuite/fuzz/smtp_reply.c exercises smtp_reply_add. */
 #ifndef POSTERN_SMTP_REPLY_H
 #define POSTERN_SMTP_REPLY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "tls/stream.h"
@@ -19,6 +22,7 @@ struct smtp_reply {
 	struct strbuf text;	/* the lines' texts (after "250-" and the
 				   enhanced code), '\n' between them */
 	size_t nlines;
+	char why[96];		/* why smtp_reply_add refused a line */
 };
 
 void smtp_reply_init(struct smtp_reply *r);
@@ -27,6 +31,15 @@ void smtp_reply_clear(struct smtp_reply *r);
 void smtp_reply_set(struct smtp_reply *r, int code, const char *enh, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Adds one line (without its CRLF) to r, for callers that see each line
+ * (mtls-probe prints a transcript). Returns 1 when that line ended the
+ * reply, 0 when more follow, -1 when it cannot be part of a valid reply
+ * (no code, a code that changes, too long, too many lines; r->why says
+ * which). */
+int smtp_reply_add(struct smtp_reply *r, const char *line, size_t len);
+/* True when a line of the reply starts with keyword as a whole word, case
+ * blind (EHLO extensions: "STARTTLS", "SIZE 10240000"). */
+bool smtp_reply_has(const struct smtp_reply *r, const char *keyword);
 /* Reads one reply. Returns STREAM_OK, a stream error code, or
  * STREAM_ERR with r->code 0 and r->text saying what was malformed. */
 int smtp_reply_read(struct stream *s, struct smtp_reply *r);

@@ -1,12 +1,14 @@
-/* libFuzzer harness: mtls-probe's SMTP reply parser on arbitrary bytes,
- * cut into lines at LF (a CR before it dropped) as the stream does, with
- * the EHLO keyword search after each complete reply. The parser lives in
- * the program, so its source is included here. */
+/* libFuzzer harness: the SMTP reply parser (lib/smtp/reply.c) on
+ * arbitrary bytes, cut into lines at LF (a CR before it dropped) as the
+ * stream does, with the EHLO keyword search and the re-formatting after
+ * each complete reply. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include "../../cmd/mtls-probe/reply.c"
+#include "smtp/reply.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -26,6 +28,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (k == 1) {
 				(void)smtp_reply_has(&r, "STARTTLS");
 				(void)smtp_reply_has(&r, "SIZE");
+				{
+					struct strbuf out = STRBUF_INIT;
+
+					smtp_reply_format(&r, &out);
+					strbuf_release(&out);
+				}
 			}
 			smtp_reply_clear(&r);
 		}
