@@ -669,23 +669,29 @@ static int parse_client(struct spf_ctx *cx, const char *ip)
 	return 0;
 }
 
+/* The receiving host's name for %{r} and the headers when the caller
+ * gives none: asked once per process, not on every evaluation. */
+static const char *this_host(void)
+{
+	static char host[256];
+
+	if (!host[0] && (gethostname(host, sizeof(host) - 1) < 0 || !host[0]))
+		snprintf(host, sizeof(host), "unknown");
+	return host;
+}
+
 enum spf_res spf_check_request(struct dns *dns, const struct spf_request *req,
 			       struct spf_result *r)
 {
 	struct spf_ctx cx = { .dns = dns, .r = r };
 	struct spf_out out;
-	char local[256], host[256] = "";
+	char local[256];
 
 	memset(r, 0, sizeof(*r));
 	memset(&out, 0, sizeof(out));
 	identity(&cx, req, local, sizeof(local));
 	cx.local = local;
-	if (req->receiver) {
-		cx.receiver = req->receiver;
-	} else {
-		gethostname(host, sizeof(host) - 1);
-		cx.receiver = host;
-	}
+	cx.receiver = req->receiver ? req->receiver : this_host();
 	cx.now = req->now ? req->now : time(NULL);
 	if (!req->ip || parse_client(&cx, req->ip) < 0) {
 		snprintf(r->ip, sizeof(r->ip), "%.45s", req->ip ? req->ip : "");
@@ -811,12 +817,8 @@ static void add_comment(const struct spf_result *r, const char *receiver, struct
 
 void spf_received_header(const struct spf_result *r, const char *receiver, struct strbuf *out)
 {
-	char host[256] = "";
-
-	if (!receiver) {
-		gethostname(host, sizeof(host) - 1);
-		receiver = host;
-	}
+	if (!receiver)
+		receiver = this_host();
 	strbuf_addf(out, "Received-SPF: %s ", spf_result_name(r->result));
 	add_comment(r, receiver, out);
 	strbuf_addstr(out, "\r\n\tclient-ip=");
