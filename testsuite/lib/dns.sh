@@ -30,6 +30,29 @@ _dns_zone_lines() {
 
 _dns_servers=0
 
+# _unbound_server DIR PORT: the "server:" lines every test unbound shares
+# (loopback only, in the foreground, no chroot, queries logged); the caller
+# adds its module-config and zones.
+_unbound_server() {
+	cat <<-CONF
+	server:
+	 	interface: 127.0.0.1
+	 	port: $2
+	 	do-ip6: no
+	 	do-daemonize: no
+	 	username: ""
+	 	chroot: ""
+	 	directory: "$1"
+	 	pidfile: ""
+	 	use-syslog: no
+	 	logfile: ""
+	 	verbosity: 1
+	 	log-queries: yes
+	 	num-threads: 1
+	 	access-control: 127.0.0.0/8 allow
+	CONF
+}
+
 # dns_start [ZONEFILE|CONFFILE...]: starts unbound on 127.0.0.1:$DNS_PORT
 # (UDP and TCP) answering from the zone files (default: every test zone in
 # testsuite/fixtures/dns), nothing else: no recursion, other names are
@@ -49,22 +72,8 @@ dns_start() {
 	conf=$dir/unbound.conf
 	port=$(free_ports 1) || bail "no free port for unbound"
 	{
+		_unbound_server "$dir" "$port"
 		cat <<-CONF
-		server:
-		 	interface: 127.0.0.1
-		 	port: $port
-		 	do-ip6: no
-		 	do-daemonize: no
-		 	username: ""
-		 	chroot: ""
-		 	directory: "$dir"
-		 	pidfile: ""
-		 	use-syslog: no
-		 	logfile: ""
-		 	verbosity: 1
-		 	log-queries: yes
-		 	num-threads: 1
-		 	access-control: 127.0.0.0/8 allow
 		 	module-config: "iterator"
 		 	rrset-roundrobin: no
 		 	local-zone: "." refuse

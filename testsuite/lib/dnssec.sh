@@ -83,23 +83,9 @@ _dnssec_nsd_conf() {
 # line files given served as dns.sh does, everything else refused.
 _dnssec_unbound_conf() {
 	local dir=$1 port=$2 nsd=$3 f; shift 3
+	_unbound_server "$dir" "$port"
 	cat <<-CONF
-	server:
-	 	interface: 127.0.0.1
-	 	port: $port
-	 	do-ip6: no
-	 	do-daemonize: no
-	 	username: ""
-	 	chroot: ""
-	 	directory: "$dir"
-	 	pidfile: ""
-	 	use-syslog: no
-	 	logfile: ""
-	 	verbosity: 1
-	 	log-queries: yes
 	 	val-log-level: 2
-	 	num-threads: 1
-	 	access-control: 127.0.0.0/8 allow
 	 	module-config: "validator iterator"
 	 	do-not-query-localhost: no
 	 	trust-anchor-file: "$dir/dane.test.ds"
