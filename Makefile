@@ -13,7 +13,8 @@ ZSHCOMPDIR = $(PREFIX)/share/zsh/vendor-completions
 
 O ?= build
 CC ?= cc
-PKGS = openssl jansson ldap libunbound libcurl libcrypt readline
+PKGS = openssl jansson ldap libunbound libcurl libcrypt readline libarchive \
+	libxml-2.0 gumbo libsrtp2
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
 
@@ -32,15 +33,18 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 endif
 CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Ilib $(PKG_CFLAGS) -MMD -MP
-ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS)
+# --as-needed: a program records only the shared libraries it calls, so a
+# small filter does not pay at start-up for the libraries of the big daemons.
+ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -Wl,--as-needed
 
 # Library layers, lowest first. A module may include headers of its own
 # layer and of the layers below, never above (t0001 checks this).
 LAYER1 = util
 LAYER2 = conf
-LAYER3 = dir net dns mail
+LAYER3 = dir net dns mail wbxml sip media html
 LAYER4 = tls spam spf smtp
-LAYERS = $(LAYER1) $(LAYER2) $(LAYER3) $(LAYER4)
+LAYER5 = http smime content
+LAYERS = $(LAYER1) $(LAYER2) $(LAYER3) $(LAYER4) $(LAYER5)
 
 LIB_SRCS := $(foreach m,$(LAYERS),$(wildcard lib/$(m)/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)

@@ -36,6 +36,21 @@ postfix			a real STARTTLS smtpd, smtp-sink/smtp-source and posttls-finger
 swaks			the SMTP test client (MIME, TLS, pipelining, XCLIENT)
 nsd			serves the DNSSEC-signed test zone for DANE
 ldnsutils		ldns-signzone/ldns-keygen sign the DANE test zone
+libarchive-dev		archive listing (attachment filter, WebReady containers)
+libxml2-dev		XML parsing (autodiscover, WebReady documents)
+libgumbo-dev		the HTML5 parser behind owa-cas's sanitiser
+libsrtp2-dev		SRTP/SRTCP media for um-sipd
+clamav-daemon		clamd, the real anti-virus peer of the content layer tests
+gpgsm			independent S/MIME peer for smime-sign's interop tests
+gpg-agent		holds gpgsm's private keys in those tests
+libwbxml2-utils		wbxml2xml/xml2wbxml, the independent WBXML decoder
+sip-tester		sipp, the SIP peer for um-sipd's tests
+baresip			a real SIP user agent (TLS, SRTP) for um-sipd's secured mode
+sox			makes and measures the test audio
+python3-aiosmtpd		a Python SMTP sink for delivery tests
+poppler-utils		pdftotext/pdftohtml for WebReady of PDF
+chromium		headless browser for owa-cas's tests (driven by playwright-core)
+nodejs			runs the npm test clients in testsuite/node
 LIST
 	[ "$set_name" = bench ] || return 0
 	cat <<'LIST'
@@ -46,7 +61,19 @@ iproute2		a private network namespace for bench/smtp-edge.sh
 util-linux		unshare, for the benchmark's private namespace
 wrk			HTTP load for the web benchmarks
 nginx			the static-file baseline for the HTTP benchmarks
+clamav-milter		Postfix's content filter in the smtp-edge content benchmark
+tshark			counts RTP streams and loss in bench/um-sipd.sh
 LIST
+}
+
+# The npm test clients (testsuite/node/package.json, versions pinned by its
+# lock file); npm ci needs no root and only the npm registry.
+node_clients() {
+	here=$(cd "$(dirname "$0")/.." && pwd)/testsuite/node
+	[ -d "$here/node_modules" ] && [ "$here/node_modules/.package-lock.json" -nt "$here/package-lock.json" ] && return 0
+	command -v npm >/dev/null || { echo "deps.sh: npm is missing (install nodejs)" >&2; return 69; }
+	echo "deps.sh: npm ci in testsuite/node" >&2
+	npm ci --prefix "$here" --no-audit --no-fund --loglevel=error >/dev/null
 }
 
 missing=""
@@ -54,7 +81,7 @@ for p in $(packages | awk '{print $1}'); do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then node_clients; exit; fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: missing packages; as root run:" >&2
@@ -71,3 +98,4 @@ policy=/usr/sbin/policy-rc.d
 [ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy"; chmod 755 "$policy"; made_policy=1; }
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
 [ -z "${made_policy:-}" ] || rm -f "$policy"
+node_clients
