@@ -10,6 +10,7 @@ MANDIR = $(PREFIX)/share/man
 SHAREDIR = $(PREFIX)/share/postern
 BASHCOMPDIR = $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR = $(PREFIX)/share/zsh/vendor-completions
+SYSTEMDDIR = $(PREFIX)/lib/systemd/system
 
 O ?= build
 CC ?= cc
@@ -155,6 +156,12 @@ install: all
 	for f in completions/zsh/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(ZSHCOMPDIR)/; done; true
 	cp -R share/. $(DESTDIR)$(SHAREDIR)/
 	rm -f $(DESTDIR)$(SHAREDIR)/deps.sh
+	# Units and inetd lines name /usr/local/bin in the tree; point them at BINDIR.
+	install -d $(DESTDIR)$(SYSTEMDDIR)
+	for u in share/systemd/*; do sed 's|/usr/local/bin/|$(BINDIR)/|g' $$u \
+		>$(DESTDIR)$(SYSTEMDDIR)/$${u##*/}; chmod 644 $(DESTDIR)$(SYSTEMDDIR)/$${u##*/}; done
+	for f in share/systemd/* share/inetd/*; do sed -i 's|/usr/local/bin/|$(BINDIR)/|g' \
+		$(DESTDIR)$(SHAREDIR)/$${f#share/}; done
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
@@ -162,6 +169,7 @@ uninstall:
 	for f in completions/bash/*; do rm -f $(DESTDIR)$(BASHCOMPDIR)/$${f##*/}; done
 	for f in completions/zsh/*; do rm -f $(DESTDIR)$(ZSHCOMPDIR)/$${f##*/}; done
 	rm -rf $(DESTDIR)$(SHAREDIR)
+	for u in share/systemd/*; do rm -f $(DESTDIR)$(SYSTEMDDIR)/$${u##*/}; done
 
 clean:
 	rm -rf build build-asan build-fuzz
