@@ -156,3 +156,31 @@ openssl req -new -x509 -key selfsigned.key -subj "/CN=mail.example.test" -days 3
 	-addext "subjectAltName=DNS:mail.example.test" -config ca.cnf -out selfsigned.pem
 echo "$url" >crl-url
 echo "pki: made in $dir"
+
+# S/MIME (smime-sign): an ECDSA/ECDH twin of alice, a signing-only
+# certificate, and an expired and a revoked S/MIME signer with email SANs;
+# the intermediate's CRL is made again to list the revoked signer.
+cat >>ca.cnf <<CNF
+[ v3_smime_ec ]
+basicConstraints = CA:false
+keyUsage = critical, digitalSignature, keyAgreement, nonRepudiation
+extendedKeyUsage = emailProtection
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+crlDistributionPoints = URI:$url/int.crl
+[ v3_smime_signonly ]
+basicConstraints = CA:false
+keyUsage = critical, digitalSignature
+extendedKeyUsage = emailProtection
+authorityKeyIdentifier = keyid
+crlDistributionPoints = URI:$url/int.crl
+CNF
+leaf alice-ec "/CN=Alice Example/emailAddress=alice@example.test" v3_smime_ec "email:alice@example.test" ec
+leaf carol-sign "/CN=Carol Example" v3_smime_signonly "email:carol@example.test" ec
+leaf smime-expired "/CN=Expired Signer" v3_smime "email:expired@example.test" ec \
+	-startdate 20200101000000Z -enddate 20210101000000Z
+leaf smime-revoked "/CN=Revoked Signer" v3_smime "email:revoked@example.test" ec
+openssl ca -batch -config ca.cnf -revoke smime-revoked.pem 2>/dev/null
+openssl ca -batch -config ca.cnf -gencrl -out int.crl.pem 2>/dev/null
+openssl crl -in int.crl.pem -outform DER -out crl/int.crl
+cp int.crl.pem crl/int.crl.pem
