@@ -1,0 +1,377 @@
+/* Building and sending responses: status, headers, cookies, security
+ * headers, a body gathered in memory or streamed (Content-Length,
+ * chunked, or until close for HTTP/1.0). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "http/http_int.h"
+#include "util/mem.h"
+#include "util/msg.h"
+
+const char *http_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 101: return "Switching Protocols";
+	case 102: return "Processing";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 417: return "Expectation Failed";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 449: return "Retry With";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	}
+	return "";
+}
+
+void http_resp_init(struct http_response *res, struct http_conn *c)
+{
+	memset(res, 0, sizeof(*res));
+	res->c = c;
+	res->status = 200;
+	res->length = -1;
+	strbuf_init(&res->body, 0);
+}
+
+void http_resp_clear(struct http_response *res)
+{
+	for (size_t i = 0; i < res->nh; i++) {
+		free(res->h[i].name);
+		free(res->h[i].value);
+	}
+	free(res->h);
+	strbuf_release(&res->body);
+	memset(res, 0, sizeof(*res));
+}
+
+void http_resp_status(struct http_response *res, int status)
+{
+	if (status < 100 || status > 999)
+		msg_panic("http_resp_status: status %d", status);
+	res->status = status;
+}
+
+int http_resp_get_status(const struct http_response *res)
+{
+	return res->status;
+}
+
+static void check_field(const char *s)
+{
+	for (; *s; s++)
+		if (*s == '\r' || *s == '\n')
+			msg_panic("HTTP response header with CR or LF");
+}
+
+void http_resp_header(struct http_response *res, const char *name, const char *value)
+{
+	check_field(name);
+	check_field(value);
+	if (res->started)
+		msg_panic("http_resp_header after the headers were sent: %s", name);
+	xgrow((void **)&res->h, &res->ah, res->nh + 1, sizeof(*res->h));
+	res->h[res->nh].name = xstrdup(name);
+	res->h[res->nh].value = xstrdup(value);
+	res->nh++;
+}
+
+void http_resp_set_header(struct http_response *res, const char *name, const char *value)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < res->nh; i++) {
+		if (strcasecmp(res->h[i].name, name) == 0) {
+			free(res->h[i].name);
+			free(res->h[i].value);
+		} else {
+			res->h[j++] = res->h[i];
+		}
+	}
+	res->nh = j;
+	if (value)
+		http_resp_header(res, name, value);
+}
+
+const char *http_resp_find(const struct http_response *res, const char *name)
+{
+	for (size_t i = 0; i < res->nh; i++)
+		if (strcasecmp(res->h[i].name, name) == 0)
+			return res->h[i].value;
+	return NULL;
+}
+
+void http_resp_cookie(struct http_response *res, const struct http_cookie *c)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addf(&sb, "%s=%s; Path=%s", c->name, c->value, c->path ? c->path : "/");
+	if (c->domain)
+		strbuf_addf(&sb, "; Domain=%s", c->domain);
+	if (c->max_age >= 0) {
+		char date[30];
+
+		strbuf_addf(&sb, "; Max-Age=%lld", c->max_age);
+		http_date(c->max_age == 0 ? 0 : (long long)time(NULL) + c->max_age, date);
+		strbuf_addf(&sb, "; Expires=%s", date);
+	}
+	if (c->secure)
+		strbuf_addstr(&sb, "; Secure");
+	if (c->http_only)
+		strbuf_addstr(&sb, "; HttpOnly");
+	if (c->samesite == HTTP_SAMESITE_STRICT)
+		strbuf_addstr(&sb, "; SameSite=Strict");
+	else if (c->samesite == HTTP_SAMESITE_LAX)
+		strbuf_addstr(&sb, "; SameSite=Lax");
+	else if (c->samesite == HTTP_SAMESITE_NONE)
+		strbuf_addstr(&sb, "; SameSite=None");
+	http_resp_header(res, "Set-Cookie", sb.buf);
+	strbuf_release(&sb);
+}
+
+static void add_absent(struct http_response *res, const char *name, const char *value)
+{
+	if (http_resp_find(res, name) == NULL)
+		http_resp_header(res, name, value);
+}
+
+void http_resp_security_headers(struct http_response *res)
+{
+	const struct http_limits *lim = &res->c->srv->lim;
+
+	add_absent(res, "X-Content-Type-Options", "nosniff");
+	add_absent(res, "X-Frame-Options", lim->frame_options[0] ? lim->frame_options : "DENY");
+	add_absent(res, "Referrer-Policy", "no-referrer");
+	if (res->c->req.secure && lim->hsts > 0) {
+		char v[64];
+
+		snprintf(v, sizeof(v), "max-age=%lld", lim->hsts);
+		add_absent(res, "Strict-Transport-Security", v);
+	}
+}
+
+void http_resp_body(struct http_response *res, const void *data, size_t len)
+{
+	if (res->started) {
+		http_resp_write(res, data, len);
+		return;
+	}
+	strbuf_add(&res->body, data, len);
+}
+
+void http_resp_puts(struct http_response *res, const char *s)
+{
+	http_resp_body(res, s, strlen(s));
+}
+
+void http_resp_printf(struct http_response *res, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	http_resp_body(res, sb.buf ? sb.buf : "", sb.len);
+	strbuf_release(&sb);
+}
+
+void http_resp_error(struct http_response *res, int status, const char *text)
+{
+	http_resp_status(res, status);
+	http_resp_set_header(res, "Content-Type", "text/plain; charset=utf-8");
+	strbuf_reset(&res->body);
+	if (text)
+		strbuf_addf(&res->body, "%s\n", text);
+	else
+		strbuf_addf(&res->body, "%d %s\n", status, http_reason(status));
+}
+
+void http_resp_redirect(struct http_response *res, int status, const char *location)
+{
+	http_resp_error(res, status, NULL);
+	http_resp_set_header(res, "Location", location);
+}
+
+void http_resp_close(struct http_response *res)
+{
+	res->close = true;
+}
+
+static bool no_body_status(int status)
+{
+	return status < 200 || status == 204 || status == 304;
+}
+
+/* Status line and headers into the stream's buffer. */
+static void write_head(struct http_response *res)
+{
+	struct http_conn *c = res->c;
+	struct stream *s = c->s;
+	static long long last;
+	static char date[30];
+	long long now = (long long)time(NULL);
+
+	if (now != last) {
+		http_date(now, date);
+		last = now;
+	}
+	if (c->srv->lim.security_headers)
+		http_resp_security_headers(res);
+	stream_printf(s, "HTTP/1.1 %d %s\r\nDate: %s\r\n", res->status, http_reason(res->status),
+		      date);
+	if (c->srv->lim.server_header[0])
+		stream_printf(s, "Server: %s\r\n", c->srv->lim.server_header);
+	if (!no_body_status(res->status)) {
+		if (res->chunked)
+			stream_puts(s, "Transfer-Encoding: chunked\r\n");
+		else if (res->length >= 0)
+			stream_printf(s, "Content-Length: %lld\r\n", res->length);
+	}
+	if (res->close)
+		stream_puts(s, "Connection: close\r\n");
+	else if (c->req.version == 10)
+		stream_puts(s, "Connection: keep-alive\r\n");
+	for (size_t i = 0; i < res->nh; i++) {
+		if (strcasecmp(res->h[i].name, "Content-Length") == 0 ||
+		    strcasecmp(res->h[i].name, "Transfer-Encoding") == 0 ||
+		    strcasecmp(res->h[i].name, "Connection") == 0)
+			continue;
+		stream_printf(s, "%s: %s\r\n", res->h[i].name, res->h[i].value);
+	}
+	stream_puts(s, "\r\n");
+	res->started = true;
+}
+
+static int flush(struct http_response *res)
+{
+	stream_set_timeout(res->c->s, res->c->send_timeout);
+	if (stream_flush(res->c->s) != STREAM_OK) {
+		res->failed = true;
+		res->close = true;
+		return -1;
+	}
+	return 0;
+}
+
+int http_resp_start(struct http_response *res, long long length)
+{
+	if (res->started)
+		msg_panic("http_resp_start twice");
+	res->length = length;
+	if (length < 0 && !no_body_status(res->status)) {
+		if (res->c->req.version >= 11) {
+			res->chunked = true;
+		} else {
+			res->until_close = true;
+			res->close = true;
+		}
+	}
+	write_head(res);
+	/* Anything gathered before the start goes first. */
+	if (res->body.len) {
+		struct strbuf pending = res->body;
+
+		strbuf_init(&res->body, 0);
+		http_resp_write(res, pending.buf, pending.len);
+		strbuf_release(&pending);
+	}
+	return flush(res);
+}
+
+int http_resp_write(struct http_response *res, const void *data, size_t len)
+{
+	struct stream *s = res->c->s;
+
+	if (!res->started) {
+		strbuf_add(&res->body, data, len);
+		return 0;
+	}
+	if (res->failed)
+		return -1;
+	if (len == 0 || strcmp(res->c->req.method, "HEAD") == 0)
+		return 0;
+	if (no_body_status(res->status))
+		return 0;
+	if (res->length >= 0 && res->sent + (long long)len > res->length)
+		msg_panic("HTTP response body longer than its Content-Length");
+	if (res->chunked)
+		stream_printf(s, "%zx\r\n", len);
+	stream_write(s, data, len);
+	if (res->chunked)
+		stream_puts(s, "\r\n");
+	res->sent += (long long)len;
+	return 0;
+}
+
+int http_resp_flush(struct http_response *res)
+{
+	if (!res->started)
+		return 0;
+	return flush(res);
+}
+
+int http_resp_interim(struct http_response *res, int status)
+{
+	if (res->started || status < 100 || status > 199 || res->c->req.version < 11)
+		return -1;
+	stream_printf(res->c->s, "HTTP/1.1 %d %s\r\n\r\n", status, http_reason(status));
+	return flush(res);
+}
+
+int http_resp_finish(struct http_response *res)
+{
+	if (!res->started) {
+		if (no_body_status(res->status))
+			strbuf_reset(&res->body);
+		res->length = (long long)res->body.len;
+		write_head(res);
+		if (strcmp(res->c->req.method, "HEAD") != 0)
+			stream_write(res->c->s, res->body.buf ? res->body.buf : "", res->body.len);
+		strbuf_reset(&res->body);
+		return flush(res);
+	}
+	if (res->failed)
+		return -1;
+	if (res->chunked && strcmp(res->c->req.method, "HEAD") != 0)
+		stream_puts(res->c->s, "0\r\n\r\n");
+	else if (res->length >= 0 && res->sent < res->length &&
+		 strcmp(res->c->req.method, "HEAD") != 0) {
+		/* The handler sent less than it announced: the client would
+		 * wait for the rest, so the connection must end. */
+		msg_warn("response shorter than announced: %lld of %lld bytes", res->sent,
+			 res->length);
+		res->close = true;
+	}
+	return flush(res);
+}

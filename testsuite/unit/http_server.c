@@ -1,0 +1,335 @@
+/* Unit tests: lib/http's server over a socketpair, the server in a child
+ * process: request parsing and its refusals, keep-alive, HEAD, bodies by
+ * Content-Length and chunked, 100-continue, streamed responses, the
+ * publishing rules, the router (404, 405 with Allow) and X-Forwarded-For
+ * from trusted proxies only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "conf/conf.h"
+#include "http/http.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "tap.h"
+
+static const struct conf_key keys[] = {
+	{ "http", CONF_INCLUDE, NULL, 0, 0, NULL, http_conf_keys, 0, NULL },
+	{ NULL }
+};
+static const struct conf_section sec = { "autodiscover-gen", keys, "test" };
+static const struct conf_section *const sections[] = { &sec, NULL };
+
+static int h_hello(struct http_request *req, struct http_response *res, void *user)
+{
+	struct strbuf v = STRBUF_INIT;
+
+	http_resp_header(res, "Content-Type", "text/plain");
+	http_resp_printf(res, "hello %s %s", (const char *)user, req->client_ip);
+	if (http_query_param(req, "name", &v))
+		http_resp_printf(res, " name=%s", v.buf);
+	if (req->secure)
+		http_resp_puts(res, " secure");
+	strbuf_release(&v);
+	return 0;
+}
+
+static int h_echo(struct http_request *req, struct http_response *res, void *user)
+{
+	struct strbuf b = STRBUF_INIT;
+
+	if (http_body_all(req, &b) < 0) {
+		http_resp_error(res, http_body_status(req), http_body_error(req));
+	} else {
+		http_resp_printf(res, "got %zu:", b.len);
+		http_resp_body(res, b.buf ? b.buf : "", b.len);
+	}
+	strbuf_release(&b);
+	return 0;
+}
+
+static int h_stream(struct http_request *req, struct http_response *res, void *user)
+{
+	struct http_cookie ck = { "s", "abc", NULL, NULL, -1, true, true, HTTP_SAMESITE_STRICT };
+
+	http_resp_cookie(res, &ck);
+	http_resp_start(res, -1);
+	http_resp_write(res, "part1,", 6);
+	http_resp_flush(res);
+	http_resp_write(res, "part2", 5);
+	return 0;
+}
+
+static int h_deny(struct http_request *req, struct http_response *res, void *user)
+{
+	http_resp_error(res, 401, NULL);
+	return 0;
+}
+
+/* Runs the server on one end of a socketpair with config text, sends
+ * req and returns what came back (caller frees). */
+static char *roundtrip(const char *conf_text, const char *req, size_t req_len)
+{
+	struct conf *c = conf_load_string(conf_text, strlen(conf_text), "t.json", sections, stderr);
+	struct strbuf out = STRBUF_INIT;
+	int sv[2];
+	pid_t pid;
+
+	if (c == NULL)
+		return xstrdup("(bad config)");
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		exit(1);
+	pid = fork();
+	if (pid == 0) {
+		struct http_server *srv = http_server_new(conf_section(c, "autodiscover-gen"), "t");
+		struct serve_peer peer = { "10.1.2.3:1234", "10.1.2.3", 1234, "x", "t" };
+		struct stream *s;
+
+		close(sv[1]);
+		if (srv == NULL)
+			_exit(2);
+		http_route(srv, "GET", "/hello", 0, h_hello, "world");
+		http_route(srv, "POST", "/echo", 0, h_echo, NULL);
+		http_route(srv, "GET", "/stream", 0, h_stream, NULL);
+		http_route(srv, "POST", "/deny", 0, h_deny, NULL);
+		http_route(srv, "GET", "/Microsoft-Server-ActiveSync", HTTP_ROUTE_NOCASE, h_hello, "eas");
+		s = stream_new(sv[0], sv[0], 1000, HTTP_LINE_MAX);
+		http_serve_stream(srv, s, &peer);
+		stream_free(s);
+		http_server_free(srv);
+		_exit(0);
+	}
+	close(sv[0]);
+	if (write(sv[1], req, req_len) != (ssize_t)req_len)
+		exit(1);
+	strbuf_read_fd(&out, sv[1], 1 << 20);
+	close(sv[1]);
+	waitpid(pid, NULL, 0);
+	conf_free(c);
+	return strbuf_detach(&out, NULL) ?: xstrdup("");
+}
+
+static char *rt(const char *conf_text, const char *req)
+{
+	return roundtrip(conf_text, req, strlen(req));
+}
+
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)) != NULL; p++)
+		n++;
+	return n;
+}
+
+#define BASIC "{\"autodiscover-gen\": {\"idle_timeout\": \"300ms\", \"header_timeout\": \"500ms\"}}"
+
+static void test_basic(void)
+{
+	char *r;
+
+	r = rt(BASIC, "GET /hello?name=a%20b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 200 OK\r\n", 17) == 0, "GET: 200 status line");
+	ok(strstr(r, "\r\nDate: ") != NULL, "Date header");
+	ok(strstr(r, "\r\nContent-Length: 29\r\n") != NULL, "Content-Length");
+	ok(strstr(r, "\r\nConnection: close\r\n") != NULL, "Connection: close echoed");
+	ok(strstr(r, "\r\nX-Content-Type-Options: nosniff\r\n") != NULL, "security headers");
+	ok(strstr(r, "\r\n\r\nhello world 10.1.2.3 name=a b") != NULL, "body with decoded query");
+	free(r);
+
+	r = rt(BASIC, "GET /hello HTTP/1.1\r\nHost: x\r\n\r\nHEAD /hello HTTP/1.1\r\nHost: x\r\n\r\n"
+	       "GET /nothing HTTP/1.1\r\nHost: x\r\n\r\n");
+	is_int(count(r, "HTTP/1.1 200 OK"), 2, "keep-alive: two answers on one connection");
+	is_int(count(r, "hello world"), 1, "HEAD has no body");
+	ok(strstr(r, "HTTP/1.1 404 Not Found") != NULL, "third request: 404");
+	free(r);
+
+	r = rt(BASIC, "GET /hello HTTP/1.0\r\n\r\nGET /hello HTTP/1.0\r\n\r\n");
+	is_int(count(r, "HTTP/1.1 200"), 1, "HTTP/1.0 without keep-alive closes");
+	free(r);
+
+	r = rt(BASIC, "GET /hello HTTP/1.1\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 400 ", 13) == 0, "HTTP/1.1 without Host: 400");
+	free(r);
+	r = rt(BASIC, "GET /hello HTTP/2.0\r\nHost: x\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 505 ", 13) == 0, "HTTP/2.0 request line: 505");
+	free(r);
+	r = rt(BASIC, "GET /hello HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 400 ", 13) == 0, "obsolete line folding: 400");
+	free(r);
+	r = rt(BASIC, "GET /hello HTTP/1.1\r\nHost : x\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 400 ", 13) == 0, "space before the colon: 400");
+	free(r);
+	r = rt(BASIC, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+	       "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 400 ", 13) == 0, "Content-Length with chunked: 400");
+	free(r);
+	r = rt(BASIC, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd");
+	ok(strncmp(r, "HTTP/1.1 400 ", 13) == 0, "two Content-Length values: 400");
+	free(r);
+	r = rt(BASIC, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 501 ", 13) == 0, "unknown transfer coding: 501");
+	free(r);
+	r = rt(BASIC, "GET /hello HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 400 ", 13) == 0, "two Host headers: 400");
+	free(r);
+}
+
+static void test_bodies(void)
+{
+	char *r;
+
+	r = rt(BASIC, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+	       "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+	       "3;ext=1\r\nabc\r\n2\r\nde\r\n0\r\nX-Trailer: 1\r\n\r\n");
+	ok(strstr(r, "got 5:hello") != NULL, "Content-Length body");
+	ok(strstr(r, "got 5:abcde") != NULL, "chunked body after it, with a trailer");
+	free(r);
+
+	r = rt(BASIC, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+	       "Content-Length: 2\r\n\r\nok");
+	ok(strncmp(r, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK", 40) == 0,
+	   "100 Continue before the answer");
+	free(r);
+	r = rt(BASIC, "POST /deny HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+	       "Content-Length: 2\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 401 ", 13) == 0, "refused before the body: no 100 Continue");
+	ok(strstr(r, "Connection: close") != NULL, "and the connection closes");
+	free(r);
+	r = rt(BASIC, "POST /deny HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nok"
+	       "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+	ok(strstr(r, "hello world") != NULL, "an unread body is skipped for keep-alive");
+	free(r);
+
+	r = rt("{\"autodiscover-gen\": {\"body_max\": 4}}",
+	       "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+	ok(strncmp(r, "HTTP/1.1 413 ", 13) == 0, "Content-Length over body_max: 413");
+	free(r);
+	r = rt("{\"autodiscover-gen\": {\"body_max\": 4}}",
+	       "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+	       "3\r\nabc\r\n3\r\ndef\r\n0\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 413 ", 13) == 0, "chunked over body_max: 413");
+	free(r);
+	r = rt(BASIC, "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+	       "zz\r\nabc\r\n0\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 400 ", 13) == 0, "bad chunk size: 400");
+	free(r);
+
+	r = rt(BASIC, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
+	ok(strstr(r, "Transfer-Encoding: chunked\r\n") != NULL, "streamed: chunked");
+	ok(strstr(r, "\r\n\r\n6\r\npart1,\r\n5\r\npart2\r\n0\r\n\r\n") != NULL, "the chunks");
+	ok(strstr(r, "Set-Cookie: s=abc; Path=/; Secure; HttpOnly; SameSite=Strict\r\n") != NULL,
+	   "cookie attributes");
+	free(r);
+	r = rt(BASIC, "GET /stream HTTP/1.0\r\n\r\n");
+	ok(strstr(r, "Transfer-Encoding") == NULL && strstr(r, "\r\n\r\npart1,part2") != NULL,
+	   "streamed to HTTP/1.0: until close");
+	free(r);
+}
+
+static void test_rules(void)
+{
+	static const char conf[] = "{\"autodiscover-gen\": {"
+		"\"trusted_proxies\": [\"10.1.0.0/16\"],"
+		"\"rules\": [{\"path\": \"/Microsoft-Server-ActiveSync\", \"name\": \"eas\","
+		" \"methods\": [\"POST\", \"OPTIONS\"]},"
+		"{\"path\": \"/private\", \"action\": \"deny\"},"
+		"{\"path\": \"/hello/x\", \"extensions\": [\"xml\"]}]}}";
+	char long_url[1200], long_q[700], req[2000];
+	char *r;
+
+	memset(long_url, 'a', sizeof(long_url) - 1);
+	long_url[sizeof(long_url) - 1] = 0;
+	snprintf(req, sizeof(req), "GET /hello/%s HTTP/1.1\r\nHost: x\r\n\r\n", long_url);
+	r = rt(conf, req);
+	ok(strncmp(r, "HTTP/1.1 414 ", 13) == 0, "URL over 1024: 414");
+	free(r);
+	memset(long_q, 'q', sizeof(long_q) - 1);
+	long_q[sizeof(long_q) - 1] = 0;
+	snprintf(req, sizeof(req), "GET /hello?%s HTTP/1.1\r\nHost: x\r\n\r\n", long_q);
+	r = rt(conf, req);
+	ok(strncmp(r, "HTTP/1.1 414 ", 13) == 0, "query over 512: 414");
+	free(r);
+	r = rt(conf, "GET /hello/../etc HTTP/1.1\r\nHost: x\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 403 ", 13) == 0, "..: 403");
+	free(r);
+	r = rt(conf, "GET /hello/%2e%2e/etc HTTP/1.1\r\nHost: x\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 403 ", 13) == 0, "%%2e%%2e: 403");
+	free(r);
+	r = rt(conf, "GET /hello/%252e HTTP/1.1\r\nHost: x\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 403 ", 13) == 0, "double encoding: 403");
+	free(r);
+	r = rt(conf, "GET /hello\\x HTTP/1.1\r\nHost: x\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 403 ", 13) == 0, "backslash: 403");
+	free(r);
+	r = rt(conf, "PUT /microsoft-server-activesync HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 405 ", 13) == 0, "PUT to ActiveSync (any case): 405");
+	ok(strstr(r, "\r\nAllow: POST, OPTIONS\r\n") != NULL, "with Allow");
+	free(r);
+	r = rt(conf, "GET /private/x HTTP/1.1\r\nHost: x\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 403 ", 13) == 0, "deny rule: 403");
+	free(r);
+	r = rt(conf, "GET /hello/x/a.exe HTTP/1.1\r\nHost: x\r\n\r\nGET /hello/x/a.XML HTTP/1.1\r\nHost: x\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 403 ", 13) == 0, "extension not allowed: 403");
+	free(r);
+	r = rt(conf, "GET /hello/x/a.XML HTTP/1.1\r\nHost: x\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 200 ", 13) == 0, "allowed extension: 200");
+	free(r);
+	r = rt(conf, "DELETE /hello HTTP/1.1\r\nHost: x\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 405 ", 13) == 0, "method outside the default list: 405");
+	free(r);
+	r = rt(conf, "POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 405 ", 13) == 0 && strstr(r, "Allow: GET\r\n"),
+	   "router: no POST route: 405 with Allow: GET");
+	free(r);
+
+	r = rt(conf, "GET /hello HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 192.0.2.9, 10.1.9.9\r\n"
+	       "X-Forwarded-Proto: https\r\n\r\n");
+	ok(strstr(r, "hello world 192.0.2.9 secure") != NULL,
+	   "trusted proxy: X-Forwarded-For (skipping our proxies) and -Proto believed");
+	free(r);
+	r = rt(BASIC, "GET /hello HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 192.0.2.9\r\n"
+	       "X-Forwarded-Proto: https\r\n\r\n");
+	ok(strstr(r, "hello world 10.1.2.3\r\n") == NULL && strstr(r, "hello world 10.1.2.3") &&
+	   strstr(r, "secure") == NULL, "untrusted peer: forwarded headers ignored");
+	free(r);
+}
+
+static void test_helpers(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *nets[] = { "10.0.0.0/8", "2001:db8::/32", "192.0.2.1" };
+	char d[30];
+
+	http_xml_escape(&sb, "a&b<c>\"'");
+	is_str(sb.buf, "a&amp;b&lt;c&gt;&quot;&apos;", "XML escape");
+	strbuf_reset(&sb);
+	http_pct_encode(&sb, "a b/ü");
+	is_str(sb.buf, "a%20b%2F%C3%BC", "percent-encode");
+	strbuf_reset(&sb);
+	http_pct_decode(&sb, "%41%zz+%4", 9, true);
+	is_str(sb.buf, "A%zz %4", "percent-decode keeps bad escapes");
+	ok(http_cidr_match("10.9.8.7", nets, 3), "CIDR v4");
+	ok(http_cidr_match("2001:db8::5", nets, 3), "CIDR v6");
+	ok(http_cidr_match("192.0.2.1", nets, 3), "a lone address");
+	ok(!http_cidr_match("192.0.2.2", nets, 3), "outside");
+	ok(!http_cidr_match("garbage", nets, 3), "not an address");
+	http_date(784111777, d);
+	is_str(d, "Sun, 06 Nov 1994 08:49:37 GMT", "IMF-fixdate");
+	strbuf_release(&sb);
+}
+
+int main(void)
+{
+	msg_setup("http_server");
+	msg_set_level(MSG_ERROR);
+	test_helpers();
+	test_basic();
+	test_bodies();
+	test_rules();
+	return tap_done();
+}
