@@ -85,7 +85,7 @@ static char *roundtrip(const char *conf_text, const char *req, size_t req_len)
 	pid = fork();
 	if (pid == 0) {
 		struct http_server *srv = http_server_new(conf_section(c, "autodiscover-gen"), "t");
-		struct serve_peer peer = { "10.1.2.3:1234", "10.1.2.3", 1234, "x", "t" };
+		struct serve_peer peer = { .addr = "10.1.2.3:1234", .host = "10.1.2.3", .port = 1234 };
 		struct stream *s;
 
 		close(sv[1]);
