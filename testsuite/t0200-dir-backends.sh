@@ -3,7 +3,7 @@
 # LDIF file backend and against slapd loaded with the very same LDIF:
 # both backends must give the same answers.
 . "$(dirname "$0")/lib.sh"
-need postern-testd openssl base64
+need postern-testd openssl base64 readelf
 
 FIX=$SRCDIR/testsuite/fixtures/dir
 DN_ALICE=uid=alice,ou=people,dc=example,dc=test
@@ -94,6 +94,17 @@ dir_cases() {
 		auth_is $c erin anything 1"
 	test_expect_success "$b: empty password fails" "auth_is $c alice '' 1"
 }
+
+# libldap (with liblber, libsasl2 and GnuTLS) is loaded with dlopen when an
+# ldap directory opens, libcrypto when a file directory checks a digest.
+test_expect_success 'no program links libldap or liblber at build time' '
+	for p in "$BIN"/*; do
+		readelf -d "$p" >dyn && test_grep -q NEEDED dyn || exit 1
+		if grep -E "NEEDED.*\[lib(ldap|lber|sasl2|gnutls)" dyn; then
+			echo "$p links them"; exit 1
+		fi
+	done
+'
 
 cat >"$TEST_TMP/file.json" <<EOF
 { "directory": { "backend": "file", "file": "$FIX/users.ldif" } }

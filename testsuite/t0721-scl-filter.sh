@@ -6,6 +6,7 @@
 # request; EPIPE on stdout; -n.
 . "$(dirname "$0")/lib.sh"
 . "$SRCDIR/testsuite/fixtures/spam/setup.sh"
+need readelf
 
 scl_setup || bail "cannot train the test model"
 
@@ -86,6 +87,15 @@ test_expect_code 78 '-n with an unknown key exits 78' '
 
 test_expect_success '-n with a good config exits 0' '
 	scl-score -c "$SCL_CONF" -n 2>err && test_grep -q "config ok" err
+'
+
+# A process per message: the libraries loaded at start-up are most of its
+# cost, so the filter links neither libcrypto (its SHA-256 is util/sha256)
+# nor libldap (lib/dir loads it when an ldap directory opens).
+test_expect_success 'scl-score links no libcrypto and no libldap' '
+	readelf -d "$BIN/scl-score" >dyn &&
+	test_grep -q "NEEDED.*libjansson" dyn &&
+	! grep -E "NEEDED.*\[lib(crypto|ssl|ldap|lber)" dyn
 '
 
 test_done

@@ -13,7 +13,6 @@
 
 #include <jansson.h>
 
-#include <math.h>
 #include "spam/train.h"
 #include "util/exitcodes.h"
 #include "util/mem.h"

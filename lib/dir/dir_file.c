@@ -352,6 +352,10 @@ static enum dir_status dirfile_check_password(void *be, enum dir_key key, const 
 
 		if (r == PWHASH_MATCH)
 			return DIR_OK;
+		if (r == PWHASH_ERROR) {
+			strbuf_addstr(err, pwhash_error());
+			return DIR_TEMPFAIL;
+		}
 		if (r == PWHASH_UNSUPPORTED)
 			warn_unsupported(f, e, &v[i]);
 	}

@@ -1,8 +1,13 @@
 /* The LDAP backend (libldap): one reused, bound service connection for
  * searches and another for users' password binds; StartTLS or ldaps://,
- * timeouts, one reconnect when a reused connection turns out dead. */
+ * timeouts, one reconnect when a reused connection turns out dead.
+ * libldap (and with it liblber, libsasl2 and GnuTLS) is loaded with
+ * dlopen when an ldap directory is opened: a program that reads a file
+ * directory, or none, does not pay for loading them at every start. */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -16,6 +21,75 @@
 #include "util/msg.h"
 
 #define DIRLDAP_PASSWORD_MAX 4096
+#define LIBLDAP "libldap-2.5.so.0"
+
+/* The calls made, typed by ldap.h; ber_free is liblber's, which dlsym
+ * finds through libldap's dependencies. */
+#define LDL_FUNCS(X) \
+	X(ber_free) \
+	X(ldap_err2string) \
+	X(ldap_first_attribute) \
+	X(ldap_first_entry) \
+	X(ldap_get_dn) \
+	X(ldap_get_option) \
+	X(ldap_get_values_len) \
+	X(ldap_initialize) \
+	X(ldap_is_ldap_url) \
+	X(ldap_memfree) \
+	X(ldap_msgfree) \
+	X(ldap_next_attribute) \
+	X(ldap_next_entry) \
+	X(ldap_sasl_bind_s) \
+	X(ldap_search_ext_s) \
+	X(ldap_set_option) \
+	X(ldap_start_tls_s) \
+	X(ldap_unbind_ext_s) \
+	X(ldap_value_free_len)
+#define LDL_FIELD(f) __typeof__(f) *f;
+
+/* Loaded once and kept until exit: libldap and GnuTLS keep global state
+ * (the TLS library's initialisation, the default options) that unloading
+ * would strand. */
+static struct {
+	bool tried, ok;
+	char why[200];
+	LDL_FUNCS(LDL_FIELD)
+} ldl;
+
+/* dlsym returns void *; going through memcpy keeps the conversion to a
+ * function pointer well defined. */
+static bool ldl_sym(void *lib, const char *name, void *slot, size_t size)
+{
+	void *p = dlsym(lib, name);
+
+	if (p == NULL) {
+		snprintf(ldl.why, sizeof(ldl.why), "%s has no %s", LIBLDAP, name);
+		return false;
+	}
+	memcpy(slot, &p, size);
+	return true;
+}
+
+static bool ldl_load(struct strbuf *err)
+{
+	void *lib;
+
+	if (!ldl.tried) {
+		ldl.tried = true;
+		lib = dlopen(LIBLDAP, RTLD_NOW | RTLD_LOCAL);
+		if (lib == NULL) {
+			snprintf(ldl.why, sizeof(ldl.why), "cannot load %s: %s", LIBLDAP,
+				 dlerror());
+		} else {
+#define LDL_SYM(f) && ldl_sym(lib, #f, &ldl.f, sizeof(ldl.f))
+			ldl.ok = true LDL_FUNCS(LDL_SYM);
+#undef LDL_SYM
+		}
+	}
+	if (!ldl.ok)
+		strbuf_addstr(err, ldl.why);
+	return ldl.ok;
+}
 
 struct conn {
 	LDAP *ld;
@@ -41,7 +115,7 @@ static bool ldap_rc_down(int rc)
 static void conn_drop(struct conn *c)
 {
 	if (c->ld != NULL)
-		ldap_unbind_ext_s(c->ld, NULL, NULL);
+		ldl.ldap_unbind_ext_s(c->ld, NULL, NULL);
 	c->ld = NULL;
 	c->used = false;
 }
@@ -52,13 +126,13 @@ static void conn_error(LDAP *ld, int rc, const char *what, const char *uri,
 	char *diag = NULL;
 
 	strbuf_reset(err);
-	strbuf_addf(err, "%s %s: %s", what, uri, ldap_err2string(rc));
-	if (ld != NULL && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) ==
+	strbuf_addf(err, "%s %s: %s", what, uri, ldl.ldap_err2string(rc));
+	if (ld != NULL && ldl.ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) ==
 	    LDAP_OPT_SUCCESS && diag != NULL) {
 		/* libldap over GnuTLS has nothing better for a failed handshake. */
 		if (diag[0] != '\0' && strcmp(diag, "(unknown error code)") != 0)
 			strbuf_addf(err, " (%s)", diag);
-		ldap_memfree(diag);
+		ldl.ldap_memfree(diag);
 	}
 }
 
@@ -77,17 +151,17 @@ static int conn_options(struct dirldap *dl, LDAP *ld)
 
 	ms_to_tv(dl->connect_ms, &net);
 	ms_to_tv(dl->op_ms, &op);
-	if ((rc = ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3)) ||
-	    (rc = ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF)) ||
-	    (rc = ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net)) ||
-	    (rc = ldap_set_option(ld, LDAP_OPT_TIMEOUT, &op)) ||
-	    (rc = ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand)))
+	if ((rc = ldl.ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3)) ||
+	    (rc = ldl.ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF)) ||
+	    (rc = ldl.ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &net)) ||
+	    (rc = ldl.ldap_set_option(ld, LDAP_OPT_TIMEOUT, &op)) ||
+	    (rc = ldl.ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand)))
 		return rc;
 	if (dl->ca_file &&
-	    (rc = ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, dl->ca_file)))
+	    (rc = ldl.ldap_set_option(ld, LDAP_OPT_X_TLS_CACERTFILE, dl->ca_file)))
 		return rc;
 	/* A TLS context of this handle's own, so the settings above apply. */
-	return ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+	return ldl.ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
 }
 
 /* Opens c (StartTLS as configured) and, when dn is given, binds. */
@@ -95,12 +169,12 @@ static int conn_open(struct dirldap *dl, struct conn *c, const char *dn,
 		     const char *password, struct strbuf *err)
 {
 	LDAP *ld = NULL;
-	int rc = ldap_initialize(&ld, dl->uri);
+	int rc = ldl.ldap_initialize(&ld, dl->uri);
 
 	if (rc == LDAP_SUCCESS)
 		rc = conn_options(dl, ld);
 	if (rc == LDAP_SUCCESS && dl->starttls && strncasecmp(dl->uri, "ldaps:", 6) != 0) {
-		rc = ldap_start_tls_s(ld, NULL, NULL);
+		rc = ldl.ldap_start_tls_s(ld, NULL, NULL);
 		if (rc != LDAP_SUCCESS) {
 			conn_error(ld, rc, rc == LDAP_SERVER_DOWN ? "cannot connect to" :
 				   "cannot start TLS with", dl->uri, err);
@@ -113,7 +187,7 @@ static int conn_open(struct dirldap *dl, struct conn *c, const char *dn,
 	if (rc == LDAP_SUCCESS && dn != NULL && dn[0] != '\0') {
 		struct berval cred = { strlen(password), (char *)password };
 
-		rc = ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+		rc = ldl.ldap_sasl_bind_s(ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
 		if (rc != LDAP_SUCCESS) {
 			/* The first exchange is where a dead server shows. */
 			conn_error(ld, rc, ldap_rc_down(rc) ? "cannot connect to" :
@@ -130,7 +204,7 @@ static int conn_open(struct dirldap *dl, struct conn *c, const char *dn,
 	return LDAP_SUCCESS;
 fail:
 	if (ld != NULL)
-		ldap_unbind_ext_s(ld, NULL, NULL);
+		ldl.ldap_unbind_ext_s(ld, NULL, NULL);
 	return rc;
 }
 
@@ -180,20 +254,20 @@ static char *filter_build(struct dirldap *dl, enum dir_key key, const char *valu
 
 static struct dir_entry *entry_from_ldap(LDAP *ld, LDAPMessage *m)
 {
-	char *dn = ldap_get_dn(ld, m), *a;
+	char *dn = ldl.ldap_get_dn(ld, m), *a;
 	struct dir_entry *e = dir_entry_new(dn ? dn : "");
 	BerElement *ber = NULL;
 
-	ldap_memfree(dn);
-	for (a = ldap_first_attribute(ld, m, &ber); a; a = ldap_next_attribute(ld, m, ber)) {
-		struct berval **vals = ldap_get_values_len(ld, m, a);
+	ldl.ldap_memfree(dn);
+	for (a = ldl.ldap_first_attribute(ld, m, &ber); a; a = ldl.ldap_next_attribute(ld, m, ber)) {
+		struct berval **vals = ldl.ldap_get_values_len(ld, m, a);
 
 		for (size_t i = 0; vals && vals[i]; i++)
 			dir_entry_add(e, a, vals[i]->bv_val, vals[i]->bv_len);
-		ldap_value_free_len(vals);
-		ldap_memfree(a);
+		ldl.ldap_value_free_len(vals);
+		ldl.ldap_memfree(a);
 	}
-	ber_free(ber, 0);
+	ldl.ber_free(ber, 0);
 	return e;
 }
 
@@ -215,11 +289,11 @@ static int search_once(struct dirldap *dl, const char *filter, char **attrs,
 		return rc;
 	ms_to_tv(dl->op_ms, &tv);
 	*res = NULL;
-	rc = ldap_search_ext_s(dl->svc.ld, dl->base, LDAP_SCOPE_SUBTREE, filter, attrs, 0,
+	rc = ldl.ldap_search_ext_s(dl->svc.ld, dl->base, LDAP_SCOPE_SUBTREE, filter, attrs, 0,
 			       NULL, NULL, &tv, LDAP_NO_LIMIT, res);
 	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
 		conn_error(dl->svc.ld, rc, "cannot search", dl->uri, err);
-		ldap_msgfree(*res);
+		ldl.ldap_msgfree(*res);
 		*res = NULL;
 		conn_drop(&dl->svc);
 		return rc;
@@ -242,7 +316,7 @@ static enum dir_status search(struct dirldap *dl, enum dir_key key, const char *
 	}
 	free(filter);
 	if (rc == LDAP_NO_SUCH_OBJECT) {
-		ldap_msgfree(*res);
+		ldl.ldap_msgfree(*res);
 		*res = NULL;
 		return DIR_NOTFOUND;
 	}
@@ -258,16 +332,16 @@ static enum dir_status dirldap_lookup(void *be, enum dir_key key, const char *va
 
 	if (s != DIR_OK)
 		return s;
-	m = ldap_first_entry(dl->svc.ld, res);
+	m = ldl.ldap_first_entry(dl->svc.ld, res);
 	if (m == NULL) {
 		s = DIR_NOTFOUND;
 	} else {
 		*ep = entry_from_ldap(dl->svc.ld, m);
-		if (ldap_next_entry(dl->svc.ld, m) != NULL)
+		if (ldl.ldap_next_entry(dl->svc.ld, m) != NULL)
 			msg_warn("several directory entries match, using the first "
 				 "key=%s dn=%s", msg_q(value), msg_q((*ep)->dn));
 	}
-	ldap_msgfree(res);
+	ldl.ldap_msgfree(res);
 	return s;
 }
 
@@ -282,19 +356,19 @@ static enum dir_status user_dn(struct dirldap *dl, enum dir_key key, const char 
 	*dnp = NULL;
 	if (s != DIR_OK)
 		return s;
-	m = ldap_first_entry(dl->svc.ld, res);
-	if (m != NULL && ldap_next_entry(dl->svc.ld, m) != NULL) {
+	m = ldl.ldap_first_entry(dl->svc.ld, res);
+	if (m != NULL && ldl.ldap_next_entry(dl->svc.ld, m) != NULL) {
 		msg_warn("several directory entries match, refusing the password "
 			 "check user=%s", msg_q(user));
 		m = NULL;
 	}
 	if (m != NULL) {
-		char *dn = ldap_get_dn(dl->svc.ld, m);
+		char *dn = ldl.ldap_get_dn(dl->svc.ld, m);
 
 		*dnp = dn ? xstrdup(dn) : NULL;
-		ldap_memfree(dn);
+		ldl.ldap_memfree(dn);
 	}
-	ldap_msgfree(res);
+	ldl.ldap_msgfree(res);
 	return *dnp ? DIR_OK : DIR_NOTFOUND;
 }
 
@@ -307,7 +381,7 @@ static int user_bind_once(struct dirldap *dl, const char *dn, const char *passwo
 	if (dl->auth.ld == NULL &&
 	    (rc = conn_open(dl, &dl->auth, NULL, NULL, err)) != LDAP_SUCCESS)
 		return rc;
-	rc = ldap_sasl_bind_s(dl->auth.ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
+	rc = ldl.ldap_sasl_bind_s(dl->auth.ld, dn, LDAP_SASL_SIMPLE, &cred, NULL, NULL, NULL);
 	if (rc == LDAP_SUCCESS || rc == LDAP_INVALID_CREDENTIALS) {
 		dl->auth.used = true;
 		return rc;
@@ -430,7 +504,7 @@ static int dirldap_config(struct dirldap *dl, const json_t *section, struct strb
 	dl->aliases = xcalloc(dl->naliases + 1, sizeof(*dl->aliases));
 	for (size_t i = 0; i < dl->naliases; i++)
 		dl->aliases[i] = xstrdup(conf_strings_at(section, "alias_attributes", i));
-	if (!ldap_is_ldap_url(dl->uri) && strncasecmp(dl->uri, "ldapi:", 6) != 0) {
+	if (!ldl.ldap_is_ldap_url(dl->uri) && strncasecmp(dl->uri, "ldapi:", 6) != 0) {
 		strbuf_addf(err, "ldap.uri '%s' is not an ldap://, ldaps:// or ldapi:// URI",
 			    dl->uri);
 		return -1;
@@ -455,8 +529,11 @@ static int dirldap_config(struct dirldap *dl, const json_t *section, struct strb
 
 static void *dirldap_open(const json_t *section, struct strbuf *err)
 {
-	struct dirldap *dl = xcalloc(1, sizeof(*dl));
+	struct dirldap *dl;
 
+	if (!ldl_load(err))
+		return NULL;
+	dl = xcalloc(1, sizeof(*dl));
 	if (dirldap_config(dl, section, err) < 0) {
 		dirldap_close(dl);
 		return NULL;

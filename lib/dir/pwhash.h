@@ -11,11 +11,16 @@ enum pwhash_result {
 	PWHASH_MISMATCH,
 	PWHASH_UNSUPPORTED,	/* no {SCHEME} (plain text), an unknown scheme,
 				   or a value that does not decode */
+	PWHASH_ERROR,		/* libcrypto or libcrypt could not be loaded:
+				   pwhash_error() says why */
 };
 
 /* Compares in constant time once the scheme is known. stored is the raw
  * value (len bytes, need not be NUL-terminated); password a C string. */
 enum pwhash_result pwhash_verify(const void *stored, size_t len, const char *password);
+
+/* Why the last PWHASH_ERROR happened. */
+const char *pwhash_error(void);
 
 /* The scheme of a stored value ("SSHA", "CRYPT", "" for none) in buf,
  * for messages; never any of the hash itself. */

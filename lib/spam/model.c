@@ -11,14 +11,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "spam/model.h"
-#include <math.h>
 #include "util/atomic.h"
-#include "util/exitcodes.h"
 #include "util/mem.h"
-#include "util/msg.h"
+#include "util/sha256.h"
 
 _Static_assert(sizeof(struct spam_model_hdr) == 96, "model header is 96 bytes");
 _Static_assert(sizeof(struct spam_learnt) == 24, "learnt record is 24 bytes");
@@ -320,22 +316,18 @@ double spam_model_prob(const struct spam_model *m, double margin)
 
 void spam_model_digest(const struct spam_fv *fv, unsigned char out[SPAM_DIGEST_LEN])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[SHA256_LEN];
+	struct sha256 c;
 
-	if (ctx == NULL)
-		msg_fatal(EX_TEMPFAIL, "cannot allocate a digest context");
-	EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+	sha256_init(&c);
 	for (size_t i = 0; i < fv->n; i++) {
 		unsigned char b[4] = { (unsigned char)fv->f[i].id, (unsigned char)(fv->f[i].id >> 8),
 				       (unsigned char)(fv->f[i].id >> 16),
 				       (unsigned char)(fv->f[i].id >> 24) };
 
-		EVP_DigestUpdate(ctx, b, 4);
+		sha256_update(&c, b, 4);
 	}
-	EVP_DigestFinal_ex(ctx, md, &mdlen);
-	EVP_MD_CTX_free(ctx);
+	sha256_final(&c, md);
 	memcpy(out, md, SPAM_DIGEST_LEN);
 }
 

@@ -1,19 +1,18 @@
 /* Safelist hashes (see safelist.h). */
 #include <string.h>
 
-#include <openssl/sha.h>
-
 #include "mail/address.h"
 #include "spam/safelist.h"
+#include "util/sha256.h"
 #include "util/strbuf.h"
 
 void safelist_hash(const char *addr, size_t len, unsigned char out[SAFELIST_HASH_LEN])
 {
 	struct strbuf n = STRBUF_INIT;
-	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned char md[SHA256_LEN];
 
 	address_normalise(addr, len, &n);
-	SHA256((const unsigned char *)(n.buf ? n.buf : ""), n.len, md);
+	sha256(n.buf ? n.buf : "", n.len, md);
 	memcpy(out, md, SAFELIST_HASH_LEN);
 	strbuf_release(&n);
 }

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <math.h>
 #include "spam/train.h"
 #include "util/mem.h"
 
