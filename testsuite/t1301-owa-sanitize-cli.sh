@@ -1,0 +1,63 @@
+#!/bin/bash
+# owa-cas sanitize: the reading pane's document for a message (the HTML
+# part of an alternative, charset decoded), for plain text (escaped and
+# linkified), remote images left out unless --allow-remote, bare --html.
+. "$(dirname "$0")/lib.sh"
+need owa-cas
+
+cat >alt.msg <<'MSG'
+From: a@example.test
+Subject: both
+MIME-Version: 1.0
+Content-Type: multipart/alternative; boundary=b
+
+--b
+Content-Type: text/plain
+
+plain version
+--b
+Content-Type: text/html; charset=iso-8859-1
+Content-Transfer-Encoding: quoted-printable
+
+<p onclick=3D"x()">caf=E9 <img src=3D"https://img.example/p.png" width=3D"2"></p><script>x()</script>
+--b--
+MSG
+mv alt.msg "$TEST_TMP/alt.msg"
+
+printf 'Subject: text\n\nsee https://a.example/x?y=1&z=2. <b>not bold</b>\n' >"$TEST_TMP/text.msg"
+
+test_expect_success 'HTML part chosen, charset decoded, handler and script gone, remote image left out' '
+	owa-cas sanitize --body-only <alt.msg >out 2>err &&
+	printf "<p>caf\303\251 <img width=\"2\"></p>" >want &&
+	test_cmp want out &&
+	test_grep "remote content left out count=1" err
+'
+
+test_expect_success '--allow-remote keeps the remote image' '
+	owa-cas sanitize --body-only --allow-remote <alt.msg >out &&
+	printf "<p>caf\303\251 <img src=\"https://img.example/p.png\" width=\"2\"></p>" >want &&
+	test_cmp want out
+'
+
+test_expect_success 'plain text is escaped and linkified' '
+	owa-cas sanitize --body-only <text.msg >out &&
+	printf "<pre class=\"text\">\nsee <a href=\"https://a.example/x?y=1&amp;z=2\">https://a.example/x?y=1&amp;z=2</a>. &lt;b&gt;not bold&lt;/b&gt;\n</pre>" >want &&
+	test_cmp want out
+'
+
+test_expect_success 'the whole frame document by default' '
+	printf "<b>x</b>" | owa-cas sanitize --html >out &&
+	head -n 1 out >first &&
+	echo "<!DOCTYPE html>" >want && test_cmp want first &&
+	test_grep -F "<body><b>x</b></body></html>" out
+'
+
+test_expect_success 'output sanitised again is unchanged' '
+	owa-cas sanitize --body-only <alt.msg >once &&
+	owa-cas sanitize --html --body-only <once >twice 2>/dev/null &&
+	test_cmp once twice
+'
+
+test_expect_code 64 'an unknown command is a usage error' 'owa-cas frobnicate'
+
+test_done
