@@ -240,6 +240,7 @@ int smime_verify_message(const struct smime_verify_opts *o, const char *msg, siz
 			goto out;
 	} else {
 		snprintf(r->reason, sizeof(r->reason), "the message is not signed");
+		strbuf_add(&r->message, msg, len);
 		goto out;
 	}
 	if ((cms = load_cms(&der, r->reason, sizeof(r->reason))) == NULL)
