@@ -136,6 +136,7 @@ MANPAGES := $(wildcard man/*.[1-8])
 docs: all
 	@sh man/gen-config.sh $(O)
 	@sh completions/gen.sh $(O)
+	@dot -Tsvg share/doc/perimeter.dot >share/doc/perimeter.svg
 docs-check-prep: all
 
 bench: all

@@ -31,6 +31,7 @@ socat			raw clients and TLS wrappers in tests
 tmux			a real terminal for interactive tests (mtls-probe -i)
 jq			reads JSON output (--json, explain) in tests
 curl			fetches MTA-STS policies and HTTP pages in tests
+graphviz		dot draws the README picture from share/doc/perimeter.dot
 mandoc			man pages are checked with mandoc -T lint
 postfix			a real STARTTLS smtpd, smtp-sink/smtp-source and posttls-finger
 swaks			the SMTP test client (MIME, TLS, pipelining, XCLIENT)

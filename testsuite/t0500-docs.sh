@@ -59,6 +59,12 @@ test_expect_success 'generated zsh completion is valid zsh' '
 	if command -v zsh >/dev/null; then zsh -n gen/zsh/_postern-testd; fi
 '
 
+test_expect_success 'the README picture is made from its source (make docs)' '
+	need dot &&
+	dot -Tsvg "$SRCDIR/share/doc/perimeter.dot" >perimeter.svg &&
+	test_cmp "$SRCDIR/share/doc/perimeter.svg" perimeter.svg
+'
+
 test_expect_success 'make install puts programs, pages, completions and share/ under DESTDIR' '
 	make -s -C "$SRCDIR" install O="$POSTERN_BUILD" DESTDIR="$TEST_TMP/root" PREFIX=/usr >/dev/null &&
 	test -f root/usr/share/man/man5/postern.json.5 &&
