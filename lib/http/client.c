@@ -257,7 +257,7 @@ int http_client_fetch(const struct http_client_req *q, struct http_client_resp *
 {
 	struct xfer x = { q, r, q->max ? q->max : CLIENT_MAX_DEFAULT, false, false, false, NULL };
 	char errbuf[CURL_ERROR_SIZE] = "";
-	struct curl_slist *hdr, *res = NULL;
+	struct curl_slist *hdr, *res = NULL, *con = NULL;
 	CURLcode rc;
 
 	if (!load() || (x.h = cu.easy_init()) == NULL) {
@@ -267,6 +267,8 @@ int http_client_fetch(const struct http_client_req *q, struct http_client_resp *
 	hdr = header_list(q);
 	for (size_t i = 0; i < q->nresolve; i++)
 		res = cu.slist_append(res, q->resolve[i]);
+	for (size_t i = 0; i < q->nconnect_to; i++)
+		con = cu.slist_append(con, q->connect_to[i]);
 	cu.easy_setopt(x.h, CURLOPT_URL, q->url);
 	cu.easy_setopt(x.h, CURLOPT_PROTOCOLS_STR, q->protocols ? q->protocols : "http,https");
 	cu.easy_setopt(x.h, CURLOPT_NOSIGNAL, 1L);
@@ -281,6 +283,7 @@ int http_client_fetch(const struct http_client_req *q, struct http_client_resp *
 	cu.easy_setopt(x.h, CURLOPT_USERAGENT, "postern");
 	cu.easy_setopt(x.h, CURLOPT_HTTPHEADER, hdr);
 	cu.easy_setopt(x.h, CURLOPT_RESOLVE, res);
+	cu.easy_setopt(x.h, CURLOPT_CONNECT_TO, con);
 	if (q->follow > 0) {
 		cu.easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
 		cu.easy_setopt(x.h, CURLOPT_MAXREDIRS, (long)q->follow);
@@ -298,6 +301,7 @@ int http_client_fetch(const struct http_client_req *q, struct http_client_resp *
 	cu.easy_cleanup(x.h);
 	cu.slist_free_all(hdr);
 	cu.slist_free_all(res);
+	cu.slist_free_all(con);
 	if (x.over) {
 		snprintf(why, whylen, "body larger than %zu bytes", x.max);
 		return -1;

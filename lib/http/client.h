@@ -63,6 +63,8 @@ struct http_client_req {
 	const char *const *resolve;	/* curl's HOST:PORT:ADDR */
 	size_t nresolve;
 	const char *unix_socket;	/* connect to this socket instead */
+	const char *const *connect_to;	/* curl's HOST:PORT:HOST2:PORT2 */
+	size_t nconnect_to;
 };
 
 /* What came back. Owned by the caller: init before, clear after. */
