@@ -18,6 +18,10 @@
 #include "util/msg.h"
 
 #define DNS_MAX_RR 1024		/* records kept from one answer */
+#define CACHE_BUCKETS 1024	/* a power of two */
+#define CACHE_ENTRY_COST 1024	/* bytes of cache_size per cached answer */
+#define CACHE_TTL_MAX 86400	/* seconds an answer is kept at most */
+#define CACHE_NEG_TTL_MAX 3600	/* ... a negative one (NXDOMAIN, NODATA) */
 
 static const struct conf_key dns_keys[] = {
 	{ "resolver", CONF_STRINGS, "[]", 0, 0, NULL, NULL, 0,
@@ -52,6 +56,24 @@ struct qlist {
 	size_t n;
 };
 
+/* A cached answer: what libunbound said (the RDATA as it came), parsed
+ * again on each hit. Only final answers: OK, NXDOMAIN, NODATA. */
+struct centry {
+	struct centry *hnext;		/* bucket chain */
+	struct centry *prev, *next;	/* age order, oldest first */
+	unsigned hash;
+	int type;
+	char *key;			/* lower case, no final dot */
+	long long expires;		/* monotonic ms */
+	enum dns_status status;
+	enum dns_sec sec;
+	int rcode;
+	char *canonname;
+	size_t n;
+	unsigned char **data;
+	size_t *len;
+};
+
 struct dns {
 	char **resolvers;
 	size_t nresolvers;
@@ -60,9 +82,16 @@ struct dns {
 	struct ub_ctx *ctx;
 	pid_t pid;		/* the process ctx belongs to */
 	bool started;		/* ctx has a worker thread */
+	bool ctx_failed;	/* ctx could not be made in this process */
 	struct qlist pending;	/* oldest first, so deadlines are in order */
 	struct qlist done;	/* answered, callback not yet run */
 	struct qlist zombies;
+	/* the answer cache in this process, in front of libunbound's (whose
+	 * every lookup, a hit too, goes through its worker thread's pipes) */
+	struct centry **buckets;	/* CACHE_BUCKETS, made at the first use */
+	struct centry *oldest, *newest;
+	size_t ncache, cache_max;
+	struct dns_stats stats;
 };
 
 static long long now_ms(void)
@@ -140,6 +169,163 @@ void dns_result_free(struct dns_result *res)
 	free(res->reason);
 	free(res->canonname);
 	free(res);
+}
+
+/* The cache key: the name in lower case without its final dot. */
+static char *cache_key(const char *name, unsigned *hash)
+{
+	size_t n = strlen(name);
+	char *k;
+	unsigned h = 2166136261u;
+
+	if (n > 1 && name[n - 1] == '.')
+		n--;
+	k = xmalloc(n + 1);
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		k[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+		h = (h ^ (unsigned char)k[i]) * 16777619u;
+	}
+	k[n] = 0;
+	*hash = h;
+	return k;
+}
+
+static void centry_free(struct centry *e)
+{
+	for (size_t i = 0; i < e->n; i++)
+		free(e->data[i]);
+	free(e->data);
+	free(e->len);
+	free(e->canonname);
+	free(e->key);
+	free(e);
+}
+
+/* Takes e out of its bucket and of the age list, and frees it. */
+static void cache_del(struct dns *d, struct centry *e)
+{
+	struct centry **pp = &d->buckets[e->hash & (CACHE_BUCKETS - 1)];
+
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		d->oldest = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		d->newest = e->prev;
+	d->ncache--;
+	centry_free(e);
+}
+
+static void cache_free(struct dns *d)
+{
+	while (d->oldest)
+		cache_del(d, d->oldest);
+	free(d->buckets);
+	d->buckets = NULL;
+}
+
+static struct centry *cache_find(struct dns *d, const char *key, unsigned hash, int type)
+{
+	struct centry *e;
+
+	if (!d->buckets)
+		return NULL;
+	for (e = d->buckets[hash & (CACHE_BUCKETS - 1)]; e; e = e->hnext)
+		if (e->hash == hash && e->type == type && strcmp(e->key, key) == 0)
+			break;
+	if (e && e->expires <= now_ms()) {
+		cache_del(d, e);
+		e = NULL;
+	}
+	return e;
+}
+
+/* Keeps a final answer for its TTL (bounded), the oldest entry making
+ * room when the cache is full. */
+static void cache_put(struct dns *d, const struct dns_result *res, const struct ub_result *u)
+{
+	struct centry *e, *old;
+	unsigned hash, ttl = res->ttl;
+	size_t count = 0;
+
+	if (d->cache_max == 0 || ttl == 0 ||
+	    (res->status != DNS_OK && res->status != DNS_NXDOMAIN && res->status != DNS_NODATA))
+		return;
+	if (ttl > (res->status == DNS_OK ? CACHE_TTL_MAX : CACHE_NEG_TTL_MAX))
+		ttl = res->status == DNS_OK ? CACHE_TTL_MAX : CACHE_NEG_TTL_MAX;
+	if (!d->buckets)
+		d->buckets = xcalloc(CACHE_BUCKETS, sizeof(*d->buckets));
+	e = xcalloc(1, sizeof(*e));
+	e->key = cache_key(res->name, &hash);
+	if ((old = cache_find(d, e->key, hash, res->type)) != NULL)
+		cache_del(d, old);
+	while (d->ncache >= d->cache_max)
+		cache_del(d, d->oldest);
+	e->hash = hash;
+	e->type = res->type;
+	e->expires = now_ms() + (long long)ttl * 1000;
+	e->status = res->status;
+	e->sec = res->sec;
+	e->rcode = res->rcode;
+	e->canonname = res->canonname ? xstrdup(res->canonname) : NULL;
+	if (res->status == DNS_OK)
+		while (u->data[count] && count < DNS_MAX_RR)
+			count++;
+	e->data = xcalloc(count + 1, sizeof(*e->data));
+	e->len = xcalloc(count + 1, sizeof(*e->len));
+	for (size_t i = 0; i < count; i++) {
+		if (u->len[i] < 0)
+			continue;
+		e->len[e->n] = (size_t)u->len[i];
+		e->data[e->n++] = xmemdup(u->data[i], (size_t)u->len[i] + 1);
+	}
+	e->hnext = d->buckets[hash & (CACHE_BUCKETS - 1)];
+	d->buckets[hash & (CACHE_BUCKETS - 1)] = e;
+	e->prev = d->newest;
+	if (d->newest)
+		d->newest->next = e;
+	else
+		d->oldest = e;
+	d->newest = e;
+	d->ncache++;
+}
+
+/* Fills res from a cached answer: the records parsed again, the TTL what
+ * is left of it. */
+static void cache_take(const struct centry *e, struct dns_result *res)
+{
+	long long left = (e->expires - now_ms() + 999) / 1000;
+	const char *why;
+
+	res->status = e->status;
+	res->sec = e->sec;
+	res->rcode = e->rcode;
+	res->ttl = left > 0 ? (unsigned)left : 1;
+	res->canonname = e->canonname ? xstrdup(e->canonname) : NULL;
+	res->cached = true;
+	if (e->status != DNS_OK)
+		return;
+	res->rr = xcalloc(e->n ? e->n : 1, sizeof(*res->rr));
+	for (size_t i = 0; i < e->n; i++)
+		if (dns_rr_parse(&res->rr[res->n], res->type, e->data[i], e->len[i], &why) == 0)
+			res->n++;
+	if (res->n == 0) {
+		res->status = DNS_TEMPFAIL;
+		res->reason = xstrdup("malformed answer");
+	}
+}
+
+void dns_stats(const struct dns *d, struct dns_stats *st)
+{
+	*st = d->stats;
+	st->entries = d->ncache;
 }
 
 /* Ends a lookup: a failed one is logged, and it waits in done for its
@@ -253,6 +439,8 @@ static void ub_done(void *arg, int err, struct ub_result *u)
 		return;
 	}
 	take_answer(q->res, err, u);
+	if (!err && u)
+		cache_put(q->d, q->res, u);
 	ub_resolve_free(u);
 	q_finish(q->d, q);
 }
@@ -370,7 +558,16 @@ static void dns_own(struct dns *d)
 	list_free(&d->pending);
 	list_free(&d->done);
 	list_free(&d->zombies);
-	d->ctx = ctx_make(d);
+	d->ctx_failed = false;	/* made at the first lookup the cache cannot answer */
+}
+
+/* d's context, made now if this process has none yet; NULL when it
+ * cannot be made (logged once). */
+static struct ub_ctx *ctx_need(struct dns *d)
+{
+	if (!d->ctx && !d->ctx_failed && !(d->ctx = ctx_make(d)))
+		d->ctx_failed = true;
+	return d->ctx;
 }
 
 struct dns *dns_new(const json_t *section)
@@ -380,6 +577,7 @@ struct dns *dns_new(const json_t *section)
 
 	d->timeout_ms = section ? conf_int(section, "timeout") : 5000;
 	d->cache_size = section ? conf_int(section, "cache_size") : 4 << 20;
+	d->cache_max = (size_t)(d->cache_size / CACHE_ENTRY_COST);
 	d->nresolvers = section ? conf_strings_len(section, "resolver") : 0;
 	d->resolvers = xcalloc(d->nresolvers + 1, sizeof(char *));
 	for (size_t i = 0; i < d->nresolvers; i++) {
@@ -417,6 +615,7 @@ void dns_free(struct dns *d)
 	list_free(&d->pending);
 	list_free(&d->done);
 	list_free(&d->zombies);
+	cache_free(d);
 	for (size_t i = 0; i < d->nresolvers; i++)
 		free(d->resolvers[i]);
 	free(d->resolvers);
@@ -428,6 +627,9 @@ int dns_submit(struct dns *d, const char *name, int type, dns_callback *cb,
 	       void *arg)
 {
 	struct dns_q *q;
+	struct centry *e;
+	unsigned hash;
+	char *key;
 	int rc;
 
 	if (dns_name_check(name) < 0 || type <= 0 || type > 65535) {
@@ -435,6 +637,9 @@ int dns_submit(struct dns *d, const char *name, int type, dns_callback *cb,
 		return -1;
 	}
 	dns_own(d);
+	key = cache_key(name, &hash);
+	e = cache_find(d, key, hash, type);
+	free(key);
 	q = xcalloc(1, sizeof(*q));
 	q->d = d;
 	q->cb = cb;
@@ -445,7 +650,15 @@ int dns_submit(struct dns *d, const char *name, int type, dns_callback *cb,
 	q->res->type = type;
 	q->res->rcode = -1;
 	list_add(&d->pending, q);
-	if (!d->ctx) {
+	if (e) {
+		/* answered here: the callback runs from dns_process as usual */
+		d->stats.hits++;
+		cache_take(e, q->res);
+		q_finish(d, q);
+		return 0;
+	}
+	d->stats.misses++;
+	if (!ctx_need(d)) {
 		q_fail(d, q, "no resolver context");
 		return 0;
 	}
@@ -459,7 +672,7 @@ int dns_submit(struct dns *d, const char *name, int type, dns_callback *cb,
 int dns_fd(struct dns *d)
 {
 	dns_own(d);
-	return d->ctx ? ub_fd(d->ctx) : -1;
+	return ctx_need(d) ? ub_fd(d->ctx) : -1;
 }
 
 int dns_timeout(struct dns *d)

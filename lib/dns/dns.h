@@ -8,17 +8,20 @@
  * from one thread. dns_new() makes the libunbound context (two pipes) but
  * starts no thread and sends nothing; libunbound's worker thread starts
  * with the first lookup. A forked child may go on using the struct dns it
- * inherited: its first call notices the new pid and makes a context of
- * its own (the parent's is left alone, never deleted in the child, since
+ * inherited: its first call notices the new pid, and a context of its
+ * own is made at its first lookup that the answer cache (below) cannot
+ * answer (the parent's is left alone, never deleted in the child, since
  * its worker thread lives in the parent); the parent's pending lookups are
  * dropped in the child without their callbacks. So a daemon may make one
  * struct dns before it forks and use it in every child, or make one per
- * child after fork: both work. Its cache is per process either way.
+ * child after fork: both work. libunbound's cache is per process either
+ * way; the answer cache is inherited at fork, then per process.
  */
 #ifndef POSTERN_DNS_DNS_H
 #define POSTERN_DNS_DNS_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "conf/conf.h"
@@ -54,6 +57,7 @@ struct dns_result {
 	unsigned ttl;
 	size_t n;		/* records, > 0 only for DNS_OK */
 	struct dns_rr *rr;
+	bool cached;		/* answered from this process's answer cache */
 };
 
 struct dns;
@@ -96,6 +100,17 @@ size_t dns_pending(const struct dns *d);
  * EINVAL for a name unfit to look up. */
 struct dns_result *dns_query(struct dns *d, const char *name, int type);
 void dns_result_free(struct dns_result *res);
+
+/* The answer cache in front of libunbound: final answers (OK, NXDOMAIN,
+ * NODATA; never TEMPFAIL or BOGUS) kept per process for their TTL (at
+ * most a day, an hour for negative ones), at most cache_size / 1024 of
+ * them, the oldest going first. A hit is answered without libunbound's
+ * worker thread, its callback run from dns_process as any other. */
+struct dns_stats {
+	unsigned long hits, misses;	/* lookups answered from it, or not */
+	size_t entries;			/* answers it holds */
+};
+void dns_stats(const struct dns *d, struct dns_stats *st);
 
 /* "OK", "NXDOMAIN", "NODATA", "TEMPFAIL", "BOGUS". */
 const char *dns_status_name(enum dns_status s);
