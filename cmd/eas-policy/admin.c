@@ -1,0 +1,302 @@
+/* The admin commands: wipe (and --cancel), devices, recovery, policy,
+ * decode and encode. They read and change the device store the daemons
+ * use, under the same locks. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "util/exitcodes.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "wbxml/codepage.h"
+#include "wbxml/wbxml_xml.h"
+#include "eas-policy.h"
+
+#define INPUT_MAX (16 << 20)
+
+/* The name the store files a user under: the directory's uid when the
+ * directory knows the user, else the name as given, lowercased. */
+static void user_name(struct eas *e, const char *in, char *out, size_t size)
+{
+	struct dir_entry *ent = NULL;
+	const char *uid;
+	const char *bs = strrchr(in, '\\');
+
+	if (bs)
+		in = bs + 1;
+	snprintf(out, size, "%s", in);
+	if (e->use_directory && e->dir &&
+	    (strchr(in, '@') ? dir_lookup_mail(e->dir, in, &ent) :
+	     dir_lookup_uid(e->dir, in, &ent)) == DIR_OK &&
+	    (uid = dir_entry_str(ent, "uid")))
+		snprintf(out, size, "%s", uid);
+	dir_entry_free(ent);
+	for (char *p = out; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+}
+
+struct wipe_ctx {
+	bool cancel;
+	bool found;
+	const char *by;
+	enum dev_wipe before;
+};
+
+static int wipe_apply(struct devrec *d, bool created, void *ctx)
+{
+	struct wipe_ctx *w = ctx;
+
+	w->found = !created;
+	if (created)
+		return 0;	/* no record is made for a device never seen */
+	w->before = d->wipe;
+	if (w->cancel) {
+		if (d->wipe != DEV_WIPE_PENDING && d->wipe != DEV_WIPE_SENT)
+			return 0;
+		d->wipe = DEV_WIPE_NONE;
+		d->wipe_requested = d->wipe_sent = 0;
+		d->wipe_by[0] = 0;
+		return 1;
+	}
+	d->wipe = DEV_WIPE_PENDING;
+	d->wipe_requested = time(NULL);
+	d->wipe_sent = d->wipe_acked = 0;
+	d->wipe_status = 0;
+	snprintf(d->wipe_by, sizeof(d->wipe_by), "%s", w->by);
+	return 1;
+}
+
+int cmd_wipe(struct eas *e, int argc, char **argv, bool cancel)
+{
+	char user[DEV_USER_MAX + 1];
+	struct wipe_ctx w = { .cancel = cancel };
+	const char *by = getenv("SUDO_USER");
+
+	if (argc != 2) {
+		fprintf(stderr, "eas-policy: wipe takes USER DEVICE\n");
+		return EX_USAGE;
+	}
+	if (!devstore_name_ok(argv[1], DEV_ID_MAX) || !devstore_name_ok(argv[0], DEV_USER_MAX)) {
+		fprintf(stderr, "eas-policy: bad user or device id\n");
+		return EX_USAGE;
+	}
+	if (!by)
+		by = getenv("LOGNAME");
+	w.by = by ? by : "unknown";
+	user_name(e, argv[0], user, sizeof(user));
+	if (!eas_store(e) || devstore_update(e->store, user, argv[1], wipe_apply, &w) < 0)
+		return EX_TEMPFAIL;
+	if (!w.found) {
+		fprintf(stderr, "eas-policy: no device '%s' for user '%s'\n", argv[1], user);
+		return EX_NEGATIVE;
+	}
+	if (cancel) {
+		if (w.before != DEV_WIPE_PENDING && w.before != DEV_WIPE_SENT) {
+			fprintf(stderr, "eas-policy: no wipe pending for device '%s' of '%s'\n",
+				argv[1], user);
+			return EX_NEGATIVE;
+		}
+		msg_info("remote wipe cancelled user=%s device=%s by=%s", msg_q(user),
+			 msg_q(argv[1]), msg_q(w.by));
+		printf("wipe cancelled: %s %s\n", user, argv[1]);
+	} else {
+		msg_info("remote wipe requested user=%s device=%s by=%s", msg_q(user),
+			 msg_q(argv[1]), msg_q(w.by));
+		printf("wipe pending: %s %s (sent at the device's next request)\n", user, argv[1]);
+	}
+	return fflush(stdout) == 0 ? 0 : EX_IOERR;
+}
+
+static void fmt_time(time_t t, char *buf, size_t size)
+{
+	struct tm tm;
+
+	if (!t) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int print_json(const struct devrec *r, void *ctx)
+{
+	json_array_append_new(ctx, devstore_to_json(r, false));
+	return 0;
+}
+
+static const char *dash(const char *s)
+{
+	return *s ? s : "-";
+}
+
+static int print_line(const struct devrec *r, void *ctx)
+{
+	char seen[32], wipe[64];
+
+	fmt_time(r->last_seen, seen, sizeof(seen));
+	if (r->wipe == DEV_WIPE_DONE)
+		snprintf(wipe, sizeof(wipe), "done(status=%d)", r->wipe_status);
+	else
+		snprintf(wipe, sizeof(wipe), "%s", devstore_wipe_name(r->wipe));
+	printf("%-16s %-24s %-12s %-20s %-16s %-20s %-10s %-11s %s\n", r->user, r->id,
+	       dash(r->type), dash(r->model), dash(r->os), seen, dash(r->policy),
+	       devstore_keystate_name(r->keystate), wipe);
+	return 0;
+}
+
+int cmd_devices(struct eas *e, const char *user, bool json)
+{
+	char name[DEV_USER_MAX + 1];
+	long n;
+
+	if (user)
+		user_name(e, user, name, sizeof(name));
+	if (!eas_store(e))
+		return EX_TEMPFAIL;
+	if (json) {
+		json_t *a = json_array();
+
+		n = devstore_list(e->store, user ? name : NULL, print_json, a);
+		if (n >= 0) {
+			json_dumpf(a, stdout, JSON_INDENT(2));
+			putchar('\n');
+		}
+		json_decref(a);
+	} else {
+		printf("%-16s %-24s %-12s %-20s %-16s %-20s %-10s %-11s %s\n", "USER", "DEVICE",
+		       "TYPE", "MODEL", "OS", "LAST-SEEN", "POLICY", "KEY", "WIPE");
+		n = devstore_list(e->store, user ? name : NULL, print_line, NULL);
+	}
+	if (n < 0)
+		return EX_TEMPFAIL;
+	return fflush(stdout) == 0 ? 0 : EX_IOERR;
+}
+
+int cmd_recovery(struct eas *e, int argc, char **argv)
+{
+	char user[DEV_USER_MAX + 1];
+	struct devrec r;
+	int got;
+
+	if (argc != 2) {
+		fprintf(stderr, "eas-policy: recovery takes USER DEVICE\n");
+		return EX_USAGE;
+	}
+	user_name(e, argv[0], user, sizeof(user));
+	if (!eas_store(e))
+		return EX_TEMPFAIL;
+	got = devstore_get(e->store, user, argv[1], &r);
+	if (got < 0)
+		return EX_TEMPFAIL;
+	if (got == 0 || !*r.recovery) {
+		fprintf(stderr, "eas-policy: no recovery password for device '%s' of '%s'\n",
+			argv[1], user);
+		return EX_NEGATIVE;
+	}
+	/* Shown to the admin who asked; never logged. */
+	msg_info("recovery password read user=%s device=%s", msg_q(user), msg_q(argv[1]));
+	printf("%s\n", r.recovery);
+	mem_wipe(&r, sizeof(r));
+	return fflush(stdout) == 0 ? 0 : EX_IOERR;
+}
+
+int cmd_policy(struct eas *e, int argc, char **argv, const char *format, const char *version)
+{
+	const struct eas_policy *p;
+	struct wbxml_doc *doc;
+	struct strbuf out = STRBUF_INIT;
+	int rc = 0;
+
+	if (argc > 1) {
+		fprintf(stderr, "eas-policy: policy takes at most one NAME\n");
+		return EX_USAGE;
+	}
+	p = argc ? policy_find(e, argv[0]) : e->default_policy;
+	if (!p) {
+		fprintf(stderr, "eas-policy: no policy '%s'\n", argv[0]);
+		return EX_NEGATIVE;
+	}
+	if (!eas_version_num(version) || eas_version_num(version) < 120) {
+		fprintf(stderr, "eas-policy: --protocol takes 12.0, 12.1, 14.0, 14.1, 16.0 or 16.1\n");
+		return EX_USAGE;
+	}
+	doc = wbxml_doc_new();
+	policy_doc(p, version, doc, NULL);
+	if (strcmp(format, "wbxml") == 0) {
+		wbxml_encode(doc, &out);
+		if (isatty(STDOUT_FILENO)) {
+			fprintf(stderr, "eas-policy: not writing WBXML to a terminal\n");
+			rc = EX_USAGE;
+		}
+	} else {
+		wbxml_to_xml(doc, &out, true);
+	}
+	if (rc == 0 && (fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout) != 0))
+		rc = EX_IOERR;
+	strbuf_release(&out);
+	wbxml_doc_free(doc);
+	return rc;
+}
+
+int cmd_decode(struct eas *e, bool indent)
+{
+	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
+	struct wbxml_doc *doc;
+	enum wbxml_err err;
+	size_t where = 0;
+	int rc = 0;
+
+	if (strbuf_read_fd(&in, STDIN_FILENO, INPUT_MAX) < 0) {
+		fprintf(stderr, "eas-policy: cannot read standard input: %s\n", strerror(errno));
+		strbuf_release(&in);
+		return EX_IOERR;
+	}
+	doc = wbxml_decode(in.buf, in.len, &e->lim, &err, &where);
+	if (!doc) {
+		fprintf(stderr, "eas-policy: malformed WBXML at byte %zu: %s\n", where,
+			wbxml_strerror(err));
+		rc = EX_DATAERR;
+	} else {
+		wbxml_to_xml(doc, &out, indent);
+		if (!indent)
+			strbuf_addch(&out, '\n');
+		if (fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
+			rc = EX_IOERR;
+	}
+	wbxml_doc_free(doc);
+	strbuf_release(&in);
+	strbuf_release(&out);
+	return rc;
+}
+
+int cmd_encode(struct eas *e)
+{
+	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
+	struct wbxml_doc *doc;
+	char err[256];
+	int rc = 0;
+
+	if (strbuf_read_fd(&in, STDIN_FILENO, INPUT_MAX) < 0) {
+		fprintf(stderr, "eas-policy: cannot read standard input: %s\n", strerror(errno));
+		strbuf_release(&in);
+		return EX_IOERR;
+	}
+	doc = wbxml_from_xml(in.buf, in.len, &e->lim, err, sizeof(err));
+	if (!doc) {
+		fprintf(stderr, "eas-policy: bad XML: %s\n", err);
+		rc = EX_DATAERR;
+	} else {
+		wbxml_encode(doc, &out);
+		if (fwrite(out.buf, 1, out.len, stdout) != out.len || fflush(stdout) != 0)
+			rc = EX_IOERR;
+	}
+	wbxml_doc_free(doc);
+	strbuf_release(&in);
+	strbuf_release(&out);
+	return rc;
+}

@@ -1,0 +1,455 @@
+/* The /Microsoft-Server-ActiveSync front: OPTIONS, Provision answered
+ * here, every other command checked against the device's policy key and
+ * wipe state, then passed to the backend unchanged with its body and the
+ * backend's answer streamed both ways. Each connection has its own
+ * process (lib/http), so a long Ping waits without holding up others. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "http/client.h"
+#include "http/http.h"
+#include "util/base64.h"
+#include "util/exitcodes.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "eas-policy.h"
+
+#define AS_PATH "/Microsoft-Server-ActiveSync"
+
+static void options(struct eas *e, struct http_response *res)
+{
+	struct strbuf v = STRBUF_INIT;
+
+	for (size_t i = 0; i < e->nversions; i++)
+		strbuf_addf(&v, "%s%s", i ? "," : "", e->versions[i]);
+	http_resp_header(res, "Allow", "OPTIONS,POST");
+	http_resp_header(res, "Public", "OPTIONS,POST");
+	http_resp_header(res, "MS-Server-ActiveSync", "14.3");
+	http_resp_header(res, "MS-ASProtocolVersions", v.buf);
+	http_resp_header(res, "MS-ASProtocolCommands", e->commands);
+	http_resp_header(res, "Cache-Control", "private");
+	strbuf_release(&v);
+}
+
+/* The login name: Basic credentials first (what the backend will
+ * check), else the User parameter; DOMAIN\ dropped, lowercased. The
+ * password, when asked for, goes to pass (wiped by the caller). */
+static bool who(const struct http_request *req, const struct eas_query *q, char *user,
+		size_t size, struct strbuf *pass)
+{
+	const char *auth = http_header(req, "Authorization");
+	struct strbuf dec = STRBUF_INIT;
+	const char *name = q->user;
+	char *colon = NULL, *bs;
+
+	if (auth && strncasecmp(auth, "Basic ", 6) == 0 &&
+	    base64_decode(auth + 6, strlen(auth + 6), &dec) == 0 &&
+	    (colon = memchr(dec.buf, ':', dec.len)) && !memchr(dec.buf, 0, dec.len)) {
+		*colon = 0;
+		name = dec.buf;
+		if (pass)
+			strbuf_addstr(pass, colon + 1);
+	}
+	if ((bs = strrchr(name, '\\')))
+		name = bs + 1;
+	if (!*name || strlen(name) >= size) {
+		mem_wipe(dec.buf, dec.len);
+		strbuf_release(&dec);
+		return false;
+	}
+	for (size_t i = 0; i <= strlen(name); i++)
+		user[i] = (char)tolower((unsigned char)name[i]);
+	mem_wipe(dec.buf, dec.len);
+	strbuf_release(&dec);
+	return devstore_name_ok(user, DEV_USER_MAX);
+}
+
+/* The user's policy from the directory: 1 known (r->policy set, r->user
+ * made the directory's uid), 0 unknown, -1 the directory failed. */
+static int user_policy(struct eas *e, struct eas_req *r)
+{
+	struct dir_entry *ent = NULL;
+	enum dir_status s;
+	const char *name, *uid;
+
+	r->policy = e->default_policy;
+	if (!e->use_directory)
+		return 1;
+	if (!e->dir)
+		return -1;
+	s = strchr(r->user, '@') ? dir_lookup_mail(e->dir, r->user, &ent) :
+		dir_lookup_uid(e->dir, r->user, &ent);
+	if (s == DIR_TEMPFAIL) {
+		msg_warn("directory unavailable user=%s reason=%s", msg_q(r->user),
+			 msg_q(dir_error(e->dir)));
+		return -1;
+	}
+	if (s == DIR_NOTFOUND) {
+		r->policy = NULL;
+		return 0;
+	}
+	if ((uid = dir_entry_str(ent, "uid")) && strlen(uid) < sizeof(r->user)) {
+		size_t i;
+
+		for (i = 0; uid[i]; i++)
+			r->user[i] = (char)tolower((unsigned char)uid[i]);
+		r->user[i] = 0;
+	}
+	name = dir_entry_str(ent, "posternEASPolicy");
+	if (name && *name) {
+		r->policy = policy_find(e, name);
+		if (!r->policy) {
+			msg_warn("unknown policy in the directory user=%s policy=%s: the default applies",
+				 msg_q(r->user), msg_q(name));
+			r->policy = e->default_policy;
+		}
+	}
+	dir_entry_free(ent);
+	return 1;
+}
+
+static bool version_ok(const struct eas *e, const char *v)
+{
+	for (size_t i = 0; i < e->nversions; i++)
+		if (strcmp(e->versions[i], v) == 0)
+			return true;
+	return false;
+}
+
+static void wbxml_answer(struct http_response *res, const struct strbuf *body)
+{
+	http_resp_header(res, "Content-Type", EAS_WBXML_TYPE);
+	http_resp_header(res, "MS-Server-ActiveSync", "14.3");
+	http_resp_body(res, body->buf, body->len);
+}
+
+/* Reads the whole body (at most wbxml_max) and decodes it. NULL after
+ * answering (400, 413) and logging. */
+static struct wbxml_doc *read_wbxml(struct eas *e, const struct eas_req *r,
+				    struct http_request *req, struct http_response *res,
+				    struct strbuf *body)
+{
+	struct wbxml_doc *doc;
+	enum wbxml_err err;
+	size_t where = 0;
+
+	http_body_set_max(req, e->wbxml_max);
+	if (http_body_all(req, body) < 0) {
+		msg_warn("cannot read request body user=%s device=%s cmd=%s reason=%s",
+			 msg_q(r->user), msg_q(r->q.device), r->q.cmd,
+			 msg_q(http_body_error(req)));
+		http_resp_error(res, http_body_status(req), NULL);
+		return NULL;
+	}
+	doc = wbxml_decode(body->buf, body->len, &e->lim, &err, &where);
+	if (!doc) {
+		msg_warn("malformed WBXML user=%s device=%s cmd=%s reason=%s offset=%zu",
+			 msg_q(r->user), msg_q(r->q.device), r->q.cmd,
+			 msg_q(wbxml_strerror(err)), where);
+		http_resp_error(res, 400, NULL);
+	}
+	return doc;
+}
+
+struct pass {
+	struct http_request *req;
+	struct http_response *res;
+	const char *pre;		/* body already read, or NULL */
+	size_t prelen, preoff;
+	bool started, client_gone;
+};
+
+static long pass_read(void *buf, size_t max, void *user)
+{
+	struct pass *p = user;
+
+	if (p->pre) {
+		size_t n = p->prelen - p->preoff < max ? p->prelen - p->preoff : max;
+
+		memcpy(buf, p->pre + p->preoff, n);
+		p->preoff += n;
+		return (long)n;
+	}
+	return http_body_read(p->req, buf, max);
+}
+
+static bool hop_by_hop(const char *name)
+{
+	static const char *const names[] = {
+		"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
+		"Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
+		"Content-Length", "Host", "Expect", "Date", NULL
+	};
+
+	for (size_t i = 0; names[i]; i++)
+		if (strcasecmp(name, names[i]) == 0)
+			return true;
+	return false;
+}
+
+static int pass_headers(const struct http_client_resp *r, void *user)
+{
+	struct pass *p = user;
+	const char *cl = http_client_header(r, "Content-Length");
+	long long len = -1;
+
+	http_resp_status(p->res, (int)r->status);
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (!hop_by_hop(r->headers[i].name) &&
+		    !strpbrk(r->headers[i].name, "\r\n") && !strpbrk(r->headers[i].value, "\r\n"))
+			http_resp_header(p->res, r->headers[i].name, r->headers[i].value);
+	if (cl && *cl) {
+		char *end;
+
+		len = strtoll(cl, &end, 10);
+		if (*end || len < 0)
+			len = -1;
+	}
+	if (r->status == 204 || r->status == 304)
+		len = 0;
+	p->started = true;
+	if (http_resp_start(p->res, len) < 0) {
+		p->client_gone = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int pass_body(const void *data, size_t len, void *user)
+{
+	struct pass *p = user;
+
+	if (http_resp_write(p->res, data, len) < 0) {
+		p->client_gone = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int pass_through(struct eas *e, const struct eas_req *r, struct http_request *req,
+			struct http_response *res, const struct strbuf *pre)
+{
+	struct strbuf url = STRBUF_INIT;
+	struct pass p = { .req = req, .res = res };
+	const char **hdrs = xcalloc(req->nheaders + 6, sizeof(*hdrs));
+	char **own = xcalloc(req->nheaders + 5, sizeof(*own));
+	size_t n = 0;
+	struct http_client_req q = { 0 };
+	struct http_client_resp resp;
+	char why[256] = "";
+	int rc;
+
+	strbuf_addf(&url, "%s%s", e->backend, req->target);
+	for (size_t i = 0; i < req->nheaders; i++) {
+		const char *name = req->headers[i].name;
+
+		if (hop_by_hop(name) || strncasecmp(name, "X-Forwarded-", 12) == 0)
+			continue;
+		own[n] = xasprintf("%s: %s", name, req->headers[i].value);
+		hdrs[n] = own[n];
+		n++;
+	}
+	own[n] = xasprintf("X-Forwarded-For: %s", req->client_ip);
+	hdrs[n] = own[n]; n++;
+	own[n] = xasprintf("X-Forwarded-Proto: %s", req->secure ? "https" : "http");
+	hdrs[n] = own[n]; n++;
+	if (*req->host) {
+		own[n] = xasprintf("X-Forwarded-Host: %s", req->host);
+		hdrs[n] = own[n]; n++;
+	}
+	hdrs[n++] = "Expect:";	/* no 100-continue round trip to the backend */
+	if (!http_header(req, "Accept"))
+		hdrs[n++] = "Accept:";	/* nor an Accept the device did not send */
+	if (pre) {
+		p.pre = pre->buf ? pre->buf : "";
+		p.prelen = pre->len;
+	}
+	q.method = req->method;
+	q.url = url.buf;
+	q.headers = hdrs;
+	q.nheaders = n;
+	q.body_read = pass_read;
+	q.body_size = pre ? (long long)pre->len : req->chunked ? -1 :
+		req->content_length < 0 ? 0 : req->content_length;
+	q.on_headers = pass_headers;
+	q.on_body = pass_body;
+	q.user = &p;
+	q.timeout_ms = e->backend_timeout_ms;
+	q.connect_timeout_ms = e->backend_connect_ms;
+	q.ca_file = e->backend_ca;
+	http_client_resp_init(&resp);
+	rc = http_client_fetch(&q, &resp, why, sizeof(why));
+	if (rc < 0 && !p.started) {
+		msg_warn("backend failed user=%s device=%s cmd=%s reason=%s", msg_q(r->user),
+			 msg_q(r->q.device), r->q.cmd, msg_q(why));
+		http_resp_error(res, 502, NULL);
+		rc = 0;
+	} else if (rc < 0) {
+		msg_warn("pass-through cut short user=%s device=%s cmd=%s reason=%s",
+			 msg_q(r->user), msg_q(r->q.device), r->q.cmd,
+			 p.client_gone ? "client gone" : msg_q(why));
+	}
+	http_client_resp_clear(&resp);
+	for (size_t i = 0; i < n; i++)
+		free(own[i]);
+	free(own);
+	free(hdrs);
+	strbuf_release(&url);
+	return rc < 0 ? -1 : 0;
+}
+
+static void refuse(const struct eas_req *r, enum eas_route route, struct http_response *res)
+{
+	struct strbuf body = STRBUF_INIT;
+	int status = eas_route_status(route);
+
+	if (eas_version_num(r->q.protocol) >= 140 &&
+	    eas_status_reply(r->q.cmd, status, &body)) {
+		wbxml_answer(res, &body);
+		msg_info("refused user=%s device=%s cmd=%s reason=%s status=%d", msg_q(r->user),
+			 msg_q(r->q.device), r->q.cmd, eas_route_name(route), status);
+	} else {
+		http_resp_status(res, 449);
+		http_resp_header(res, "MS-Server-ActiveSync", "14.3");
+		msg_info("refused user=%s device=%s cmd=%s reason=%s http=449", msg_q(r->user),
+			 msg_q(r->q.device), r->q.cmd, eas_route_name(route));
+	}
+	strbuf_release(&body);
+}
+
+static int touch_seen(struct devrec *d, bool created, void *ctx)
+{
+	d->last_seen = time(NULL);
+	return 1;
+}
+
+/* Parses what identifies the request; answers 400/401 itself. */
+static bool request_of(struct eas *e, struct http_request *req, struct http_response *res,
+		       struct eas_req *r, struct strbuf *pass)
+{
+	char why[128];
+	const char *v;
+
+	memset(r, 0, sizeof(*r));
+	if (eas_query_parse(req->query, strlen(req->query), &r->q, why, sizeof(why)) < 0) {
+		msg_warn("bad ActiveSync request client=%s reason=%s", req->client_ip, msg_q(why));
+		http_resp_error(res, 400, NULL);
+		return false;
+	}
+	if (!r->q.base64) {
+		v = http_header(req, "MS-ASProtocolVersion");
+		snprintf(r->q.protocol, sizeof(r->q.protocol), "%s", v ? v : "");
+		if ((v = http_header(req, "X-MS-PolicyKey"))) {
+			r->q.has_key = true;
+			if (!eas_key_parse(v, &r->q.key))
+				r->q.key = 0;
+		}
+	}
+	if (!version_ok(e, r->q.protocol)) {
+		msg_warn("unsupported protocol version client=%s device=%s version=%s",
+			 req->client_ip, msg_q(r->q.device), msg_q(r->q.protocol));
+		http_resp_error(res, 400, NULL);
+		return false;
+	}
+	r->user_agent = http_header(req, "User-Agent");
+	if (!who(req, &r->q, r->user, sizeof(r->user), pass)) {
+		http_resp_status(res, 401);
+		http_resp_header(res, "WWW-Authenticate", "Basic realm=\"ActiveSync\"");
+		return false;
+	}
+	msg_context("device", r->q.device);
+	return true;
+}
+
+static int activesync(struct http_request *req, struct http_response *res, void *user)
+{
+	struct eas *e = user;
+	struct eas_req r;
+	struct strbuf body = STRBUF_INIT, pass = STRBUF_INIT;
+	struct wbxml_doc *doc = NULL;
+	struct devrec rec;
+	int known, got, rc = 0;
+	enum eas_route route;
+
+	if (strcmp(req->method, "OPTIONS") == 0) {
+		options(e, res);
+		return 0;
+	}
+	if (!request_of(e, req, res, &r, e->check_password ? &pass : NULL))
+		goto out;
+	if ((known = user_policy(e, &r)) < 0) {
+		http_resp_error(res, 503, NULL);
+		goto out;
+	}
+	if (e->check_password && strcmp(r.q.cmd, "Provision") == 0 &&
+	    dir_check_password(e->dir, r.user, pass.buf ? pass.buf : "") != DIR_OK) {
+		msg_warn("authentication failed user=%s device=%s", msg_q(r.user), msg_q(r.q.device));
+		http_resp_status(res, 401);
+		http_resp_header(res, "WWW-Authenticate", "Basic realm=\"ActiveSync\"");
+		goto out;
+	}
+	if (r.policy)
+		r.current_key = policy_key(e, r.policy, r.user, r.q.device);
+	if (strcmp(r.q.cmd, "Provision") == 0) {
+		if (!(doc = read_wbxml(e, &r, req, res, &body)))
+			goto out;
+		strbuf_reset(&body);
+		if (provision_handle(e, &r, doc, &body) != 200)
+			http_resp_error(res, 503, NULL);
+		else
+			wbxml_answer(res, &body);
+		goto out;
+	}
+	if (!eas_store(e)) {
+		http_resp_error(res, 503, NULL);
+		goto out;
+	}
+	got = devstore_get(e->store, r.user, r.q.device, &rec);
+	if (got < 0) {
+		http_resp_error(res, 503, NULL);
+		goto out;
+	}
+	route = eas_route_decide(&r.q, r.q.has_key, r.q.key, got ? &rec : NULL, r.current_key,
+				 known == 1);
+	if (route != EAS_ROUTE_PASS) {
+		refuse(&r, route, res);
+		goto out;
+	}
+	if (time(NULL) - rec.last_seen >= e->last_seen_interval_s)
+		devstore_update(e->store, r.user, r.q.device, touch_seen, NULL);
+	if (strcmp(r.q.cmd, "Settings") == 0) {
+		if (!(doc = read_wbxml(e, &r, req, res, &body)))
+			goto out;
+		settings_record(e, &r, doc);
+		rc = pass_through(e, &r, req, res, &body);
+	} else {
+		rc = pass_through(e, &r, req, res, NULL);
+	}
+out:
+	mem_wipe(&rec, sizeof(rec));
+	if (pass.buf)
+		mem_wipe(pass.buf, pass.len);
+	strbuf_release(&pass);
+	strbuf_release(&body);
+	wbxml_doc_free(doc);
+	msg_context("device", NULL);
+	return rc;
+}
+
+int front_serve(struct eas *e, enum serve_mode mode, const json_t *sec)
+{
+	struct http_server *srv = http_server_new(sec, "eas-policy");
+	int rc;
+
+	if (!srv)
+		return EX_CONFIG;
+	http_route(srv, "POST", AS_PATH, HTTP_ROUTE_NOCASE | HTTP_ROUTE_EXACT, activesync, e);
+	http_route(srv, "OPTIONS", AS_PATH, HTTP_ROUTE_NOCASE | HTTP_ROUTE_EXACT, activesync, e);
+	rc = http_server_run(srv, mode);
+	http_server_free(srv);
+	return rc;
+}
