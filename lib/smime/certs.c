@@ -21,8 +21,15 @@ const char *smime_blob_form_name(enum smime_blob_form f)
 	}
 }
 
+/* Takes x; the same certificate twice (the TLV form's exchange and
+ * signing tags often name one) is kept once. */
 static int push(STACK_OF(X509) *out, X509 *x, int *n)
 {
+	for (int i = 0; i < sk_X509_num(out); i++)
+		if (X509_cmp(sk_X509_value(out, i), x) == 0) {
+			X509_free(x);
+			return 1;
+		}
 	if (*n >= SMIME_BLOB_CERTS_MAX || !sk_X509_push(out, x)) {
 		X509_free(x);
 		return 0;
