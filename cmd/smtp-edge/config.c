@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "connfilter.h"
+#include "content.h"
 #include "edge.h"
 #include "spf/spf.h"
 #include "util/mem.h"
@@ -118,6 +119,9 @@ static const struct conf_key edge_keys[] = {
 	  "accept XCLIENT from trusted_networks peers" },
 	{ "spf", CONF_OBJECT, NULL, 0, 0, NULL, spf_conf_keys, 0,
 	  "SPF check of MAIL FROM and the action per result" },
+	{ "content", CONF_OBJECT, NULL, 0, 0, NULL, content_conf_keys, 0,
+	  "the content layer (layer 3): safelists, spam confidence, attachments, anti-virus, "
+	  "transport rules, quarantine; one for all policies" },
 	{ "policies", CONF_MAP, "{}", 0, 0, NULL, policy_keys, 0,
 	  "per-listener policies (inbound, outbound): each member overrides some of the keys "
 	  "above for the sessions of the listener it is named after (or listed in its "
@@ -398,7 +402,8 @@ static int policy_init(struct edge_set *set, struct edge *e, const char *name, j
 	if ((e->cf = connfilter_new(e->sec, e->dns)) == NULL)
 		goto fail;
 	partners_init(e);
-	if (relay_nets_init(e) < 0 || routes_init(e) < 0 || server_init(e) < 0)
+	if (relay_nets_init(e) < 0 || routes_init(e) < 0 || server_init(e) < 0 ||
+	    content_init(set, e) < 0)
 		goto fail;
 	return 0;
 fail:
@@ -525,6 +530,7 @@ static void policy_clear(struct edge *e)
 	tls_ctx_free(e->tls_client);
 	if (e->cf)
 		connfilter_free(e->cf);
+	content_free(e->content);
 	json_decref(e->sec);
 	memset(e, 0, sizeof(*e));
 }

@@ -18,6 +18,7 @@
 #include "util/strbuf.h"
 
 struct connfilter;
+struct content;
 
 /* The smtp-edge section's keys (config.c); edge_conf_prepare first. */
 extern const struct conf_section edge_conf_section;
@@ -73,6 +74,7 @@ struct edge {
 	size_t npartners;
 	struct edge_cidr *relay_nets;
 	size_t nrelay_nets;
+	struct content *content;	/* the content layer (content.c), or NULL when off */
 };
 
 /* Everything the listener makes from the config, inherited by sessions. */

@@ -66,6 +66,8 @@ struct session {
 	struct flow flow;
 	unsigned long long size_limit;
 
+	struct content_txn *content;	/* the content layer's (content.c) */
+
 	/* The next hop, kept across transactions while the route stays. */
 	struct smtp_client *hop;
 	const struct edge_route *hop_route;

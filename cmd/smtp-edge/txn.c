@@ -12,6 +12,7 @@
 
 #include <openssl/ssl.h>
 
+#include "content.h"
 #include "session.h"
 #include "tls/names.h"
 #include "util/mem.h"
@@ -75,6 +76,7 @@ void txn_reset(struct session *s)
 
 void txn_free(struct session *s)
 {
+	content_txn_free(s);
 	if (s->hop)
 		hop_drop(s, smtp_client_usable(s->hop));
 }
@@ -453,6 +455,7 @@ void txn_rcpt(struct session *s, struct smtp_cmd *c)
 	smtp_client_cmd(s->hop, &rep, "RCPT TO:<%s>%s", c->addr, params.buf ? params.buf : "");
 	reply_and_log_hop(s, &rep);
 	if (rep.code / 100 == 2) {
+		content_rcpt(s, c->addr);	/* the content layer's list */
 		if (s->nrcpt++ == 0)
 			strbuf_addstr(&s->first_rcpt, c->addr);
 		s->route = r;
@@ -489,6 +492,11 @@ static int data_begin(struct session *s)
 		session_reply(s, "554 5.5.1 Error: no valid recipients");
 		return -1;
 	}
+	if (content_on(s)) {
+		/* the hop gets DATA once the content layer has decided */
+		content_begin(s);
+		return 0;
+	}
 	smtp_reply_init(&r);
 	if (smtp_client_data_start(s->hop, &r) != 354) {
 		reply_and_log_hop(s, &r);
@@ -524,7 +532,17 @@ static void flow_push(struct session *s)
 	}
 	if (f->stopped) {
 		/* the hop must never see the end marker of this one */
-		smtp_client_abort(s->hop);
+		if (!content_on(s))
+			smtp_client_abort(s->hop);
+		strbuf_reset(&f->buf);
+		return;
+	}
+	if (content_on(s)) {
+		if (content_add(s, f->buf.buf, f->buf.len) < 0) {
+			f->stopped = true;
+			f->why = "451 4.3.0 Cannot hold the message, try again later";
+			f->log = "cannot spool the message";
+		}
 		strbuf_reset(&f->buf);
 		return;
 	}
@@ -538,6 +556,105 @@ static void flow_push(struct session *s)
 	strbuf_reset(&f->buf);
 }
 
+/* Content mode, the recipients a rule changed: a redirect starts the
+ * hop's transaction again, copies are added to it. Returns 0, or -1
+ * with the reply queued. */
+static int hop_rcpts(struct session *s, const struct content_out *o)
+{
+	struct smtp_reply r;
+	char first[300];
+	size_t ok = 0;
+
+	if (o->nrcpts == 0)
+		return 0;
+	smtp_reply_init(&r);
+	if (o->rcpts_replace) {
+		hop_reset(s);
+		if (s->hop == NULL || smtp_client_cmd(s->hop, &r, "MAIL FROM:<%s>%s",
+				s->mail_from.buf ? s->mail_from.buf : "",
+				s->mail_params.buf ? s->mail_params.buf : "") != 250) {
+			session_reply(s, "451 4.4.0 Next hop refused the redirected message");
+			smtp_reply_clear(&r);
+			return -1;
+		}
+		s->hop_mail = true;
+	}
+	for (size_t i = 0; i < o->nrcpts; i++) {
+		int code = smtp_client_cmd(s->hop, &r, "RCPT TO:<%s>", o->rcpts[i]);
+
+		session_decide(s, 3, "rules", code / 100 == 2 ? "accept" : "refuse",
+			       code / 100 == 2 ? NULL : smtp_reply_first(&r, first, sizeof(first)),
+			       "%s to=%s", o->rcpts_replace ? "redirected" : "copy",
+			       msg_q(o->rcpts[i]));
+		ok += code / 100 == 2;
+	}
+	smtp_reply_clear(&r);
+	if (o->rcpts_replace && ok == 0) {
+		session_reply(s, "451 4.4.0 Next hop refused the redirected recipients");
+		return -1;
+	}
+	return 0;
+}
+
+/* Content mode: the message as the content layer made it, to the hop;
+ * the reply is the hop's. */
+static void hop_send(struct session *s, const struct content_out *o)
+{
+	struct smtp_reply r;
+	char first[300];
+
+	if (o->require_tls && smtp_client_tls(s->hop) == NULL) {
+		session_reply(s, "451 4.7.4 TLS to the next hop is required for this message");
+		session_decide(s, 3, "rules", "defer", "451 4.7.4", "require_tls: next hop without TLS "
+			       "hop=%s", msg_q(smtp_client_peer(s->hop)));
+		return;
+	}
+	if (hop_rcpts(s, o) < 0)
+		return;
+	smtp_reply_init(&r);
+	if (smtp_client_data_start(s->hop, &r) != 354 ||
+	    smtp_client_data_write(s->hop, o->head.buf, o->head.len, &r) < 0 ||
+	    smtp_client_data_write(s->hop, o->body, o->body_len, &r) < 0 ||
+	    smtp_client_data_end(s->hop, &r) / 100 != 2) {
+		reply_and_log_hop(s, &r);
+		session_decide(s, 4, "nexthop", r.code / 100 == 4 ? "defer" : "reject",
+			       smtp_reply_first(&r, first, sizeof(first)),
+			       "next hop refused the message hop=%s", msg_q(smtp_client_peer(s->hop)));
+	} else {
+		reply_and_log_hop(s, &r);
+		s->msgs++;
+		session_decide(s, 4, "nexthop", "accept", smtp_reply_first(&r, first, sizeof(first)),
+			       "message passed on size=%zu rcpts=%zu hop=%s",
+			       o->head.len + o->body_len, s->nrcpt, msg_q(smtp_client_peer(s->hop)));
+	}
+	s->hop_mail = false;
+	smtp_reply_clear(&r);
+}
+
+/* Content mode: the stages decide, then the hop gets the message (or an
+ * RSET from txn_reset). */
+static void content_finish(struct session *s)
+{
+	struct strbuf trace = STRBUF_INIT;
+	struct content_out o;
+
+	headers_make(s, &trace);
+	content_out_init(&o);
+	content_run(s, &trace, &o);
+	if (o.verdict == CONTENT_DELIVER) {
+		hop_send(s, &o);
+	} else {
+		session_reply(s, "%s", o.reply.buf);
+		if (o.verdict == CONTENT_DROP)
+			s->msgs++;
+	}
+	if (s->hop && !smtp_client_usable(s->hop))
+		hop_drop(s, false);
+	content_out_release(&o);
+	strbuf_release(&trace);
+	txn_reset(s);
+}
+
 /* Our reply to the end of the data: the hop's, or why it stopped. */
 static void data_finish(struct session *s)
 {
@@ -545,11 +662,18 @@ static void data_finish(struct session *s)
 	struct smtp_reply r;
 	char first[300];
 
+	if (content_on(s) && !f->stopped) {
+		content_finish(s);
+		return;
+	}
 	smtp_reply_init(&r);
 	if (f->stopped) {
 		session_reply(s, "%s", f->why);
 		session_decide(s, 2, "data", "reject", f->why, "%s", f->log);
-		hop_drop(s, false);
+		if (content_on(s))
+			s->hop_mail = true;	/* RSET in txn_reset */
+		else
+			hop_drop(s, false);
 	} else if (smtp_client_data_end(s->hop, &r) / 100 == 2) {
 		reply_and_log_hop(s, &r);
 		s->msgs++;
@@ -562,7 +686,8 @@ static void data_finish(struct session *s)
 			       smtp_reply_first(&r, first, sizeof(first)),
 			       "next hop refused the message hop=%s", msg_q(smtp_client_peer(s->hop)));
 	}
-	s->hop_mail = false;	/* the hop's transaction ended either way */
+	if (!content_on(s) || !f->stopped)
+		s->hop_mail = false;	/* the hop's transaction ended either way */
 	smtp_reply_clear(&r);
 	txn_reset(s);
 }
