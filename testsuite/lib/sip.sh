@@ -1,0 +1,154 @@
+# um-sipd test helpers: a config on free ports with a file directory of
+# two users, starting the daemon standalone, scenarios from
+# testsuite/sipp/ with their @KEY@ placeholders filled, test audio made
+# with sox, and the voicemail taken back out of a mail.
+
+# sipd_ldif FILE: alice (1001) and bob (+33 1 23 45 10 02, dialled as
+# +33123451002).
+sipd_ldif() {
+	cat >"$1" <<-'EOF'
+	dn: uid=alice,ou=people,dc=example,dc=test
+	objectClass: inetOrgPerson
+	uid: alice
+	cn: Alice Example
+	sn: Example
+	mail: alice@example.test
+	telephoneNumber: 1001
+
+	dn: uid=bob,ou=people,dc=example,dc=test
+	objectClass: inetOrgPerson
+	uid: bob
+	cn: Bob Example
+	sn: Example
+	mail: bob@example.test
+	telephoneNumber: +33 1 23 45 10 02
+	EOF
+}
+
+# sipd_conf FILE 'EXTRA' ['SMTP_PORT']: um-sipd listening for SIP on
+# 127.0.0.1:$SIPD_PORT (listener "sip") and SIPS on $SIPS_PORT (listener
+# "sips", certificate $PKI/server, CA $PKI/ca.pem), the directory from
+# sipd_ldif, the spool in $SIPD_SPOOL, mail to 127.0.0.1:SMTP_PORT
+# (default $SINK_PORT), no beep and a 40 ms greeting so recordings start
+# right after the ACK, short retries. EXTRA is more members of the
+# um-sipd object.
+sipd_conf() {
+	local file=$1 extra=${2:+, $2} smtp=${3:-${SINK_PORT:-25}} ports
+	if [ -z "${SIPD_PORT:-}" ]; then
+		ports=$(free_ports 2)
+		read -r SIPD_PORT SIPS_PORT <<-EOF
+		$(echo $ports)
+		EOF
+	fi
+	SIPD_SPOOL=${SIPD_SPOOL:-$TEST_TMP/spool}
+	mkdir -p "$SIPD_SPOOL"
+	[ -e "$TEST_TMP/users.ldif" ] || sipd_ldif "$TEST_TMP/users.ldif"
+	[ -e "$TEST_TMP/greet.wav" ] || sipd_tone "$TEST_TMP/greet.wav" 0.2 660
+	cat >"$file" <<-EOF
+	{
+	  "log": { "target": "stderr" },
+	  "directory": { "backend": "file", "file": "$TEST_TMP/users.ldif" },
+	  "um-sipd": {
+	    "listen": ["sip=127.0.0.1:$SIPD_PORT", "sips=127.0.0.1:$SIPS_PORT"],
+	    "hostname": "um.example.test",
+	    "tls": { "cert": "$PKI/server-chain.pem", "key": "$PKI/server.key",
+	             "ca": "$PKI/ca.pem" },
+	    "greeting": "$TEST_TMP/greet.wav",
+	    "beep": false,
+	    "min_length": "500ms",
+	    "spool_dir": "$SIPD_SPOOL",
+	    "spool_scan": "1s",
+	    "smtp": { "host": "127.0.0.1", "port": $smtp, "from": "voicemail@example.test",
+	              "retry_min": "300ms", "retry_max": "1s", "timeout": "5s" }$extra
+	  }
+	}
+	EOF
+	export SIPD_PORT SIPS_PORT SIPD_SPOOL
+}
+
+# sipd_start NAME CONFIG [ARGS...]: um-sipd -d, returns once it listens
+# on $SIPD_PORT; its log is $TEST_TMP/NAME.log.
+sipd_start() {
+	local name=$1 conf=$2; shift 2
+	need um-sipd
+	serve_standalone "$name" "$SIPD_PORT" um-sipd -c "$conf" -d "$@" ||
+		bail "um-sipd did not start: $(tail -n 5 "$TEST_TMP/$name.log")"
+}
+
+# sipd_tone FILE SECONDS FREQ [TYPE]: a sine made with sox at 8 kHz mono;
+# TYPE wav (16-bit, default) or ul (raw mu-law, what sipp's rtp_stream
+# sends).
+sipd_tone() {
+	need sox
+	local t=${4:-wav}
+	if [ "$t" = ul ]; then
+		sox -n -r 8000 -c 1 -t ul "$1" synth "$2" sine "$3" vol 0.5
+	else
+		sox -n -r 8000 -c 1 -b 16 "$1" synth "$2" sine "$3" vol 0.5
+	fi
+}
+
+# sipd_scenario NAME OUT KEY=VALUE...: testsuite/sipp/NAME.xml with each
+# @KEY@ replaced, written to OUT.
+sipd_scenario() {
+	local src=$SRCDIR/testsuite/sipp/$1.xml out=$2 kv k v
+	shift 2
+	cp "$src" "$out"
+	for kv; do
+		k=${kv%%=*} v=${kv#*=}
+		sed -i "s|@$k@|$v|g" "$out"
+	done
+}
+
+# sipd_sipp SCENARIO-FILE SERVICE [SIPP-ARGS...]: one call from sipp over
+# TCP to um-sipd; its output and the message trace go to
+# $TEST_TMP/sipp.* (sipp.log: -trace_msg). Returns sipp's exit code.
+sipd_sipp() {
+	local sf=$1 service=$2 lp mp
+	shift 2
+	need sipp
+	lp=$(free_ports 1)
+	mp=$(free_ports 1)
+	(cd "$TEST_TMP" && timeout 60 sipp -t t1 -sf "$sf" -s "$service" -i 127.0.0.1 \
+		-p "$lp" -mp "$mp" -m 1 -l 1 -nostdin -timeout 40s -timeout_error \
+		-trace_msg -message_file "$TEST_TMP/sipp.msg" -trace_err \
+		-error_file "$TEST_TMP/sipp.err" "$@" "127.0.0.1:$SIPD_PORT" \
+		>"$TEST_TMP/sipp.out" 2>&1)
+}
+
+# sipd_mail_wav MAILFILE OUT.wav: the audio/wav part of a mail (a file
+# saved by smtp-sink) decoded to OUT.wav.
+sipd_mail_wav() {
+	need python3
+	python3 - "$1" "$2" <<-'PY'
+	import email, sys
+	raw = open(sys.argv[1], "rb").read()
+	# smtp-sink's envelope lines come first; the message starts after them
+	i = raw.find(b"\nDate: ")
+	msg = email.message_from_bytes(raw[i + 1:] if i >= 0 else raw)
+	for part in msg.walk():
+	    if part.get_content_type() == "audio/wav":
+	        open(sys.argv[2], "wb").write(part.get_payload(decode=True))
+	        sys.exit(0)
+	sys.exit("no audio/wav part")
+	PY
+}
+
+# sipd_freq WAV: the dominant frequency of a WAV in Hz (sox stat's rough
+# frequency), printed as an integer.
+sipd_freq() {
+	need sox
+	sox "$1" -n stat 2>&1 | awk '/Rough   frequency/ { print int($3) }'
+}
+
+# sipd_duration WAV: its length in seconds (soxi -D).
+sipd_duration() {
+	need soxi
+	soxi -D "$1"
+}
+
+# sipd_within A B TOL: |A - B| <= TOL (decimals), or says what they were.
+sipd_within() {
+	awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d;
+		if (d <= t) exit 0; printf "%s and %s differ by more than %s\n", a, b, t; exit 1 }'
+}
