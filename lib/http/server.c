@@ -153,7 +153,6 @@ int http_server_session(int in, int out, const struct serve_peer *peer, void *ct
 	struct tls_report rep;
 	int rc = EX_OK;
 
-	msg_context("client", peer->host[0] ? peer->host : peer->addr);
 	tls_report_init(&rep);
 	if (srv->tls && stream_starttls_server(s, srv->tls, &rep) < 0) {
 		msg_info("TLS handshake failed: %s client=%s", msg_q(stream_error(s)), peer->addr);

@@ -3,7 +3,6 @@
  * keep-alive (several requests in one input), bodies (length, chunked,
  * 100-continue), the publishing rules and the router. Output goes to
  * /dev/null. */
-#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
