@@ -14,6 +14,7 @@
 
 #include "conf/conf.h"
 #include "content/quarantine.h"
+#include "util/opt.h"
 #include "util/strbuf.h"
 
 struct edge;
@@ -70,8 +71,15 @@ void content_out_release(struct content_out *o);
  * Authentication-Results lines (headers_make). */
 void content_run(struct session *s, const struct strbuf *trace, struct content_out *out);
 
-/* smtp-edge quarantine|rules|sync: returns the exit code, or -1 when
- * argv[0] is none of these. */
-int content_cmd(struct edge_set *set, int argc, char **argv);
+/* smtp-edge quarantine|rules|sync (st->argv[0]): returns the exit code,
+ * or -1 when the command is none of these. content_cmd_opts are their
+ * options (parsed after the command word). */
+struct prog_state;
+extern const struct opt content_cmd_opts[];
+int content_cmd(struct prog_state *st);
+/* quarantine_cmd.c, rules_cmd.c, sync.c (argv[0] is the command word) */
+int content_cmd_quarantine(struct prog_state *st, int argc, char **argv);
+int content_cmd_rules(struct prog_state *st, int argc, char **argv);
+int content_cmd_sync(struct prog_state *st, int argc, char **argv);
 
 #endif

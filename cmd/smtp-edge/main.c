@@ -7,6 +7,7 @@
 
 #include "cmd_tools.h"
 #include "conf/prog.h"
+#include "content.h"
 #include "edge.h"
 #include "util/exitcodes.h"
 #include "util/msg.h"
@@ -24,6 +25,12 @@ static const struct opt_cmd edge_cmds[] = {
 	{ "spf", "--ip IP --sender ADDR [--helo NAME]",
 	  "print the SPF result, the mechanism that matched and the explanation" },
 	{ "check-ip", "IP", "print what layer 1 would decide about IP, and why" },
+	{ "quarantine", "list [--json] | show ID | release ID | delete ID",
+	  "the quarantine: list, show, release through the next hop (original envelope), delete" },
+	{ "rules", "test [--rules FILE] [--from ADDR] [--to ADDR]... [--scl N] [--tls] < MSG | check",
+	  "which transport rules fire on a message and why; check the rules file" },
+	{ "sync", "--output FILE [--filter FILTER]",
+	  "EdgeSync: recipients, aliases, safelists and thresholds from LDAP into an LDIF file" },
 	{ NULL }
 };
 
@@ -108,6 +115,8 @@ int main(int argc, char **argv)
 		rc = edge_cmd_spf(&st, st.argc, st.argv);
 	else if (st.argc > 0 && strcmp(st.argv[0], "check-ip") == 0)
 		rc = edge_cmd_check_ip(&st, st.argc, st.argv);
+	else if (st.argc > 0 && (rc = content_cmd(&st)) >= 0)
+		;	/* quarantine, rules, sync (content_cmd.c) */
 	else if (st.argc > 0) {
 		fprintf(stderr, "smtp-edge: unknown command '%s'\n", st.argv[0]);
 		rc = EX_USAGE;
