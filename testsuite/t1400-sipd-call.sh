@@ -50,7 +50,7 @@ test_expect_success 'the mail holds the text part and a WAV of the tone' '
 	test_grep "Sample Rate    : 8000" info &&
 	test_grep "Precision      : 16-bit" info &&
 	sipd_within "$(sipd_duration got.wav)" 2.0 0.3 &&
-	sipd_within "$(sipd_freq got.wav)" 440 15
+	sipd_within "$(sipd_freq got.wav)" 440 5
 '
 
 test_done

@@ -76,13 +76,13 @@ sipd_start() {
 }
 
 # sipd_tone FILE SECONDS FREQ [TYPE]: a sine made with sox at 8 kHz mono;
-# TYPE wav (16-bit, default) or ul (raw mu-law, what sipp's rtp_stream
-# sends).
+# TYPE wav (16-bit, default), ul or al (raw mu-law or A-law, what
+# sipp's rtp_stream sends).
 sipd_tone() {
 	need sox
 	local t=${4:-wav}
-	if [ "$t" = ul ]; then
-		sox -n -r 8000 -c 1 -t ul "$1" synth "$2" sine "$3" vol 0.5
+	if [ "$t" = ul ] || [ "$t" = al ]; then
+		sox -n -r 8000 -c 1 -t "$t" "$1" synth "$2" sine "$3" vol 0.5
 	else
 		sox -n -r 8000 -c 1 -b 16 "$1" synth "$2" sine "$3" vol 0.5
 	fi
@@ -109,7 +109,7 @@ sipd_sipp() {
 	need sipp
 	lp=$(free_ports 1)
 	mp=$(free_ports 1)
-	(cd "$TEST_TMP" && timeout 60 sipp -t t1 -sf "$sf" -s "$service" -i 127.0.0.1 \
+	(cd "$TEST_TMP" && timeout 60 sipp -t t1 ${sf:+-sf "$sf"} -s "$service" -i 127.0.0.1 \
 		-p "$lp" -mp "$mp" -m 1 -l 1 -nostdin -timeout 40s -timeout_error \
 		-trace_msg -message_file "$TEST_TMP/sipp.msg" -trace_err \
 		-error_file "$TEST_TMP/sipp.err" "$@" "127.0.0.1:$SIPD_PORT" \
@@ -134,11 +134,22 @@ sipd_mail_wav() {
 	PY
 }
 
-# sipd_freq WAV: the dominant frequency of a WAV in Hz (sox stat's rough
-# frequency), printed as an integer.
+# sipd_freq WAV: the frequency of the tone in a 16-bit mono WAV in Hz,
+# from its rising zero crossings over the middle 80% (fades and edges
+# left out), printed as an integer.
 sipd_freq() {
-	need sox
-	sox "$1" -n stat 2>&1 | awk '/Rough   frequency/ { print int($3) }'
+	need python3
+	python3 - "$1" <<-'PY'
+	import struct, sys, wave
+	w = wave.open(sys.argv[1])
+	n, rate = w.getnframes(), w.getframerate()
+	x = struct.unpack("<%dh" % n, w.readframes(n))
+	a, b = n // 10, n - n // 10
+	ups = [i for i in range(a + 1, b) if x[i - 1] < 0 <= x[i]]
+	if len(ups) < 2:
+	    sys.exit("no tone")
+	print(int(round((len(ups) - 1) * rate / (ups[-1] - ups[0]))))
+	PY
 }
 
 # sipd_duration WAV: its length in seconds (soxi -D).
@@ -151,4 +162,33 @@ sipd_duration() {
 sipd_within() {
 	awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d;
 		if (d <= t) exit 0; printf "%s and %s differ by more than %s\n", a, b, t; exit 1 }'
+}
+
+# sipd_raw PORT [SECONDS]: sends stdin to 127.0.0.1:PORT in pieces cut
+# at lines "--8<--" (a pause between pieces, so they arrive in separate
+# reads), keeps reading SECONDS (2) after the last piece, prints what
+# came back with CRs removed.
+sipd_raw() {
+	need python3
+	cat >"$TEST_TMP/sipd_raw.py" <<-'PY'
+	import socket, sys, time
+	data = sys.stdin.buffer.read().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+	pieces = data.split(b"--8<--\r\n")
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+	for p in pieces:
+	    s.sendall(p)
+	    time.sleep(0.2)
+	s.settimeout(0.2)
+	out, end = b"", time.time() + float(sys.argv[2])
+	while time.time() < end:
+	    try:
+	        d = s.recv(65536)
+	        if not d:
+	            break
+	        out += d
+	    except socket.timeout:
+	        pass
+	sys.stdout.write(out.decode("latin-1").replace("\r", ""))
+	PY
+	python3 "$TEST_TMP/sipd_raw.py" "$1" "${2:-2}"
 }
