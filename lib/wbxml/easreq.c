@@ -163,7 +163,7 @@ static int parse_plain(const char *query, size_t len, struct eas_query *q, char 
 			break;
 		}
 		if (klen == 3 && strncasecmp(k, "Cmd", 3) == 0) {
-			if (v.len >= sizeof(q->cmd) || !eas_command_find(v.buf))
+			if (v.len == 0 || v.len >= sizeof(q->cmd) || !eas_command_find(v.buf))
 				rc = fail(why, whylen, "unknown command");
 			else
 				memcpy(q->cmd, v.buf, v.len + 1);

@@ -200,6 +200,8 @@ static int add_bytes(struct dec *d, struct wbxml_doc *doc, struct wbxml_node *pa
 {
 	struct wbxml_node *last = parent->last;
 
+	if (len == 0)	/* <Tag></Tag> is <Tag/> */
+		return 0;
 	if (last && last->kind == kind) {
 		if (last->len + len > d->lim->string_max)
 			return fail(d, WBXML_EBIG);

@@ -107,7 +107,7 @@ static void print_name(const struct wbxml_node *n, unsigned root_page, struct st
 static void print_elem(const struct wbxml_node *n, unsigned root_page, int level,
 		       bool indent, const unsigned char *used, struct strbuf *out)
 {
-	bool elems = false;
+	bool elems = false, texts = false, outer = indent;
 
 	if (indent)
 		for (int i = 0; i < level; i++)
@@ -133,6 +133,11 @@ static void print_elem(const struct wbxml_node *n, unsigned root_page, int level
 	for (const struct wbxml_node *c = n->child; c; c = c->next)
 		if (c->kind == WBXML_ELEM)
 			elems = true;
+		else
+			texts = true;
+	/* Mixed content is printed as it is: indentation would add text. */
+	if (texts)
+		indent = false;
 	if (elems && indent)
 		strbuf_addch(out, '\n');
 	for (const struct wbxml_node *c = n->child; c; c = c->next) {
@@ -153,7 +158,7 @@ static void print_elem(const struct wbxml_node *n, unsigned root_page, int level
 	strbuf_addstr(out, "</");
 	print_name(n, root_page, out);
 	strbuf_addch(out, '>');
-	if (indent)
+	if (outer)
 		strbuf_addch(out, '\n');
 }
 
@@ -370,9 +375,9 @@ static int attributes(struct rd *r, bool *empty)
 		strbuf_reset(&val);
 		if (attr_value(r, &val) < 0) { rc = -1; break; }
 		if (strcmp(name, "xmlns") == 0)
-			rc = declare(r, "", val.buf);
+			rc = declare(r, "", val.buf ? val.buf : "");
 		else if (strncmp(name, "xmlns:", 6) == 0)
-			rc = declare(r, name + 6, val.buf);
+			rc = declare(r, name + 6, val.buf ? val.buf : "");
 		/* Other attributes have no WBXML form in ActiveSync. */
 		if (rc < 0)
 			break;
