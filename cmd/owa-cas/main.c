@@ -90,6 +90,8 @@ static const struct conf_key owa_keys[] = {
 	  "CPU time of a PDF conversion" },
 	{ "webready_memory", CONF_SIZE, "\"256M\"", 1 << 20, 8LL << 30, NULL, NULL, 0,
 	  "address space of a PDF conversion" },
+	{ "device_store", CONF_PATH, "\"/var/lib/postern/eas-devices\"", 0, 0, NULL, NULL, 0,
+	  "eas-policy's device store, for the mobile devices on the options page" },
 	{ "documents_allow", CONF_STRINGS, "[]", 0, 0, NULL, NULL, 0,
 	  "hosts (or .domain suffixes) internal documents may be fetched from; empty: none" },
 	{ "documents_deny", CONF_STRINGS, "[]", 0, 0, NULL, NULL, 0,

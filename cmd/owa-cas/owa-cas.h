@@ -10,12 +10,13 @@
 
 #include "conf/prog.h"
 #include "html/sanitize.h"
+#include "http/http.h"
 #include "mail/mime.h"
 #include "net/serve.h"
 #include "util/strbuf.h"
 
 /* The HTTP server's keys spliced into the owa-cas section. */
-#define OWA_HTTP_KEYS
+#define OWA_HTTP_KEYS { "http", CONF_INCLUDE, NULL, 0, 0, NULL, http_conf_keys, 0, NULL },
 
 /* Serves web mail in the mode given; returns the exit code. */
 int owa_serve(const struct prog_state *st, enum serve_mode mode);
@@ -31,7 +32,10 @@ struct render {
 /* How URLs in the reading pane are rewritten. */
 struct render_opts {
 	bool allow_remote;	/* "show content" (and the admin allows it) */
-	const char *link_prefix;	/* "/owa/redir?u=", or NULL: links as they are */
+	const char *link_prefix;	/* "/redir?u=", or NULL: links as they are */
+	/* Rewrites links instead of link_prefix (the server signs them). */
+	html_rewrite_fn link;
+	void *link_ctx;
 	const char *cid_prefix;	/* "/owa/part?m=ID&cid=", or NULL: dropped */
 	size_t html_max;	/* bytes of HTML sanitised */
 };
@@ -48,3 +52,73 @@ void render_frame(const struct render *r, struct strbuf *out);
 void render_csp(const struct render_opts *o, struct strbuf *out);
 
 #endif
+
+/* The server's side (server.c and the page files). */
+#include "session.h"
+
+struct dir;
+
+struct owa {
+	const json_t *sec;
+	struct dir *dir;
+	struct sess_conf sc;
+	const char *state_dir, *maildir_tpl, *submission, *starttls;
+	bool cookie_secure, allow_remote;
+	int page_size;
+	size_t html_max, upload_max, webready_max;
+	long long webready_cpu_ms, webready_mem;
+	int user_failures, addr_failures;
+	long long window;		/* seconds */
+	unsigned char link_key[32];	/* signs redirector links */
+};
+extern struct owa owa;
+
+#define OWA_FIELD_MAX 200
+
+/* One request of a signed-in user. */
+struct req {
+	struct http_request *req;
+	struct http_response *res;
+	struct session s;
+	char csrf[44];
+	char uid[OWA_FIELD_MAX], mail[OWA_FIELD_MAX], maildir[OWA_FIELD_MAX];
+};
+
+/* server.c */
+/* A query parameter into a static-length-limited strbuf; "" if absent. */
+const char *req_param(struct req *r, const char *name, struct strbuf *out);
+/* The cache file of a folder's index (appended to out). */
+void owa_index_path(const struct req *r, const char *folder, struct strbuf *out);
+/* The signed redirector link for url (appended). -1 if too long. */
+int owa_link(const char *url, size_t len, struct strbuf *out, void *ctx);
+/* Sends an HTML page: the shell around body. */
+void page_send(struct req *r, const char *title, const char *folder, const struct strbuf *body);
+/* A short message page with a status. */
+void page_message(struct req *r, int status, const char *title, const char *text);
+
+/* pages.c: the mailbox. */
+int h_mail(struct http_request *q, struct http_response *s, void *u);
+int h_read(struct http_request *q, struct http_response *s, void *u);
+int h_body(struct http_request *q, struct http_response *s, void *u);
+int h_act(struct http_request *q, struct http_response *s, void *u);
+int h_options(struct http_request *q, struct http_response *s, void *u);
+/* compose.c */
+int h_compose(struct http_request *q, struct http_response *s, void *u);
+int h_send(struct http_request *q, struct http_response *s, void *u);
+/* attach.c */
+int h_part(struct http_request *q, struct http_response *s, void *u);
+int h_webready(struct http_request *q, struct http_response *s, void *u);
+int h_doc(struct http_request *q, struct http_response *s, void *u);
+/* assets.c */
+extern const char owa_css[], owa_js[];
+
+/* Opens the request's session; on failure answers (a redirect to the
+ * sign-in page, or 403 for a state change) and returns -1. With
+ * state_change, the form's csrf field must match (the form is given). */
+struct form;
+int req_auth(struct req *r, struct http_request *q, struct http_response *s);
+int req_csrf(struct req *r, const struct form *f);
+/* Reads and parses the request body as a form (at most max bytes). */
+int req_form(struct req *r, size_t max, struct form *f);
+/* Loads and parses a message of the user: the raw bytes in raw. */
+struct mime_msg *msg_load(struct req *r, const char *folder, const char *id, struct strbuf *raw);

@@ -25,6 +25,8 @@ static int link_fn(const char *u, size_t len, struct strbuf *out, void *ctx)
 		strbuf_add(out, u, len);
 		return 0;
 	}
+	if (o->link)
+		return o->link(u, len, out, o->link_ctx);
 	return with_prefix(u, len, out, (void *)o->link_prefix);
 }
 
@@ -40,7 +42,7 @@ void render_html(const char *s, size_t len, const struct render_opts *o, struct 
 {
 	struct html_policy pol = {
 		.allow_remote = o->allow_remote,
-		.link = o->link_prefix ? link_fn : NULL,
+		.link = o->link_prefix || o->link ? link_fn : NULL,
 		.cid = o->cid_prefix ? cid_fn : NULL,
 		.ctx = (void *)o,
 		.input_max = o->html_max,
@@ -62,7 +64,7 @@ void render_html(const char *s, size_t len, const struct render_opts *o, struct 
 static void render_text(const char *s, size_t len, const struct render_opts *o, struct render *r)
 {
 	strbuf_addstr(&r->body, "<pre class=\"text\">\n");
-	html_text_linkify(s, len, o->link_prefix ? link_fn : NULL, (void *)o, &r->body);
+	html_text_linkify(s, len, o->link_prefix || o->link ? link_fn : NULL, (void *)o, &r->body);
 	strbuf_addstr(&r->body, "</pre>");
 }
 

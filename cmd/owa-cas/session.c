@@ -83,8 +83,7 @@ int sess_secret_load(struct sess_conf *c, const char *path, const char **why)
 	return 0;
 }
 
-/* HKDF-SHA256(secret, salt, info) into out[32]. */
-static void derive(const struct sess_conf *c, const char *info, unsigned char out[32])
+void sess_derive(const struct sess_conf *c, const char *info, unsigned char out[32])
 {
 	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 	EVP_KDF_CTX *k = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
@@ -118,7 +117,7 @@ static void slot_key(const struct sess_conf *c, enum sess_type type, long long s
 	char info[64];
 
 	snprintf(info, sizeof(info), "cookie %c %lld", type == SESS_PUBLIC ? 'P' : 'S', slot);
-	derive(c, info, key);
+	sess_derive(c, info, key);
 }
 
 void sess_start(struct session *s, const char *user, enum sess_type type, long long now)
@@ -230,8 +229,10 @@ enum sess_status sess_open(const struct sess_conf *c, const char *cookie, long l
 	dot = end + 1;
 	cur = now / sess_slot_len(c, type);
 	/* A cookie re-issued in slot s lives at most the timeout past the
-	 * end of s: three slots. Older keys are gone from the ring. */
-	if (slot > cur || slot < cur - 3)
+	 * end of s: two slots and the rounding; one more is kept so that an
+	 * expired session is told apart from a forged one. Older keys are
+	 * gone from the ring. */
+	if (slot > cur || slot < cur - (c->timeout[type] / sess_slot_len(c, type) + 2))
 		return SESS_BAD;
 	if (b64url_decode(dot, strlen(dot), &raw) < 0 ||
 	    raw.len < NONCE_LEN + TAG_LEN + 1 || raw.len > NONCE_LEN + PLAIN_MAX + TAG_LEN) {
@@ -276,7 +277,7 @@ void sess_csrf(const struct sess_conf *c, const struct session *s, char tok[44])
 	unsigned int mlen = sizeof(mac);
 	struct strbuf sb = STRBUF_INIT;
 
-	derive(c, "csrf", key);
+	sess_derive(c, "csrf", key);
 	HMAC(EVP_sha256(), key, sizeof(key), (const unsigned char *)s->sid, strlen(s->sid),
 	     mac, &mlen);
 	mem_wipe(key, sizeof(key));

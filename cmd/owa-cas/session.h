@@ -65,6 +65,9 @@ int sess_revoke(const struct sess_conf *c, const struct session *s, long long no
 /* The slot length of a session type: half its inactivity timeout. */
 long long sess_slot_len(const struct sess_conf *c, enum sess_type type);
 
+/* HKDF-SHA256 of the master secret for info, into out[32]. */
+void sess_derive(const struct sess_conf *c, const char *info, unsigned char out[32]);
+
 /* base64url without padding (appended); decode returns -1 on bad input. */
 void b64url_encode(const void *p, size_t len, struct strbuf *out);
 int b64url_decode(const char *s, size_t len, struct strbuf *out);
