@@ -89,7 +89,7 @@ sipd_tone() {
 }
 
 # sipd_scenario NAME OUT KEY=VALUE...: testsuite/sipp/NAME.xml with each
-# @KEY@ replaced, written to OUT.
+# @KEY@ replaced, written to OUT; @SCHEME@ is sip unless given.
 sipd_scenario() {
 	local src=$SRCDIR/testsuite/sipp/$1.xml out=$2 kv k v
 	shift 2
@@ -98,6 +98,28 @@ sipd_scenario() {
 		k=${kv%%=*} v=${kv#*=}
 		sed -i "s|@$k@|$v|g" "$out"
 	done
+	sed -i "s|@SCHEME@|sip|g" "$out"
+}
+
+# sipd_tls_front NAME [CERT]: socat on 127.0.0.1:$SIPD_FRONT_PORT taking
+# plain TCP from sipp and speaking TLS to um-sipd's $SIPS_PORT with the
+# fixture certificate CERT (see pki_files; none: no client certificate).
+# sipd_sipp then dials it when SIPD_TARGET=$SIPD_FRONT_PORT.
+sipd_tls_front() {
+	local name=$1 files chain key c=''
+	need socat
+	if [ -n "${2:-}" ]; then
+		files=$(pki_files "$2") || return 1
+		read -r chain key <<-EOF
+		$files
+		EOF
+		c=",cert=$chain,key=$key"
+	fi
+	SIPD_FRONT_PORT=$(free_ports 1)
+	bg_start "$name" socat "TCP-LISTEN:$SIPD_FRONT_PORT,bind=127.0.0.1,fork,reuseaddr" \
+		"OPENSSL:127.0.0.1:$SIPS_PORT,verify=0$c"
+	wait_port "$SIPD_FRONT_PORT"
+	export SIPD_FRONT_PORT
 }
 
 # sipd_sipp SCENARIO-FILE SERVICE [SIPP-ARGS...]: one call from sipp over
@@ -112,7 +134,7 @@ sipd_sipp() {
 	(cd "$TEST_TMP" && timeout 60 sipp -t t1 ${sf:+-sf "$sf"} -s "$service" -i 127.0.0.1 \
 		-p "$lp" -mp "$mp" -m 1 -l 1 -nostdin -timeout 40s -timeout_error \
 		-trace_msg -message_file "$TEST_TMP/sipp.msg" -trace_err \
-		-error_file "$TEST_TMP/sipp.err" "$@" "127.0.0.1:$SIPD_PORT" \
+		-error_file "$TEST_TMP/sipp.err" "$@" "127.0.0.1:${SIPD_TARGET:-$SIPD_PORT}" \
 		>"$TEST_TMP/sipp.out" 2>&1)
 }
 
