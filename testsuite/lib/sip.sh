@@ -214,3 +214,43 @@ sipd_raw() {
 	PY
 	python3 "$TEST_TMP/sipd_raw.py" "$1" "${2:-2}"
 }
+
+# sipd_baresip NAME NUMBER WAV [CERT]: baresip, headless, calls NUMBER on
+# um-sipd's SIPS port over TLS with the fixture certificate CERT
+# (default gateway) as its client certificate, SRTP mandatory (SDES),
+# PCMU, WAV (8 kHz mono) as its microphone; it hangs up when the file
+# ends. What it hears goes to $TEST_TMP/NAME.heard.wav, its log to
+# $TEST_TMP/NAME.baresip.log. Returns baresip's exit code.
+sipd_baresip() {
+	local name=$1 number=$2 wav=$3 files chain key dir=$TEST_TMP/$1.baresip
+	need baresip
+	files=$(pki_files "${4:-gateway}") || return 1
+	read -r chain key <<-EOF
+	$files
+	EOF
+	mkdir -p "$dir"
+	cat "$chain" "$key" >"$dir/client.pem"
+	cat >"$dir/config" <<-EOF
+	poll_method		poll
+	sip_listen		127.0.0.1:0
+	sip_certificate		$dir/client.pem
+	sip_cafile		$PKI/ca.pem
+	audio_player		aufile,$TEST_TMP/$name.heard.wav
+	audio_source		aufile,$wav
+	audio_alert		aufile,$dir/alert.wav
+	audio_srate		8000
+	audio_channels		1
+	module_path		/usr/lib/baresip/modules
+	module			stdio.so
+	module			g711.so
+	module			aufile.so
+	module			srtp.so
+	module_app		account.so
+	module_app		menu.so
+	EOF
+	echo "<sip:gw@gw.example.test;transport=tls>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU" \
+		>"$dir/accounts"
+	(cd "$dir" && timeout 30 baresip -f "$dir" \
+		-e "/dial $number@127.0.0.1:$SIPS_PORT;transport=tls" -t 8 \
+		</dev/null >"$TEST_TMP/$name.baresip.log" 2>&1)
+}
