@@ -32,7 +32,7 @@ test_expect_success 'the answer takes PCMU and telephone-event from the offer' '
 '
 
 test_expect_success 'the daemon logs the call, the spool and the delivery' '
-	serve_wait_log sipd "voicemail delivered .*to=alice@example.test reply=\"250" &&
+	serve_wait_log sipd "voicemail delivered .*to=alice@example.test reply=\"250 " &&
 	test_grep "call from=sip:5550100@127.0.0.1:[0-9]* number=1001 mailbox=alice@example.test plan=- security=unsecured transport=tcp srtp=no" sipd.log &&
 	test_grep "call ended .*reason=bye" sipd.log &&
 	! ls "$SIPD_SPOOL"/*.msg 2>/dev/null

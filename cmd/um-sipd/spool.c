@@ -178,10 +178,10 @@ static int send_one(const struct sipd *d, const char *env_from, const char *rcpt
 	    smtp_client_data_write(c, data, len, &r) < 0 ||
 	    (code = smtp_client_data_end(c, &r)) != 250) {
 		code = r.code;
-		snprintf(why, whylen, "%d %s", code, smtp_reply_first(&r, first, sizeof(first)));
+		snprintf(why, whylen, "%s", smtp_reply_first(&r, first, sizeof(first)));
 		rc = code >= 500 && code < 600 ? 2 : 1;
 	} else {
-		snprintf(why, whylen, "250 %s", smtp_reply_first(&r, first, sizeof(first)));
+		snprintf(why, whylen, "%s", smtp_reply_first(&r, first, sizeof(first)));
 		rc = 0;
 	}
 	smtp_client_close(c, rc == 0);
