@@ -473,6 +473,13 @@ static int h_static(struct http_request *q, struct http_response *s, void *u)
 	return 0;
 }
 
+static int h_favicon(struct http_request *q, struct http_response *s, void *u)
+{
+	http_resp_status(s, 204);
+	http_resp_set_header(s, "Cache-Control", "public, max-age=86400");
+	return 0;
+}
+
 static int settle(const struct prog_state *st)
 {
 	const json_t *sec = conf_section(st->conf, "owa-cas");
@@ -551,6 +558,7 @@ int owa_serve(const struct prog_state *st, enum serve_mode mode)
 	http_route(srv, "POST", "/options", HTTP_ROUTE_EXACT, h_options, NULL);
 	http_route(srv, "GET", "/redir/", 0, h_redir, NULL);
 	http_route(srv, "GET", "/static/owa.css", HTTP_ROUTE_EXACT, h_static, (void *)owa_css);
+	http_route(srv, "GET", "/favicon.ico", HTTP_ROUTE_EXACT, h_favicon, NULL);
 	http_route(srv, "GET", "/static/owa.js", HTTP_ROUTE_EXACT, h_static, (void *)owa_js);
 	if (mode != SERVE_INETD)
 		prog_daemon_logging(st);
