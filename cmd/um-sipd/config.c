@@ -254,8 +254,9 @@ int sipd_cert_setup(struct sipd *d, struct tls_policy *p)
 		cert_serial(b.cert, serial, sizeof(serial));
 		cert_fingerprint(b.cert, EVP_sha1(), true, sha1, sizeof(sha1));
 		cert_time_format(cert_not_after(b.cert), when, sizeof(when));
-		msg_info("certificate path=%s issuer=%s serial=%s sha1=%s not_after=%s",
-			 msg_q(p->cert_file), msg_q(iss.buf), serial, sha1, when);
+		msg_info("certificate path=%s issuer=%s serial=%s sha1=%s not_after=%s days_left=%ld",
+			 msg_q(p->cert_file), msg_q(iss.buf), serial, sha1, when,
+			 (long)((cert_not_after(b.cert) - time(NULL)) / 86400));
 		free(d->cert_path);
 		d->cert_path = xstrdup(p->cert_file);
 		snprintf(d->cert_sha1, sizeof(d->cert_sha1), "%s", sha1);
@@ -275,9 +276,15 @@ int sipd_cert_setup(struct sipd *d, struct tls_policy *p)
 	if (ch.generated)
 		msg_warn("no valid certificate in store '%s': generated a self-signed one path=%s",
 			 p->cert_store, msg_q(ch.cert_path));
-	msg_info("certificate path=%s issuer=%s serial=%s sha1=%s not_after_days=%ld%s",
-		 msg_q(ch.cert_path), msg_q(ch.issuer), ch.serial, ch.sha1,
-		 (long)((ch.not_after - time(NULL)) / 86400), ch.self_signed ? " self_signed=yes" : "");
+	{
+		char when[32];
+
+		cert_time_format(ch.not_after, when, sizeof(when));
+		msg_info("certificate path=%s issuer=%s serial=%s sha1=%s not_after=%s days_left=%ld%s",
+			 msg_q(ch.cert_path), msg_q(ch.issuer), ch.serial, ch.sha1, when,
+			 (long)((ch.not_after - time(NULL)) / 86400),
+			 ch.self_signed ? " self_signed=yes" : "");
+	}
 	/* The context loads the chosen files; "auto" is resolved here so the
 	 * self-signed fallback and the log line stay in one place. */
 	p->cert_auto = false;
