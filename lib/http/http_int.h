@@ -38,8 +38,6 @@ struct http_limits {
 	char *server_header;	/* "" for none */
 	char *frame_options;
 	struct http_strs proxies;
-	/* The largest of every rule: what is read before the rule is known. */
-	long long headers_size_cap, headers_count_cap;
 };
 
 struct http_server {

@@ -205,12 +205,6 @@ int http_rules_load(struct http_server *srv, const json_t *sec, struct http_rule
 			return -1;
 		}
 	}
-	for (i = 0; i < *nrules; i++) {
-		if (r[i].headers_size_max > lim->headers_size_cap)
-			lim->headers_size_cap = r[i].headers_size_max;
-		if (r[i].headers_count_max > lim->headers_count_cap)
-			lim->headers_count_cap = r[i].headers_count_max;
-	}
 	return 0;
 }
 

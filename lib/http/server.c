@@ -400,6 +400,7 @@ static size_t keep(struct http_conn *c, const char *s, size_t n)
 }
 
 struct parsed {
+	const char *check;	/* the rule's limit a header broke */
 	size_t method, target, raw_path, path, query;
 	struct { size_t name, value; } h[HTTP_HEADERS_MAX];
 	size_t nh;
@@ -479,8 +480,14 @@ static int parse_header(struct http_conn *c, struct parsed *p)
 			return 400;
 	if (memchr(l, 0, c->line.len))
 		return 400;
-	if (p->nh >= (size_t)c->srv->lim.headers_count_cap || p->nh >= HTTP_HEADERS_MAX)
-		return 431;
+	if ((long long)p->nh >= c->rule->headers_count_max || p->nh >= HTTP_HEADERS_MAX) {
+		p->check = "headers_count_max";
+		return 400;
+	}
+	if ((long long)c->line.len > c->rule->header_line_max) {
+		p->check = "header_line_max";
+		return 400;
+	}
 	v = colon + 1;
 	while (*v == ' ' || *v == '\t')
 		v++;
@@ -493,8 +500,10 @@ static int parse_header(struct http_conn *c, struct parsed *p)
 	p->hdr_bytes += c->line.len + 2;
 	if (c->line.len > p->longest)
 		p->longest = c->line.len;
-	if ((long long)p->hdr_bytes > c->srv->lim.headers_size_cap)
-		return 431;
+	if ((long long)p->hdr_bytes > c->rule->headers_size_max) {
+		p->check = "headers_size_max";
+		return 400;
+	}
 	return 0;
 }
 
@@ -635,6 +644,8 @@ static int read_head(struct http_conn *c, struct parsed *p)
 	deadline = now_ms() + srv->lim.header_timeout;
 	if ((st = parse_request_line(c, p)) != 0)
 		return st;
+	/* The path picks the rule whose header limits apply from here on. */
+	c->rule = http_rule_find(srv, c->store.buf + p->path);
 	for (;;) {
 		long long left = deadline - now_ms();
 
@@ -815,10 +826,12 @@ static bool one_request(struct http_conn *c)
 				 msg_q(c->req.raw_path), c->client_ip);
 			answer(c, st);
 		}
+	} else if (p->check) {
+		msg_warn("refused rule=%s check=%s status=%d method=%s path=%s client=%s",
+			 msg_q(c->rule->name), p->check, st, msg_q(c->store.buf + p->method),
+			 msg_q(c->store.buf + p->raw_path), c->client_ip);
+		answer(c, st);
 	} else {
-		if (c->client_ip[0] == 0)
-			snprintf(c->client_ip, sizeof(c->client_ip), "%s",
-				 c->peer->host[0] ? c->peer->host : c->peer->addr);
 		msg_warn("bad request status=%d client=%s", st, c->client_ip);
 		answer(c, st);
 	}
