@@ -67,6 +67,16 @@ test_expect_success 'garbage instead of a signature' '
 	refused t3.txt "the signature"
 '
 
+test_expect_success 'a hashed CA directory (ca_dir) works as the bundle does' '
+	mkdir cadir && cp "$PKI/root.pem" cadir/ && openssl rehash cadir &&
+	echo "{ \"smime-sign\": { \"ca_dir\": \"$TEST_TMP/cadir\" } }" >dir.json &&
+	smime-sign -c dir.json verify <good.txt >out &&
+	head -n 1 out | grep -q "smime=pass" &&
+	mkdir otherdir && cp "$PKI/other-root.pem" otherdir/ && openssl rehash otherdir &&
+	echo "{ \"smime-sign\": { \"ca_dir\": \"$TEST_TMP/otherdir\" } }" >odir.json &&
+	! smime-sign -c odir.json verify <good.txt >/dev/null 2>&1
+'
+
 test_expect_success 'untrusted CA: only the configured CAs count' '
 	smime-sign -c other.json verify <good.txt >out 2>log; test $? = 1 &&
 	head -n 1 out | grep -q "smime=fail (reason=\"untrusted CA: the signer.s chain does not reach a configured CA (unable to get local issuer certificate)\")"
@@ -119,6 +129,19 @@ test_expect_success 'an unsigned message: refused, printed with the field' '
 	mail_from alice@example.test >plain.txt &&
 	refused plain.txt "the message is not signed" &&
 	tail -n +2 out | cmp plain.txt -
+'
+
+test_expect_success 'a forged Authentication-Results with our authserv-id is removed, others kept' '
+	{
+		printf "Authentication-Results: mx.example.test; smime=pass header.from=bob@example.test\n"
+		printf "Authentication-Results: other.example; spf=pass\n"
+		mail_from alice@example.test
+	} | smime-sign sign --cert "$PKI/alice-chain.pem" --key "$PKI/alice.key" >t9.txt &&
+	smime-sign -c cfg.json verify <t9.txt >out 2>log &&
+	test $(grep -c "^Authentication-Results: mx.example.test;" out) = 1 &&
+	head -n 1 out | grep -q "smime=pass header.from=alice@example.test" &&
+	test_grep -q "^Authentication-Results: other.example; spf=pass" out &&
+	test_grep -q "removed an Authentication-Results field" log
 '
 
 test_expect_success 'no trusted CAs configured: exit 78, the system store is not implied' '

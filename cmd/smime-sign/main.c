@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -349,6 +350,39 @@ static void result_field(const struct smime_ctx *c, const struct smime_verify_re
 	strbuf_addstr(out, crlf ? "\r\n" : "\n");
 }
 
+/* Appends msg without the Authentication-Results fields that claim our
+ * authserv-id: only ours may say what we checked (RFC 8601 section 5). */
+static void drop_forged_results(const struct smime_ctx *c, const struct strbuf *msg,
+				struct strbuf *out)
+{
+	struct smime_msg m;
+	char why[SMIME_WHY_MAX];
+	size_t idlen = strlen(c->authserv_id);
+
+	if (smime_msg_parse(msg->buf, msg->len, &m, why, sizeof(why)) < 0) {
+		strbuf_add(out, msg->buf, msg->len);
+		return;
+	}
+	for (size_t i = 0; i < m.nf; i++) {
+		const char *v = m.data + m.f[i].off + m.f[i].name_len;
+		const char *end = m.data + m.f[i].off + m.f[i].len;
+
+		if (smime_field_is(&m, i, "Authentication-Results")) {
+			for (v++; v < end && (*v == ' ' || *v == '\t'); v++)
+				;
+			if ((size_t)(end - v) > idlen && strncasecmp(v, c->authserv_id, idlen) == 0 &&
+			    (v[idlen] == ';' || v[idlen] == ' ')) {
+				msg_warn("removed an Authentication-Results field claiming to be ours");
+				continue;
+			}
+		}
+		strbuf_add(out, m.data + m.f[i].off, m.f[i].len);
+	}
+	strbuf_add(out, m.data + (m.nf ? m.f[m.nf - 1].off + m.f[m.nf - 1].len : 0),
+		   m.len - (m.nf ? m.f[m.nf - 1].off + m.f[m.nf - 1].len : 0));
+	smime_msg_free(&m);
+}
+
 static int cmd_verify(struct smime_ctx *c)
 {
 	struct smime_verify_opts o = { 0 };
@@ -375,7 +409,7 @@ static int cmd_verify(struct smime_ctx *c)
 			    ((char *)memchr(r.message.buf, '\n', r.message.len))[-1] == '\r';
 
 		result_field(c, &r, crlf, &out);
-		strbuf_add(&out, r.message.buf, r.message.len);
+		drop_forged_results(c, &r.message, &out);
 		rc = emit(&out);
 	}
 	if (rc == 0)
