@@ -190,6 +190,8 @@ static int resolve(struct probe *p, struct step *s, char *host, size_t hsize, un
 	char orig[256];
 	struct dns_result *r;
 
+	unsigned oport = *port;
+
 	snprintf(orig, sizeof(orig), "%s", host);
 	if (map_target(p->o, host, hsize, port, addr, asize)) {
 		check(s, "dns", true, "%s -> %s (--resolve)", host, addr);
@@ -197,6 +199,9 @@ static int resolve(struct probe *p, struct step *s, char *host, size_t hsize, un
 	}
 	if (is_ip(host)) {
 		snprintf(addr, asize, "%s", host);
+		if (strcmp(orig, host) != 0 || oport != *port)
+			check(s, "dns", true, "%s port %u -> %s port %u (--connect-to)", orig, oport,
+			      host, *port);
 		return 0;
 	}
 	if (p->dns == NULL) {
