@@ -243,8 +243,21 @@ int cmd_policy(struct eas *e, int argc, char **argv, const char *format, const c
 	return rc;
 }
 
+/* Captured traffic holds whole messages: the daemon's string and node
+ * limits do not apply to the troubleshooting commands, its depth does. */
+static struct wbxml_limits tool_limits(const struct eas *e)
+{
+	struct wbxml_limits l = e->lim;
+
+	l.string_max = INPUT_MAX;
+	l.strtbl_max = INPUT_MAX;
+	l.nodes_max = 1000000;
+	return l;
+}
+
 int cmd_decode(struct eas *e, bool indent)
 {
+	struct wbxml_limits lim = tool_limits(e);
 	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
 	struct wbxml_doc *doc;
 	enum wbxml_err err;
@@ -256,7 +269,7 @@ int cmd_decode(struct eas *e, bool indent)
 		strbuf_release(&in);
 		return EX_IOERR;
 	}
-	doc = wbxml_decode(in.buf, in.len, &e->lim, &err, &where);
+	doc = wbxml_decode(in.buf, in.len, &lim, &err, &where);
 	if (!doc) {
 		fprintf(stderr, "eas-policy: malformed WBXML at byte %zu: %s\n", where,
 			wbxml_strerror(err));
@@ -276,6 +289,7 @@ int cmd_decode(struct eas *e, bool indent)
 
 int cmd_encode(struct eas *e)
 {
+	struct wbxml_limits lim = tool_limits(e);
 	struct strbuf in = STRBUF_INIT, out = STRBUF_INIT;
 	struct wbxml_doc *doc;
 	char err[256];
@@ -286,7 +300,7 @@ int cmd_encode(struct eas *e)
 		strbuf_release(&in);
 		return EX_IOERR;
 	}
-	doc = wbxml_from_xml(in.buf, in.len, &e->lim, err, sizeof(err));
+	doc = wbxml_from_xml(in.buf, in.len, &lim, err, sizeof(err));
 	if (!doc) {
 		fprintf(stderr, "eas-policy: bad XML: %s\n", err);
 		rc = EX_DATAERR;

@@ -361,7 +361,6 @@ static bool request_of(struct eas *e, struct http_request *req, struct http_resp
 		http_resp_header(res, "WWW-Authenticate", "Basic realm=\"ActiveSync\"");
 		return false;
 	}
-	msg_context("device", r->q.device);
 	return true;
 }
 
@@ -436,7 +435,6 @@ out:
 	strbuf_release(&pass);
 	strbuf_release(&body);
 	wbxml_doc_free(doc);
-	msg_context("device", NULL);
 	return rc;
 }
 

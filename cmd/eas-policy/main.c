@@ -79,6 +79,8 @@ static const struct conf_key eas_keys[] = {
 	  "largest Provision or Settings body eas-policy decodes itself (413 beyond)" },
 	{ "wbxml_depth_max", CONF_INT, "32", 4, 256, NULL, NULL, 0,
 	  "deepest element nesting accepted in WBXML (400 beyond)" },
+	{ "wbxml_string_max", CONF_SIZE, "\"8k\"", 64, 16 << 20, NULL, NULL, 0,
+	  "longest string or opaque value accepted in WBXML (400 beyond)" },
 	{ "last_seen_interval", CONF_DURATION, "\"60s\"", 0, 86400000, NULL, NULL, 0,
 	  "how often a passing device's last-seen time is written" },
 	{ NULL }
@@ -205,7 +207,7 @@ static int settle(struct eas *e, const struct prog_state *st)
 	e->wbxml_max = conf_int(sec, "wbxml_max");
 	e->last_seen_interval_s = conf_int(sec, "last_seen_interval") / 1000;
 	e->lim.depth_max = (size_t)conf_int(sec, "wbxml_depth_max");
-	e->lim.string_max = (size_t)e->wbxml_max;
+	e->lim.string_max = (size_t)conf_int(sec, "wbxml_string_max");
 	e->lim.strtbl_max = (size_t)e->wbxml_max;
 	e->lim.nodes_max = 10000;
 	for (size_t i = 0; i < conf_strings_len(sec, "protocol_versions") && i < 16; i++) {
