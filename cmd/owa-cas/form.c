@@ -209,13 +209,19 @@ out:
 
 int form_parse(const char *ctype, const char *body, size_t len, struct form *f, const char **why)
 {
+	int rc = -1;
+
 	memset(f, 0, sizeof(*f));
 	if (ctype && strncasecmp(ctype, "multipart/form-data", 19) == 0)
-		return form_parse_multipart(ctype, body, len, f, why);
-	if (ctype == NULL || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
-		return form_parse_urlencoded(body, len, f, why);
-	*why = "unknown form type";
-	return -1;
+		rc = form_parse_multipart(ctype, body, len, f, why);
+	else if (ctype == NULL || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) == 0)
+		rc = form_parse_urlencoded(body, len, f, why);
+	else
+		*why = "unknown form type";
+	/* Nothing half-parsed reaches a handler. */
+	if (rc < 0)
+		form_free(f);
+	return rc;
 }
 
 const char *form_get(const struct form *f, const char *name)

@@ -28,7 +28,8 @@ struct form {
 int form_parse_urlencoded(const char *body, size_t len, struct form *f, const char **why);
 int form_parse_multipart(const char *content_type, const char *body, size_t len,
 			 struct form *f, const char **why);
-/* Parses either kind by the Content-Type. */
+/* Parses either kind by the Content-Type; on an error the form is left
+ * empty (nothing half-parsed reaches a handler). */
 int form_parse(const char *content_type, const char *body, size_t len, struct form *f,
 	       const char **why);
 /* The first field of that name that is not a file, or NULL. */
