@@ -43,6 +43,7 @@ struct ad_user {
 	char display[AUTODISCOVER_ADDR_MAX];
 	char login[AUTODISCOVER_ADDR_MAX];
 	const json_t *dom;			/* the domain's settings */
+	const char *org;			/* PayloadOrganization, "" for none */
 	bool known;
 };
 

@@ -172,6 +172,7 @@ enum ad_user_status ad_user_lookup(struct ad *a, const char *address, struct ad_
 	for (char *p = (char *)at + 1; *p; p++)
 		*p = (char)tolower((unsigned char)*p);
 	snprintf(u->domain, sizeof(u->domain), "%s", at + 1);
+	u->org = conf_str(a->sec, "organization");
 	if (a->dir)
 		ds = dir_lookup_mail(a->dir, u->address, &e);
 	if (ds == DIR_TEMPFAIL) {

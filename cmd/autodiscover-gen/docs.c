@@ -430,6 +430,8 @@ void ad_doc_mobileconfig(struct strbuf *out, const struct ad_user *u)
 	kv(out, 4, "PayloadDisplayName", name ? name : u->domain);
 	kv(out, 4, "PayloadDescription", u->primary[0] ? u->primary : u->address);
 	kv(out, 4, "PayloadIdentifier", id);
+	if (u->org && u->org[0])
+		kv(out, 4, "PayloadOrganization", u->org);
 	kv(out, 4, "PayloadType", "Configuration");
 	kv(out, 4, "PayloadUUID", uuid);
 	kint(out, 4, "PayloadVersion", 1);

@@ -81,7 +81,7 @@ static const struct conf_key http_own_keys[] = {
 	{ "server_header", CONF_STRING, "\"\"", 0, 0, NULL, NULL, 0,
 	  "the Server header; empty: none (the software is nobody's business)" },
 	{ "rules", CONF_LIST, "[]", 0, 0, NULL, http_rule_keys, 0,
-	  "publishing rules per path prefix (see HTTP PUBLISHING RULES)" },
+	  "publishing rules per path prefix: path, name, action and the limits above for that path" },
 	{ NULL }
 };
 
