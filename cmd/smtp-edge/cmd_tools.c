@@ -9,23 +9,26 @@
 #include "cmd_tools.h"
 #include "connfilter.h"
 #include "dns/dns.h"
+#include "edge.h"
 #include "spf/spf.h"
 #include "util/exitcodes.h"
 #include "util/msg.h"
 #include "util/strbuf.h"
 
-enum { T_IP = OPT_ID(80), T_SENDER, T_HELO, T_RECEIVER };
+enum { T_IP = OPT_ID(80), T_SENDER, T_HELO, T_RECEIVER, T_POLICY };
 
 const struct opt edge_tools_opts[] = {
 	{ "ip", T_IP, OPT_ARG, "IP", NULL, "spf: the client address" },
 	{ "sender", T_SENDER, OPT_ARG, "ADDR", NULL, "spf: the MAIL FROM address (empty: HELO check)" },
 	{ "helo", T_HELO, OPT_ARG, "NAME", "host", "spf: the HELO name" },
 	{ "receiver", T_RECEIVER, OPT_ARG, "NAME", "host", "spf: our name for %{r} and Received-SPF" },
+	{ "policy", T_POLICY, OPT_ARG, "NAME", NULL,
+	  "judge under this member of \"policies\" (its keys on top of the section's)" },
 	{ NULL }
 };
 
 static struct {
-	const char *ip, *sender, *helo, *receiver;
+	const char *ip, *sender, *helo, *receiver, *policy;
 } tool;
 
 int edge_tools_option(int id, const char *arg)
@@ -35,6 +38,7 @@ int edge_tools_option(int id, const char *arg)
 	case T_SENDER: tool.sender = arg; return 1;
 	case T_HELO: tool.helo = arg; return 1;
 	case T_RECEIVER: tool.receiver = arg; return 1;
+	case T_POLICY: tool.policy = arg; return 1;
 	}
 	return 0;
 }
@@ -70,6 +74,48 @@ static struct dns *tool_dns(struct prog_state *st)
 	return dns_new(conf_section(st->conf, "dns"));
 }
 
+static bool key_is_object(const char *name)
+{
+	for (const struct conf_key *k = edge_conf_section.keys; k->name; k++)
+		if (strcmp(k->name, name) == 0)
+			return k->type == CONF_OBJECT;
+	return false;
+}
+
+/* The keys a session under policy --policy judges with: the section's,
+ * with the member's on top as serving merges them (an object key such as
+ * "spf" member by member, any other replaced). Without --policy, or with
+ * "default", the section alone. NULL (logged) for an unknown policy. */
+static json_t *tool_section(struct prog_state *st)
+{
+	const json_t *sec = conf_section(st->conf, "smtp-edge"), *pols, *member = NULL, *v;
+	json_t *out, *old;
+	const char *key;
+
+	pols = conf_get(sec, "policies");
+	if (tool.policy && strcmp(tool.policy, "default") != 0 &&
+	    (member = json_object_get(pols, tool.policy)) == NULL) {
+		struct strbuf names = STRBUF_INIT;
+
+		json_object_foreach((json_t *)pols, key, v)
+			strbuf_addf(&names, "%s%s", names.len ? ", " : "", key);
+		msg_error("no policy %s in smtp-edge.policies (there are: %s)", msg_q(tool.policy),
+			  names.len ? names.buf : "none");
+		strbuf_release(&names);
+		return NULL;
+	}
+	out = json_deep_copy(sec);
+	json_object_del(out, "policies");
+	json_object_foreach((json_t *)member, key, v) {
+		old = json_object_get(out, key);
+		if (key_is_object(key) && json_is_object(old))
+			json_object_update(old, v);
+		else
+			json_object_set(out, key, v);
+	}
+	return out;
+}
+
 static void print_header(const char *h)
 {
 	for (; *h; h++)
@@ -77,7 +123,7 @@ static void print_header(const char *h)
 			putchar(*h);
 }
 
-static void spf_json(const struct spf_result *r, const char *header)
+static void spf_json(const struct spf_result *r, const char *header, const char *action)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s}",
 			      "result", spf_result_name(r->result), "identity", r->identity,
@@ -85,8 +131,13 @@ static void spf_json(const struct spf_result *r, const char *header)
 			      "mechanism", r->mechanism, "explanation", r->explanation,
 			      "problem", r->problem, "lookups", r->lookups,
 			      "void_lookups", r->void_lookups, "received_spf", header);
-	char *s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	char *s;
 
+	if (tool.policy) {
+		json_object_set_new(o, "policy", json_string(tool.policy));
+		json_object_set_new(o, "action", json_string(action));
+	}
+	s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	puts(s ? s : "{}");
 	free(s);
 	json_decref(o);
@@ -98,7 +149,10 @@ int edge_cmd_spf(struct prog_state *st, int argc, char **argv)
 	struct spf_result r;
 	struct strbuf out = STRBUF_INIT, hdr = STRBUF_INIT;
 	struct dns *dns;
-	char *rest[3];
+	char *rest[3], receiver[256] = "";
+	const char *action = "";
+	const json_t *spf_obj;
+	json_t *sec = NULL;
 	int n = tool_args(argc, argv, rest, 3);
 
 	/* Also "spf IP SENDER [HELO]" as operands. */
@@ -109,26 +163,47 @@ int edge_cmd_spf(struct prog_state *st, int argc, char **argv)
 	if (n >= 3 && !tool.helo)
 		tool.helo = rest[2];
 	if (n < 0 || !tool.ip || (!tool.sender && !tool.helo)) {
-		fprintf(stderr, "usage: %s spf --ip IP --sender ADDR [--helo NAME] [--receiver NAME]\n",
-			msg_progname());
+		fprintf(stderr, "usage: %s spf --ip IP --sender ADDR [--helo NAME] [--receiver NAME] "
+			"[--policy NAME]\n", msg_progname());
 		return EX_USAGE;
 	}
-	if ((dns = tool_dns(st)) == NULL)
+	if (tool.policy) {
+		/* the policy's receiver name (its hostname) unless given */
+		if ((sec = tool_section(st)) == NULL)
+			return EX_CONFIG;
+		if (!tool.receiver && conf_str(sec, "hostname")) {
+			snprintf(receiver, sizeof(receiver), "%s", conf_str(sec, "hostname"));
+			tool.receiver = receiver;
+		}
+	}
+	if ((dns = tool_dns(st)) == NULL) {
+		json_decref(sec);
 		return EX_UNAVAILABLE;
+	}
 	req = (struct spf_request){ .ip = tool.ip, .mail_from = tool.sender ? tool.sender : "",
 				    .helo = tool.helo ? tool.helo : "", .receiver = tool.receiver };
 	spf_check_request(dns, &req, &r);
 	spf_received_header(&r, tool.receiver, &hdr);
+	if (sec) {
+		/* what a session under the policy would do with the result */
+		spf_obj = conf_get(sec, "spf");
+		action = conf_bool(spf_obj, "enabled") ?
+			 spf_action_name(spf_action_for(spf_obj, r.result)) : "none";
+	}
 	if (st->json) {
-		spf_json(&r, hdr.buf);
+		spf_json(&r, hdr.buf, action);
 	} else {
 		spf_result_format(&r, &out);
+		if (sec)
+			strbuf_addf(&out, "policy=%s action=%s%s\n", tool.policy, action,
+				    *action == 'n' ? " (SPF is not enabled)" : "");
 		fwrite(out.buf, 1, out.len, stdout);
 		print_header(hdr.buf);
 	}
 	strbuf_release(&out);
 	strbuf_release(&hdr);
 	dns_free(dns);
+	json_decref(sec);
 	return r.result == SPF_PASS ? EX_OK : r.result == SPF_TEMPERROR ? EX_TEMPFAIL : 1;
 }
 
@@ -141,6 +216,8 @@ static void check_ip_text(const char *ip, enum connfilter_action act,
 			  const struct connfilter_result *res)
 {
 	printf("client=%s\n", ip);
+	if (tool.policy)
+		printf("policy=%s\n", tool.policy);
 	if (res->list_hit[0])
 		printf("list_hit=%s\n", msg_q(res->list_hit));
 	for (size_t i = 0; i < res->nanswers; i++) {
@@ -174,6 +251,8 @@ static void check_ip_json(const char *ip, enum connfilter_action act,
 		      "decision", connfilter_action_name(act), "reason", res->reason,
 		      "reply", res->reply, "list_hit", res->list_hit, "score", res->score,
 		      "threshold", res->threshold, "lists", lists);
+	if (tool.policy)
+		json_object_set_new(o, "policy", json_string(tool.policy));
 	s = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
 	puts(s ? s : "{}");
 	free(s);
@@ -182,7 +261,7 @@ static void check_ip_json(const char *ip, enum connfilter_action act,
 
 int edge_cmd_check_ip(struct prog_state *st, int argc, char **argv)
 {
-	const json_t *sec = conf_section(st->conf, st->prog->name);
+	json_t *sec;
 	struct connfilter_result res;
 	struct connfilter *cf;
 	struct dns *dns = NULL;
@@ -191,16 +270,21 @@ int edge_cmd_check_ip(struct prog_state *st, int argc, char **argv)
 	int n = tool_args(argc, argv, rest, 1);
 
 	if (n != 1) {
-		fprintf(stderr, "usage: %s check-ip IP\n", msg_progname());
+		fprintf(stderr, "usage: %s check-ip [--policy NAME] IP\n", msg_progname());
 		return EX_USAGE;
 	}
+	if ((sec = tool_section(st)) == NULL)
+		return EX_CONFIG;
 	if ((conf_get(sec, "dnsbl") && json_array_size(conf_get(sec, "dnsbl"))) ||
 	    (conf_get(sec, "dnswl") && json_array_size(conf_get(sec, "dnswl")))) {
-		if ((dns = tool_dns(st)) == NULL)
+		if ((dns = tool_dns(st)) == NULL) {
+			json_decref(sec);
 			return EX_UNAVAILABLE;
+		}
 	}
 	if ((cf = connfilter_new(sec, dns)) == NULL) {
 		dns_free(dns);
+		json_decref(sec);
 		return EX_CONFIG;
 	}
 	act = connfilter_check(cf, rest[0], &res);
@@ -210,5 +294,6 @@ int edge_cmd_check_ip(struct prog_state *st, int argc, char **argv)
 		check_ip_text(rest[0], act, &res);
 	connfilter_free(cf);
 	dns_free(dns);
+	json_decref(sec);
 	return act == CONNFILTER_REJECT ? 1 : act == CONNFILTER_TEMPFAIL ? EX_TEMPFAIL : EX_OK;
 }

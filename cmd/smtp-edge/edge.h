@@ -123,5 +123,9 @@ const struct edge_route *edge_route_for(const struct edge *e, const char *domain
 struct smtp_client *edge_route_open(const struct edge *e, const struct edge_route *r,
 				    const char *domain, struct smtp_reply *err);
 const char *edge_tls_name(enum edge_tls t);
+/* Whether host (a next hop's name) takes mail for domain on route r:
+ * the route's fixed host, or one of the domain's MX hosts. */
+bool edge_route_serves(const struct edge *e, const struct edge_route *r, const char *domain,
+		       const char *host);
 
 #endif

@@ -9,6 +9,7 @@
 #include "conf/prog.h"
 #include "content.h"
 #include "edge.h"
+#include "session.h"
 #include "util/exitcodes.h"
 #include "util/msg.h"
 
@@ -22,9 +23,11 @@ static const struct opt edge_opts[] = {
 };
 
 static const struct opt_cmd edge_cmds[] = {
-	{ "spf", "--ip IP --sender ADDR [--helo NAME]",
-	  "print the SPF result, the mechanism that matched and the explanation" },
-	{ "check-ip", "IP", "print what layer 1 would decide about IP, and why" },
+	{ "spf", "--ip IP --sender ADDR [--helo NAME] [--policy NAME]",
+	  "print the SPF result, the mechanism that matched and the explanation "
+	  "(and the named policy's action)" },
+	{ "check-ip", "[--policy NAME] IP",
+	  "print what layer 1 would decide about IP, and why (under the named policy)" },
 	{ "quarantine", "list [--json] | show ID | release ID | delete ID",
 	  "the quarantine: list, show, release through the next hop (original envelope), delete" },
 	{ "rules", "test [--rules FILE] [--from ADDR] [--to ADDR]... [--scl N] [--tls] < MSG | check",
@@ -73,12 +76,17 @@ static int reload(void *ctx)
 	return 0;
 }
 
+static void worker_exit(void *ctx)
+{
+	txn_park_close();
+}
+
 static int serve(struct prog_state *st, enum serve_mode mode)
 {
 	struct edge_set e;
 	struct serve_handler h = {
 		.name = "smtp-edge", .session = edge_session, .refuse = edge_refuse,
-		.reload = reload, .ctx = &e,
+		.reload = reload, .worker_exit = worker_exit, .ctx = &e,
 	};
 	int rc;
 
@@ -98,7 +106,7 @@ int main(int argc, char **argv)
 	struct prog p = {
 		.name = "smtp-edge",
 		.synopsis = "[-c FILE] [-n] [-d | --inetd] | spf --ip IP --sender ADDR [--helo NAME] "
-			"| check-ip IP",
+			"[--policy NAME] | check-ip [--policy NAME] IP",
 		.purpose = "SMTP edge: connection and protocol filtering, domain security, relay",
 		.opts = edge_opts,
 		.cmds = edge_cmds,

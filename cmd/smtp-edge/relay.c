@@ -113,47 +113,70 @@ static int mx_cmp(const void *a, const void *b)
 	return (int)x->mx.pref - (int)y->mx.pref;
 }
 
-static struct smtp_client *try_mx(const struct edge *e, const struct edge_route *r,
-				  const char *domain, struct smtp_reply *err)
+/* The hosts that take mail for domain on route r, most preferred first:
+ * the fixed host, or the MX hosts (the domain itself without MX records,
+ * RFC 5321 5.1). Returns how many, or 0 with err set. */
+static size_t route_hosts(const struct edge *e, const struct edge_route *r, const char *domain,
+			  char hosts[][256], size_t max, struct smtp_reply *err)
 {
-	struct dns_result *res = dns_query(e->dns, domain, DNS_TYPE_MX);
-	struct smtp_client *c = NULL;
+	struct dns_result *res;
+	size_t n = 0;
 
+	if (!r->mx) {
+		snprintf(hosts[0], 256, "%s", r->host);
+		return 1;
+	}
+	res = dns_query(e->dns, domain, DNS_TYPE_MX);
 	if (res == NULL || res->status == DNS_TEMPFAIL || res->status == DNS_BOGUS) {
 		smtp_reply_set(err, 451, "4.4.3", "MX lookup for %s failed (%s), try again later",
 			       domain, res ? dns_status_name(res->status) : "bad name");
 		dns_result_free(res);
-		return NULL;
+		return 0;
 	}
 	if (res->status != DNS_OK) {
-		/* RFC 5321 5.1: no MX, the domain itself is the host */
 		dns_result_free(res);
-		return try_host(e, r, domain, r->port, err);
+		snprintf(hosts[0], 256, "%s", domain);
+		return 1;
 	}
 	qsort(res->rr, res->n, sizeof(*res->rr), mx_cmp);
-	for (size_t i = 0; i < res->n && i < MX_HOSTS_MAX && c == NULL; i++) {
-		char host[256];
-		size_t n;
+	for (size_t i = 0; i < res->n && n < max; i++) {
+		size_t len;
 
-		snprintf(host, sizeof(host), "%s", res->rr[i].mx.host);
-		n = strlen(host);
-		if (n > 1 && host[n - 1] == '.')
-			host[n - 1] = 0;
-		c = try_host(e, r, host, r->port, err);
+		snprintf(hosts[n], 256, "%s", res->rr[i].mx.host);
+		len = strlen(hosts[n]);
+		if (len > 1 && hosts[n][len - 1] == '.')
+			hosts[n][len - 1] = 0;
+		n++;
 	}
 	dns_result_free(res);
-	return c;
+	return n;
+}
+
+bool edge_route_serves(const struct edge *e, const struct edge_route *r, const char *domain,
+		       const char *host)
+{
+	char hosts[MX_HOSTS_MAX][256];
+	struct smtp_reply err;
+	size_t n;
+
+	smtp_reply_init(&err);
+	n = route_hosts(e, r, domain, hosts, MX_HOSTS_MAX, &err);
+	smtp_reply_clear(&err);
+	for (size_t i = 0; i < n; i++)
+		if (strcasecmp(hosts[i], host) == 0)
+			return true;
+	return false;
 }
 
 struct smtp_client *edge_route_open(const struct edge *e, const struct edge_route *r,
 				    const char *domain, struct smtp_reply *err)
 {
-	struct smtp_client *c;
+	char hosts[MX_HOSTS_MAX][256];
+	struct smtp_client *c = NULL;
+	size_t n = route_hosts(e, r, domain, hosts, MX_HOSTS_MAX, err);
 
-	if (r->mx)
-		c = try_mx(e, r, domain, err);
-	else
-		c = try_host(e, r, r->host, r->port, err);
+	for (size_t i = 0; i < n && c == NULL; i++)
+		c = try_host(e, r, hosts[i], r->port, err);
 	if (c) {
 		const struct tls_report *t = smtp_client_tls(c);
 

@@ -288,15 +288,21 @@ static void command(struct session *s, struct strbuf *line)
 static void loop(struct session *s)
 {
 	struct strbuf line = STRBUF_INIT;
+	long long timeout = conf_int(s->e->sec, "timeout");
 	bool crlf;
 	int rc;
 
 	while (!s->quit) {
 		/* PIPELINING: answer in one write when the client waits */
-		if (smtp_input_pending(s->input) == 0 && session_flush(s) < 0)
-			break;
-		stream_set_timeout(s->s, conf_int(s->e->sec, "timeout"));
+		if (smtp_input_pending(s->input) == 0) {
+			if (session_flush(s) < 0)
+				break;
+			/* answered: its next command is yet to come */
+			smtp_input_expect(s->input, timeout);
+		}
+		stream_set_timeout(s->s, timeout);
 		rc = smtp_input_getline(s->input, &line, &crlf);
+		smtp_input_expect(s->input, 0);
 		if (rc == STREAM_TOOLONG) {
 			reply_error(s, "500 5.5.2 Error: line too long");
 			continue;
@@ -357,6 +363,7 @@ static void session_init(struct session *s, struct edge *e, int in, int out,
 	smtp_reply_init(&s->hop_err);
 	tls_report_init(&s->tls_rep);
 	s->trusted = connfilter_trusted(e->cf, s->real_ip);
+	s->pooled = serve_pooled();
 }
 
 static void session_free(struct session *s)

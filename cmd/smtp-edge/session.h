@@ -36,6 +36,7 @@ struct session {
 	char helo[256];
 	bool esmtp;
 	bool tls;
+	bool pooled;			/* a worker's: the hop may be kept for the next */
 	struct tls_report tls_rep;
 	bool allowlisted;		/* layer 1 said ALLOW */
 	bool relay_client;		/* in relay_networks */
@@ -94,6 +95,9 @@ void txn_bdat(struct session *s, struct smtp_cmd *c);
  * when MAIL went there. */
 void txn_reset(struct session *s);
 void txn_free(struct session *s);
+/* In a pooled worker at its exit: QUIT to the next-hop session kept from
+ * the last client session, if any. */
+void txn_park_close(void);
 
 /* headers.c: Received, Received-SPF and Authentication-Results for the
  * message, appended to out. */

@@ -19,6 +19,25 @@
 #include "util/msg.h"
 
 #define DATA_CHUNK 65536
+#define PARK_IDLE_MS 10000	/* a parked next-hop session is kept this long */
+#define PARK_MAX 4		/* parked sessions per worker, the oldest out */
+
+/* In a pooled worker, the next-hop sessions of the last client sessions,
+ * kept for the next ones: no connection, greeting and EHLO per client
+ * connection. Each is checked before use and dropped when stale. */
+static struct parked {
+	struct smtp_client *c;
+	const struct edge_route *route;
+	long long since;
+} parked[PARK_MAX];
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void reply_and_log_hop(struct session *s, const struct smtp_reply *r)
 {
@@ -74,9 +93,68 @@ void txn_reset(struct session *s)
 	s->size_limit = 0;
 }
 
+static void park_close(struct parked *p)
+{
+	if (p->c)
+		smtp_client_close(p->c, smtp_client_idle_ok(p->c));
+	p->c = NULL;
+}
+
+void txn_park_close(void)
+{
+	for (size_t i = 0; i < PARK_MAX; i++)
+		park_close(&parked[i]);
+}
+
+/* Keeps the session's hop for a later client session. */
+static void hop_park(struct session *s)
+{
+	struct parked *p = &parked[0];
+
+	for (size_t i = 0; i < PARK_MAX && p->c; i++)
+		if (parked[i].c == NULL || parked[i].since < p->since)
+			p = &parked[i];
+	park_close(p);
+	p->c = s->hop;
+	p->route = s->hop_route;
+	p->since = mono_ms();
+	s->hop = NULL;
+	s->hop_route = NULL;
+}
+
+/* A parked session for route r and domain that is still alive, or NULL
+ * (stale ones met on the way are closed). */
+static struct smtp_client *hop_unpark(struct session *s, const struct edge_route *r,
+				      const char *domain)
+{
+	struct smtp_client *c;
+
+	for (size_t i = 0; i < PARK_MAX; i++) {
+		struct parked *p = &parked[i];
+
+		if (p->c == NULL || p->route != r)
+			continue;
+		if (mono_ms() - p->since > PARK_IDLE_MS || !smtp_client_idle_ok(p->c)) {
+			park_close(p);
+			continue;
+		}
+		if (r->mx && !edge_route_serves(s->e, r, domain, smtp_client_host(p->c)))
+			continue;
+		c = p->c;
+		p->c = NULL;
+		return c;
+	}
+	return NULL;
+}
+
 void txn_free(struct session *s)
 {
 	content_txn_free(s);
+	if (s->hop && s->pooled) {
+		hop_reset(s);
+		if (s->hop && smtp_client_usable(s->hop))
+			hop_park(s);
+	}
 	if (s->hop)
 		hop_drop(s, smtp_client_usable(s->hop));
 }
@@ -348,39 +426,11 @@ static int rcpt_policy(struct session *s, struct smtp_cmd *c)
 	return -1;
 }
 
-/* The hop for route r with our MAIL on it. Returns 0, or -1 with the
- * failure in s->hop_err (kept for the transaction's other recipients). */
-static int hop_ready(struct session *s, const struct edge_route *r, const char *domain)
+/* The RCPT line for the hop: DSN parameters when it takes them. */
+static void rcpt_line(struct session *s, struct smtp_cmd *c, struct strbuf *out)
 {
-	if (s->hop_mail)
-		return 0;
-	if (s->hop && (s->hop_route != r || !smtp_client_usable(s->hop) || r->mx))
-		hop_drop(s, true);
-	if (s->hop == NULL) {
-		s->hop = edge_route_open(s->e, r, domain, &s->hop_err);
-		if (s->hop == NULL) {
-			session_decide(s, 4, "nexthop", "defer", s->hop_err.text.buf,
-				       "next hop unavailable route=%s", msg_q(r->domain));
-			return -1;
-		}
-		s->hop_route = r;
-	}
-	if (smtp_client_cmd(s->hop, &s->hop_err, "MAIL FROM:<%s>%s", s->mail_from.buf,
-			    s->mail_params.buf ? s->mail_params.buf : "") != 250) {
-		char first[300];
-
-		session_decide(s, 4, "nexthop", "refuse", smtp_reply_first(&s->hop_err, first, sizeof(first)),
-			       "next hop refused MAIL route=%s", msg_q(r->domain));
-		if (!smtp_client_usable(s->hop))
-			hop_drop(s, false);
-		return -1;
-	}
-	s->hop_mail = true;
-	return 0;
-}
-
-static void rcpt_params(struct smtp_cmd *c, struct strbuf *out, struct session *s)
-{
+	strbuf_reset(out);
+	strbuf_addf(out, "RCPT TO:<%s>", c->addr);
 	for (size_t i = 0; i < c->nparams; i++) {
 		const char *k = c->params[i].key, *v = c->params[i].value;
 
@@ -390,6 +440,79 @@ static void rcpt_params(struct smtp_cmd *c, struct strbuf *out, struct session *
 		    smtp_client_has(s->hop, "DSN"))
 			strbuf_addf(out, " %s=%s", k, v);
 	}
+}
+
+/* Whether the hop of this session can take mail for domain on route r. */
+static bool hop_fits(struct session *s, const struct edge_route *r, const char *domain)
+{
+	return s->hop && s->hop_route == r && smtp_client_usable(s->hop) &&
+	       (!r->mx || edge_route_serves(s->e, r, domain, smtp_client_host(s->hop)));
+}
+
+/* The hop for route r with our MAIL on it; when the hop offers
+ * PIPELINING, the recipient's RCPT goes in the same write (*sent, its
+ * reply in rep). Returns 0, or -1 with the failure in s->hop_err (kept
+ * for the transaction's other recipients). A session kept from before
+ * (an earlier transaction, the worker's last client) that turns out dead
+ * is replaced by a new one, once. */
+static int hop_ready(struct session *s, const struct edge_route *r, struct smtp_cmd *c,
+		     struct smtp_reply *rep, bool *sent)
+{
+	struct strbuf line = STRBUF_INIT;
+	bool reused;
+	char first[300];
+
+	*sent = false;
+	if (s->hop_mail)
+		return 0;
+	if (s->hop && !hop_fits(s, r, c->domain))
+		hop_drop(s, smtp_client_usable(s->hop));
+	if (s->hop == NULL && (s->hop = hop_unpark(s, r, c->domain)) != NULL)
+		s->hop_route = r;
+	reused = s->hop != NULL;
+	for (;;) {
+		if (s->hop == NULL) {
+			s->hop = edge_route_open(s->e, r, c->domain, &s->hop_err);
+			if (s->hop == NULL) {
+				session_decide(s, 4, "nexthop", "defer", s->hop_err.text.buf,
+					       "next hop unavailable route=%s", msg_q(r->domain));
+				strbuf_release(&line);
+				return -1;
+			}
+			s->hop_route = r;
+		}
+		smtp_client_send(s->hop, "MAIL FROM:<%s>%s", s->mail_from.buf,
+				 s->mail_params.buf ? s->mail_params.buf : "");
+		if (smtp_client_has(s->hop, "PIPELINING")) {
+			rcpt_line(s, c, &line);
+			smtp_client_send(s->hop, "%s", line.buf);
+			*sent = true;
+		}
+		if (smtp_client_reply(s->hop, &s->hop_err) == 250)
+			break;
+		if (*sent)
+			smtp_client_reply(s->hop, rep);
+		*sent = false;
+		if (reused && !smtp_client_usable(s->hop)) {
+			msg_info("kept next-hop session lost, opening another route=%s",
+				 msg_q(r->domain));
+			hop_drop(s, false);
+			reused = false;
+			continue;
+		}
+		session_decide(s, 4, "nexthop", "refuse",
+			       smtp_reply_first(&s->hop_err, first, sizeof(first)),
+			       "next hop refused MAIL route=%s", msg_q(r->domain));
+		if (!smtp_client_usable(s->hop))
+			hop_drop(s, false);
+		strbuf_release(&line);
+		return -1;
+	}
+	if (*sent)
+		smtp_client_reply(s->hop, rep);
+	s->hop_mail = true;
+	strbuf_release(&line);
+	return 0;
 }
 
 static int rcpt_syntax(struct session *s, struct smtp_cmd *c)
@@ -419,9 +542,10 @@ static int rcpt_syntax(struct session *s, struct smtp_cmd *c)
 void txn_rcpt(struct session *s, struct smtp_cmd *c)
 {
 	const struct edge_route *r;
-	struct strbuf params = STRBUF_INIT;
+	struct strbuf line = STRBUF_INIT;
 	struct smtp_reply rep;
 	char first[300];
+	bool sent;
 
 	if (rcpt_syntax(s, c) < 0)
 		return;
@@ -436,23 +560,28 @@ void txn_rcpt(struct session *s, struct smtp_cmd *c)
 		return;
 	}
 	if (s->route && (s->route != r || (r->mx && strcasecmp(s->first_rcpt.buf +
-		strcspn(s->first_rcpt.buf, "@") + 1, c->domain) != 0))) {
-		/* One next hop per transaction: the client sends the others
-		 * again in a transaction of their own (RFC 5321 4.5.3.1.10). */
+		strcspn(s->first_rcpt.buf, "@") + 1, c->domain) != 0 && !hop_fits(s, r, c->domain)))) {
+		/* One next hop per transaction (for MX routes, domains whose
+		 * MX hosts include the one we talk to share it): the client
+		 * sends the others again in a transaction of their own (RFC
+		 * 5321 4.5.3.1.10). */
 		session_reply(s, "452 4.5.3 <%s>: Recipient for another route, send it separately",
 			      c->addr);
 		session_decide(s, 4, "route", "defer", "452 4.5.3", "other route to=%s route=%s",
 			       msg_q(c->addr), msg_q(r->domain));
 		return;
 	}
-	if (s->hop_failed || hop_ready(s, r, c->domain) < 0) {
+	smtp_reply_init(&rep);
+	if (s->hop_failed || hop_ready(s, r, c, &rep, &sent) < 0) {
 		s->hop_failed = true;
 		reply_and_log_hop(s, &s->hop_err);
+		smtp_reply_clear(&rep);
 		return;
 	}
-	smtp_reply_init(&rep);
-	rcpt_params(c, &params, s);
-	smtp_client_cmd(s->hop, &rep, "RCPT TO:<%s>%s", c->addr, params.buf ? params.buf : "");
+	if (!sent) {
+		rcpt_line(s, c, &line);
+		smtp_client_cmd(s->hop, &rep, "%s", line.buf);
+	}
 	reply_and_log_hop(s, &rep);
 	if (rep.code / 100 == 2) {
 		content_rcpt(s, c->addr);	/* the content layer's list */
@@ -472,7 +601,7 @@ void txn_rcpt(struct session *s, struct smtp_cmd *c)
 		}
 	}
 	smtp_reply_clear(&rep);
-	strbuf_release(&params);
+	strbuf_release(&line);
 }
 
 /* The start of the data on both sides: DATA to the hop (354 wanted), our

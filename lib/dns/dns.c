@@ -284,7 +284,9 @@ static void cache_put(struct dns *d, const struct dns_result *res, const struct 
 		if (u->len[i] < 0)
 			continue;
 		e->len[e->n] = (size_t)u->len[i];
-		e->data[e->n++] = xmemdup(u->data[i], (size_t)u->len[i] + 1);
+		e->data[e->n] = xmalloc((size_t)u->len[i] + 1);
+		memcpy(e->data[e->n], u->data[i], (size_t)u->len[i]);
+		e->data[e->n++][u->len[i]] = 0;
 	}
 	e->hnext = d->buckets[hash & (CACHE_BUCKETS - 1)];
 	d->buckets[hash & (CACHE_BUCKETS - 1)] = e;
@@ -751,7 +753,10 @@ int dns_process(struct dns *d)
 	int rc;
 
 	dns_own(d);
-	if (d->ctx && d->started && (rc = ub_process(d->ctx)) != 0) {
+	/* only when libunbound has something of ours: a cache hit never
+	 * went there, and reading its pipe for nothing is a system call */
+	if (d->ctx && d->started && (d->pending.head || d->zombies.head) &&
+	    (rc = ub_process(d->ctx)) != 0) {
 		/* The worker is gone: nothing pending will be answered. */
 		msg_error("DNS resolver failed: %s", ub_strerror(rc));
 		while (d->pending.head)

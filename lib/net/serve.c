@@ -280,6 +280,13 @@ static void handle_signals(struct serve *s)
 	reap(s);
 }
 
+static bool pooled;	/* in a worker, before its last session */
+
+bool serve_pooled(void)
+{
+	return pooled;
+}
+
 /* In a new session process or worker: nothing of the listener's
  * survives but the connection (and a worker's socket), so it behaves as
  * under inetd. */
@@ -379,10 +386,14 @@ static void worker_run(struct serve *s, int sock)
 	child_detach(s);
 	while (served < max_use && worker_recv(sock, &fd, &p) > 0) {
 		served++;
+		pooled = served < max_use;
 		worker_session(s, fd, &p);
 		if (served < max_use && write(sock, "d", 1) != 1)
 			break;
 	}
+	if (s->h->worker_exit)
+		s->h->worker_exit(s->h->ctx);
+	fflush(NULL);
 	_exit(EX_OK);
 }
 

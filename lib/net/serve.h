@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 
 #include "conf/conf.h"
 #include "net/sockaddr.h"
@@ -64,6 +65,9 @@ struct serve_handler {
 	 * the listener); the serve keys themselves apply at restart. May
 	 * be NULL. */
 	int (*reload)(void *ctx);
+	/* In a pooled worker, once it has served its last session, before
+	 * it exits: lets go of what sessions left behind. May be NULL. */
+	void (*worker_exit)(void *ctx);
 	void *ctx;
 };
 
@@ -77,5 +81,10 @@ struct serve_handler {
  * 69 when a socket cannot be bound, 64 when SERVE_SYSTEMD finds no
  * activation, 71 on a system failure. */
 int serve_run(const json_t *section, enum serve_mode mode, const struct serve_handler *h);
+
+/* In a session: true in a pooled worker ("workers") that serves further
+ * sessions after this one, so the session may leave something for the
+ * next (a connection to its next hop); false in a process of its own. */
+bool serve_pooled(void);
 
 #endif

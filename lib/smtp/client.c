@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -25,6 +26,7 @@ struct smtp_client {
 	int fd;
 	struct stream *s;
 	char peer[SOCKADDR_TEXT_MAX + 260];
+	char host[256];
 	struct strbuf ext;		/* "\nPIPELINING\nSIZE 100\n..." */
 	struct tls_report tls;
 	bool tls_on;
@@ -32,6 +34,8 @@ struct smtp_client {
 	bool in_data;
 	struct smtp_data_encoder enc;
 	struct strbuf out;		/* encoded data not yet written */
+	struct strbuf line;		/* a command being made */
+	long long timeout_ms;		/* for each reply */
 };
 
 static int connect_timeout(const char *ip, unsigned port, long long ms, char *why, size_t len)
@@ -122,6 +126,7 @@ static struct smtp_client *client_new(int fd, const char *ip, unsigned port,
 	struct smtp_client *c = xcalloc(1, sizeof(*c));
 
 	c->fd = fd;
+	c->timeout_ms = o->timeout_ms;
 	c->s = stream_new(fd, fd, o->timeout_ms, SMTP_REPLY_LINE_MAX);
 	if (strchr(ip, ':'))
 		snprintf(c->peer, sizeof(c->peer), "[%s]:%u", ip, port);
@@ -132,8 +137,10 @@ static struct smtp_client *client_new(int fd, const char *ip, unsigned port,
 
 		snprintf(c->peer + n, sizeof(c->peer) - n, "(%s)", host);
 	}
+	snprintf(c->host, sizeof(c->host), "%s", host ? host : ip);
 	strbuf_init(&c->ext, 0);
 	strbuf_init(&c->out, 0);
+	strbuf_init(&c->line, 0);
 	tls_report_init(&c->tls);
 	return c;
 }
@@ -260,6 +267,7 @@ void smtp_client_close(struct smtp_client *c, bool quit)
 	if (quit && !c->dead && !c->in_data) {
 		smtp_reply_init(&r);
 		stream_set_timeout(c->s, 2000);
+		c->timeout_ms = 2000;
 		smtp_client_cmd(c, &r, "QUIT");
 		smtp_reply_clear(&r);
 	}
@@ -267,6 +275,7 @@ void smtp_client_close(struct smtp_client *c, bool quit)
 	close(c->fd);
 	strbuf_release(&c->ext);
 	strbuf_release(&c->out);
+	strbuf_release(&c->line);
 	tls_report_clear(&c->tls);
 	free(c);
 }
@@ -296,28 +305,85 @@ static void lost(struct smtp_client *c, struct smtp_reply *r, int rc)
 	fail_reply(r, "4.4.2", c->peer, why);
 }
 
-int smtp_client_cmd(struct smtp_client *c, struct smtp_reply *r, const char *fmt, ...)
+const char *smtp_client_host(const struct smtp_client *c)
+{
+	return c->host;
+}
+
+bool smtp_client_idle_ok(struct smtp_client *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+
+	if (c->dead || c->in_data || stream_buffered(c->s))
+		return false;
+	return poll(&p, 1, 0) == 0;
+}
+
+static void send_va(struct smtp_client *c, const char *fmt, va_list ap)
+{
+	strbuf_reset(&c->line);
+	strbuf_vaddf(&c->line, fmt, ap);
+	strbuf_addstr(&c->line, "\r\n");
+	stream_write(c->s, c->line.buf, c->line.len);
+}
+
+void smtp_client_send(struct smtp_client *c, const char *fmt, ...)
 {
 	va_list ap;
-	struct strbuf line = STRBUF_INIT;
+
+	if (c->dead)
+		return;
+	va_start(ap, fmt);
+	send_va(c, fmt, ap);
+	va_end(ap);
+}
+
+/* Waits for the reply to what was just sent: it is hardly ever there
+ * yet, so poll before the first read rather than after a read that
+ * finds nothing. Returns STREAM_OK or STREAM_TIMEOUT. */
+static int reply_wait(struct smtp_client *c)
+{
+	struct pollfd p = { .fd = c->fd, .events = POLLIN };
+	int rc;
+
+	if (stream_buffered(c->s))
+		return STREAM_OK;
+	while ((rc = poll(&p, 1, c->timeout_ms > INT_MAX ? INT_MAX : (int)c->timeout_ms)) < 0 &&
+	       errno == EINTR)
+		;
+	return rc == 0 ? STREAM_TIMEOUT : STREAM_OK;
+}
+
+int smtp_client_reply(struct smtp_client *c, struct smtp_reply *r)
+{
 	int rc;
 
 	if (c->dead) {
 		fail_reply(r, "4.4.2", c->peer, "connection lost");
 		return r->code;
 	}
-	va_start(ap, fmt);
-	strbuf_vaddf(&line, fmt, ap);
-	va_end(ap);
-	strbuf_addstr(&line, "\r\n");
-	stream_write(c->s, line.buf, line.len);
-	strbuf_release(&line);
 	rc = stream_flush(c->s);
+	if (rc == STREAM_OK)
+		rc = reply_wait(c);
 	if (rc == STREAM_OK)
 		rc = smtp_reply_read(c->s, r);
 	if (rc != STREAM_OK)
 		lost(c, r, rc);
 	return r->code;
+}
+
+int smtp_client_cmd(struct smtp_client *c, struct smtp_reply *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->dead) {
+		fail_reply(r, "4.4.2", c->peer, "connection lost");
+		return r->code;
+	}
+	va_start(ap, fmt);
+	send_va(c, fmt, ap);
+	va_end(ap);
+	return smtp_client_reply(c, r);
 }
 
 int smtp_client_data_start(struct smtp_client *c, struct smtp_reply *r)
@@ -369,7 +435,9 @@ int smtp_client_data_end(struct smtp_client *c, struct smtp_reply *r)
 	if (flush_out(c, r) < 0)
 		return r->code;
 	c->in_data = false;
-	rc = smtp_reply_read(c->s, r);
+	rc = reply_wait(c);
+	if (rc == STREAM_OK)
+		rc = smtp_reply_read(c->s, r);
 	if (rc != STREAM_OK)
 		lost(c, r, rc);
 	return r->code;

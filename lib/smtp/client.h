@@ -57,6 +57,21 @@ bool smtp_client_usable(const struct smtp_client *c);
  * marks the session unusable. */
 int smtp_client_cmd(struct smtp_client *c, struct smtp_reply *r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* PIPELINING (RFC 2920): send queues a command line without waiting;
+ * reply flushes what is queued and reads the next reply in order. Use
+ * send only when the next hop announced PIPELINING (or for one command
+ * at a time), and read one reply for each command sent. reply returns
+ * r->code (421 4.4.2 in r for a dead or silent next hop). */
+void smtp_client_send(struct smtp_client *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int smtp_client_reply(struct smtp_client *c, struct smtp_reply *r);
+/* Whether an idle session still looks alive: usable, nothing arrived
+ * from the next hop unasked (a 421, the end of the connection). Does
+ * not wait. */
+bool smtp_client_idle_ok(struct smtp_client *c);
+/* The host name given to smtp_client_open (the IP when none was). */
+const char *smtp_client_host(const struct smtp_client *c);
+
 /* DATA: sends "DATA" and wants 354 (returns r->code). Then data_write
  * as often as needed (content: dots are stuffed and line ends made CRLF
  * here), then data_end sends the end marker and reads the final reply.
