@@ -128,4 +128,32 @@ test_expect_success 'systemd socket activation (Accept=yes)' '
 	test "$(http_code "http://127.0.0.1:$sport/mail/config-v1.1.xml?emailaddress=x%40y.test")" = 200
 '
 
+nport=$(free_ports 1)
+serve_systemd adsn "$nport" noaccept autodiscover-gen -c "$TEST_TMP/plain.json" --serve
+
+test_expect_success 'systemd socket activation (Accept=no): keep-alive on the passed socket' '
+	printf "GET /mail/config-v1.1.xml?emailaddress=x%%40y.test HTTP/1.1\r\nHost: y\r\n\r\nGET /nothing HTTP/1.1\r\nHost: y\r\nConnection: close\r\n\r\n" |
+		http_raw "$nport" >out &&
+	grep -q "^HTTP/1.1 200 OK" out && grep -q "^HTTP/1.1 404 Not Found" out
+'
+
+test_expect_success 'SIGHUP re-reads the config: a new rule and new domain settings' '
+	sed "s/\"imap.example.test\"/\"imap2.example.test\"/; s/\"trusted_proxies\"/\"rules\": [{ \"path\": \"\/mobileconfig\", \"name\": \"apple\", \"action\": \"deny\" }], \"trusted_proxies\"/" \
+		"$TEST_TMP/plain.json" >new.json && cp new.json "$TEST_TMP/plain.json" &&
+	kill -HUP "$(cat "$TEST_TMP/plain.dpid")" &&
+	serve_wait_log plain "reloaded config=" &&
+	hcurl -o r "http://127.0.0.1:$pport/mail/config-v1.1.xml?emailaddress=a%40b.test" &&
+	grep -q "<hostname>imap2.example.test</hostname>" r &&
+	test "$(http_code "http://127.0.0.1:$pport/mobileconfig?email=a%40b.test")" = 403 &&
+	grep -q "refused rule=apple check=deny status=403" "$TEST_TMP/plain.log"
+'
+
+test_expect_success 'a bad config on SIGHUP keeps the old one' '
+	echo "{ \"autodiscover-gen\": { \"nope\": 1 } }" >"$TEST_TMP/plain.json" &&
+	kill -HUP "$(cat "$TEST_TMP/plain.dpid")" &&
+	serve_wait_log plain "reload failed" &&
+	hcurl -o r "http://127.0.0.1:$pport/mail/config-v1.1.xml?emailaddress=a%40b.test" &&
+	grep -q "<hostname>imap2.example.test</hostname>" r
+'
+
 test_done

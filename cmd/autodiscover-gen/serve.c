@@ -147,20 +147,47 @@ static int h_mobileconfig(struct http_request *req, struct http_response *res, v
 	return 0;
 }
 
+struct ad_server {
+	struct ad *a;
+	struct http_server *srv;
+	struct conf *own;	/* a config loaded by a reload, or NULL */
+};
+
+/* SIGHUP: the config file again (domains, rules, limits) and the
+ * directory; anything wrong keeps the old state whole. */
 static int reload(void *ctx)
 {
-	struct ad *a = ctx;
+	struct ad_server *x = ctx;
+	struct conf *c = prog_reload(x->a->st);
+	const json_t *sec;
+	struct dir *d = NULL;
 
-	if (a->dir && dir_reload(a->dir) == DIR_TEMPFAIL) {
-		msg_error("directory reload failed: %s", dir_error(a->dir));
+	if (c == NULL)
+		return -1;
+	sec = conf_section(c, "autodiscover-gen");
+	if (conf_bool(sec, "directory") && (d = dir_open(conf_section(c, "directory"))) == NULL) {
+		conf_free(c);
 		return -1;
 	}
+	if (http_server_reload(x->srv, sec) < 0) {
+		dir_close(d);
+		conf_free(c);
+		return -1;
+	}
+	dir_close(x->a->dir);
+	x->a->dir = d;
+	x->a->sec = sec;
+	x->a->unknown_error = strcmp(conf_str(sec, "unknown_users"), "error") == 0;
+	conf_free(x->own);
+	x->own = c;
+	msg_info("reloaded config=%s", msg_q(conf_path(c)));
 	return 0;
 }
 
 int ad_serve(struct ad *a, enum serve_mode mode)
 {
 	struct http_server *srv = http_server_new(a->sec, "autodiscover-gen");
+	struct ad_server x = { a, srv, NULL };
 	int rc;
 
 	if (srv == NULL)
@@ -171,9 +198,11 @@ int ad_serve(struct ad *a, enum serve_mode mode)
 	http_route(srv, "GET", "/.well-known/autoconfig/mail/config-v1.1.xml", HTTP_ROUTE_EXACT,
 		   h_autoconfig, a);
 	http_route(srv, "GET", "/mobileconfig", HTTP_ROUTE_EXACT, h_mobileconfig, a);
-	http_server_on_reload(srv, reload, a);
+	http_server_on_reload(srv, reload, &x);
 	prog_daemon_logging(a->st);
 	rc = http_server_run(srv, mode);
 	http_server_free(srv);
+	ad_clear(a);	/* the directory may come from x.own */
+	conf_free(x.own);
 	return rc;
 }
