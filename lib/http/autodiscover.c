@@ -17,13 +17,12 @@ static void quiet(void *ctx, const xmlError *err)
 }
 
 /* A DOCTYPE (internal subset, entities, external DTD) has no place in
- * these documents: refuse before libxml2 sees it. */
+ * these documents: refuse before libxml2 sees it. Comments (<!--) and
+ * CDATA (<![) are the only other markup starting with <!. */
 static bool has_doctype(const char *xml, size_t len)
 {
 	for (size_t i = 0; i + 2 < len; i++)
-		if (xml[i] == '<' && xml[i + 1] == '!' &&
-		    (len - i < 9 || strncasecmp(xml + i, "<!--", 4) != 0) &&
-		    xml[i + 2] != '-' && xml[i + 2] != '[')
+		if (xml[i] == '<' && xml[i + 1] == '!' && xml[i + 2] != '-' && xml[i + 2] != '[')
 			return true;
 	return false;
 }
@@ -34,6 +33,11 @@ static xmlDocPtr read_doc(const char *xml, size_t len, char *why, size_t whylen)
 
 	if (len > AUTODISCOVER_XML_MAX) {
 		snprintf(why, whylen, "larger than %d bytes", AUTODISCOVER_XML_MAX);
+		return NULL;
+	}
+	if (memchr(xml, 0, len)) {
+		/* UTF-16 and friends would hide markup from has_doctype. */
+		snprintf(why, whylen, "a NUL byte (UTF-8 only)");
 		return NULL;
 	}
 	if (has_doctype(xml, len)) {

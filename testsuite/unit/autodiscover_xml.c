@@ -53,6 +53,7 @@ static void test_requests(void)
 	memcpy(big, "<a>", 3);
 	is_int(parse(big, &r), 600, "over the size cap: 600");
 	free(big);
+	is_int(autodiscover_request_parse("\xff\xfe<\0!\0D\0", 8, &r), 600, "UTF-16: refused");
 	is_int(parse(REQ(AUTODISCOVER_NS_OUTLOOK_REQ, "<!-- c --><EMailAddress>x@y</EMailAddress>"
 			 OUT_SCHEMA), &r), 0, "comments are fine");
 }
