@@ -105,6 +105,7 @@ static char *roundtrip(const char *conf_text, const char *req, size_t req_len)
 	close(sv[0]);
 	if (write(sv[1], req, req_len) != (ssize_t)req_len)
 		exit(1);
+	shutdown(sv[1], SHUT_WR);	/* the server sees the end at once */
 	strbuf_read_fd(&out, sv[1], 1 << 20);
 	close(sv[1]);
 	waitpid(pid, NULL, 0);
