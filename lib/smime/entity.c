@@ -6,11 +6,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include "mail/mime.h"
 #include "smime/entity.h"
-#include "util/base64.h"
 #include "util/mem.h"
 
 /* The end of the line starting at p (just past its LF, or end). */
@@ -201,14 +201,18 @@ void smime_boundary(char *out, size_t outlen)
 
 void smime_base64_lines(const void *data, size_t len, const char *eol, struct strbuf *out)
 {
-	struct strbuf b = STRBUF_INIT;
+	const unsigned char *p = data;
+	size_t el = strlen(eol);
 
-	base64_encode(data, len, &b);
-	for (size_t p = 0; p < b.len; p += 76) {
-		strbuf_add(out, b.buf + p, b.len - p < 76 ? b.len - p : 76);
-		strbuf_addstr(out, eol);
+	/* 57 bytes make one line of 76; sized once, encoded in place. */
+	strbuf_grow(out, (len + 56) / 57 * (76 + el) + 1);
+	for (size_t off = 0; off < len; off += 57) {
+		int n = len - off < 57 ? (int)(len - off) : 57;
+		int w = EVP_EncodeBlock((unsigned char *)out->buf + out->len, p + off, n);
+
+		strbuf_setlen(out, out->len + (size_t)w);
+		strbuf_add(out, eol, el);
 	}
-	strbuf_release(&b);
 }
 
 static void copy_param(const struct mime_part *p, const char *name, char *out, size_t outlen)
@@ -231,6 +235,7 @@ int smime_signed_split(const char *data, size_t len, struct smime_signed_parts *
 	memset(sp, 0, sizeof(*sp));
 	if (!mime_part_is(root, "multipart", "signed")) {
 		snprintf(why, whylen, "not multipart/signed");
+		rc = -2;
 		goto out;
 	}
 	copy_param(root, "protocol", sp->protocol, sizeof(sp->protocol));

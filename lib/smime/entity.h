@@ -68,8 +68,9 @@ void smime_base64_lines(const void *data, size_t len, const char *eol, struct st
 /* The halves of a multipart/signed: content is the first part's bytes
  * (headers and body, as written, to be made CRLF before checking);
  * signature is the second part's body decoded (base64 or as is). Returns
- * 0, or -1 with why ("not multipart/signed", "no boundary",
- * "multipart/signed has 1 part, not 2"). The message is parsed with
+ * 0, -2 when the message is not multipart/signed at all, or -1 with why
+ * ("no boundary", "multipart/signed has 1 part, not 2"). The message is
+ * parsed once, with
  * lib/mail's MIME parser and its limits. */
 struct smime_signed_parts {
 	const char *content;		/* into data */

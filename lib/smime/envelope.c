@@ -180,12 +180,10 @@ int smime_decrypt_message(EVP_PKEY *key, X509 *cert, const char *msg, size_t len
 
 	if (smime_msg_parse(msg, len, &m, why, whylen) < 0)
 		return -1;
-	if (smime_kind_of(msg, len) != SMIME_KIND_ENVELOPED) {
+	if (smime_pkcs7_body(msg, len, &der, why, whylen) < 0) {
 		snprintf(why, whylen, "the message is not encrypted");
 		goto out;
 	}
-	if (smime_pkcs7_body(msg, len, &der, why, whylen) < 0)
-		goto out;
 	p = (const unsigned char *)der.buf;
 	cms = d2i_CMS_ContentInfo(NULL, &p, (long)der.len);
 	if (cms == NULL) {

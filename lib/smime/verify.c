@@ -235,25 +235,23 @@ int smime_verify_message(const struct smime_verify_opts *o, const char *msg, siz
 	CMS_ContentInfo *cms = NULL;
 	STACK_OF(X509) *signers = NULL;
 	BIO *d = NULL, *out = NULL;
-	enum smime_kind kind;
 	bool detached;
-	int rc = 1;
+	int rc = 1, split;
 
 	memset(r, 0, sizeof(*r));
 	if (smime_msg_parse(msg, len, &m, r->reason, sizeof(r->reason)) < 0)
 		return 1;
-	kind = smime_kind_of(msg, len);
-	detached = kind == SMIME_KIND_SIGNED;
+	/* One MIME parse for the usual case; the opaque form is tried only
+	 * when the message is not multipart/signed. */
+	split = smime_signed_split(msg, len, &sp, r->reason, sizeof(r->reason));
+	detached = split != -2;
+	if (split == -1)
+		goto out;
 	if (detached) {
-		if (smime_signed_split(msg, len, &sp, r->reason, sizeof(r->reason)) < 0)
-			goto out;
 		smime_to_crlf(sp.content, sp.content_len, &canon);
 		rebuild(&m, canon.buf, canon.len, &r->message);
 		strbuf_add(&der, sp.sig.buf, sp.sig.len);
-	} else if (kind == SMIME_KIND_OPAQUE || kind == SMIME_KIND_ENVELOPED) {
-		if (smime_pkcs7_body(msg, len, &der, r->reason, sizeof(r->reason)) < 0)
-			goto out;
-	} else {
+	} else if (smime_pkcs7_body(msg, len, &der, r->reason, sizeof(r->reason)) < 0) {
 		snprintf(r->reason, sizeof(r->reason), "the message is not signed");
 		strbuf_add(&r->message, msg, len);
 		goto out;
