@@ -248,7 +248,7 @@ static int tcp_connect(const char *addr, unsigned port, long long timeout_ms, ch
 		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
 		sl = sizeof(struct sockaddr_in6);
 	} else {
-		snprintf(why, wlen, "bad address '%s'", addr);
+		snprintf(why, wlen, "bad address '%.64s'", addr);
 		return -1;
 	}
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
