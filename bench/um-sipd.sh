@@ -12,7 +12,7 @@
 need sipp sox tshark smtp-sink
 
 STEP=${BENCH_SECONDS:-4}
-RATES=${BENCH_RATES:-5 10 20 40 80 160}
+RATES=${BENCH_RATES:-10 20 40 80 160 240 320 480 640}
 W=$TEST_TMP
 cd "$W" || exit 70
 

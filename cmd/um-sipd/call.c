@@ -42,7 +42,7 @@ struct call_media {
 	int silence_level;
 	struct dtmf_rx dtmf;
 	const char *end;		/* why the call must end, once known */
-	unsigned long rx_packets, rx_dropped;
+	unsigned long rx_packets, rx_dropped, rx_early;
 };
 
 static int sock_bind(const char *addr, unsigned lo, unsigned hi, unsigned *port)
@@ -249,6 +249,8 @@ static void packet(struct call_media *m, uint8_t *buf, size_t len)
 	}
 	if (h.pt == m->ch.pt && m->phase == PH_RECORD && m->end == NULL)
 		record(m, &h);
+	else if (h.pt == m->ch.pt && m->phase != PH_RECORD)
+		m->rx_early++;
 }
 
 void call_media_read(struct call_media *m)
@@ -319,6 +321,14 @@ const char *call_media_tick(struct call_media *m, long long now)
 long long call_media_next(const struct call_media *m)
 {
 	return m->phase == PH_IDLE ? 0 : m->next_send;
+}
+
+void call_media_stats(const struct call_media *m, unsigned long *in, unsigned long *bad,
+		      unsigned long *early)
+{
+	*in = m->rx_packets;
+	*bad = m->rx_dropped;
+	*early = m->rx_early;
 }
 
 const int16_t *call_media_recording(const struct call_media *m, size_t *n)

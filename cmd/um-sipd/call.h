@@ -39,6 +39,10 @@ void call_media_read(struct call_media *m);
 const char *call_media_tick(struct call_media *m, long long now);
 /* When the next packet is due (monotonic ms). */
 long long call_media_next(const struct call_media *m);
+/* RTP packets received, refused (bad header, SRTP authentication or
+ * replay), and of the codec before recording began. */
+void call_media_stats(const struct call_media *m, unsigned long *in, unsigned long *bad,
+		      unsigned long *early);
 /* The recording so far (borrowed) and its sample count. */
 const int16_t *call_media_recording(const struct call_media *m, size_t *n);
 

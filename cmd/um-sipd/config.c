@@ -72,7 +72,7 @@ static const struct conf_key sipd_keys[] = {
 	{ "rtp_port_min", CONF_INT, "20000", 1024, 65534, NULL, NULL, 0, "lowest RTP port" },
 	{ "rtp_port_max", CONF_INT, "30000", 1025, 65535, NULL, NULL, 0, "highest RTP port" },
 	{ "greeting", CONF_PATH, "\"\"", 0, 0, NULL, NULL, 0,
-	  "greeting WAV (8 kHz mono, 16-bit PCM or G.711); empty: the built-in chime" },
+	  "greeting WAV (8 kHz mono, 16-bit PCM or G.711); empty: the built-in chime; \"none\": no greeting" },
 	{ "greetings_dir", CONF_PATH, "\"\"", 0, 0, NULL, NULL, 0,
 	  "per-user greetings: DIR/NUMBER.wav, NUMBER as normalised (digits and a leading +)" },
 	{ "beep", CONF_BOOL, "true", 0, 0, NULL, NULL, 0, "play a beep before recording" },
@@ -409,11 +409,15 @@ int sipd_init(struct sipd *d, struct prog_state *st, struct conf *c)
 	if (plans_load(d) < 0)
 		return -1;
 	g = conf_str(s, "greeting");
-	if (g && *g) {
+	if (g && strcmp(g, "none") == 0) {
+		d->greeting = NULL;
+		d->greeting_len = 0;
+	} else if (g && *g) {
 		if (greeting_load(g, &d->greeting, &d->greeting_len) < 0)
 			return -1;
 	} else {
 		d->greeting_len = tone_default_greeting(&d->greeting);
+		d->greeting_builtin = true;
 	}
 	if ((d->dir = dir_open(conf_section(c, "directory"))) == NULL)
 		return -1;

@@ -50,6 +50,7 @@ struct call {
 	char caller[256];
 	char caller_name[128];
 	char mailbox[256];
+	const char *greeting_from;	/* "user", "plan", "service", "built-in" */
 	const struct dial_plan *plan;
 	struct call_media *media;
 	time_t start;
@@ -187,8 +188,13 @@ static void call_end(struct session *ss, struct call *c, const char *why)
 	const int16_t *pcm = c->media ? call_media_recording(c->media, &n) : NULL;
 	long long ms = (long long)n / 8;
 
-	msg_info("call ended call_id=%s number=%s reason=%s recorded_ms=%lld",
-		 msg_q(c->call_id), c->number, why, ms);
+	unsigned long in = 0, bad = 0, early = 0;
+
+	if (c->media)
+		call_media_stats(c->media, &in, &bad, &early);
+	msg_info("call ended call_id=%s number=%s reason=%s recorded_ms=%lld rtp_in=%lu "
+		 "rtp_refused=%lu rtp_before_recording=%lu", msg_q(c->call_id), c->number,
+		 msg_q(why), ms, in, bad, early);
 	if (c->state == C_CONFIRMED && c->media) {
 		if (ms < ss->d->min_length_ms || n == 0) {
 			msg_info("recording dropped: shorter than min_length call_id=%s duration_ms=%lld",
@@ -442,6 +448,8 @@ static void new_call(struct session *ss, struct sip_msg *m)
 	mo.require_srtp = p ? p->security == PLAN_SECURED : ss->d->start_secured;
 	mo.greeting = p && p->greeting ? p->greeting : ss->d->greeting;
 	mo.greeting_len = p && p->greeting ? p->greeting_len : ss->d->greeting_len;
+	c->greeting_from = p && p->greeting ? "plan" : ss->d->greeting_builtin ? "built-in" :
+		ss->d->greeting_len ? "service" : "none";
 	{
 		int16_t *own;
 		size_t len = 0;
@@ -450,6 +458,7 @@ static void new_call(struct session *ss, struct sip_msg *m)
 		if (g) {
 			mo.greeting = g;
 			mo.greeting_len = len;
+			c->greeting_from = "user";
 		}
 		c->media = call_media_new(ss->d, &mo, &offer, &c->answer_sdp, why, sizeof(why), &code);
 		free(own);
@@ -502,10 +511,10 @@ static void new_call(struct session *ss, struct sip_msg *m)
 	c->next = ss->calls;
 	ss->calls = c;
 	ss->ncalls++;
-	msg_info("call from=%s number=%s mailbox=%s plan=%s security=%s transport=%s srtp=%s",
-		 msg_q(c->caller), c->number, msg_q(c->mailbox), p ? p->name : "-",
+	msg_info("call from=%s number=%s mailbox=%s plan=%s security=%s transport=%s srtp=%s "
+		 "greeting=%s", msg_q(c->caller), c->number, msg_q(c->mailbox), p ? p->name : "-",
 		 p ? plan_security_name(p->security) : ss->d->start_secured ? "secured" : "unsecured",
-		 ss->tls ? "tls" : "tcp", call_media_secure(c->media) ? "yes" : "no");
+		 ss->tls ? "tls" : "tcp", call_media_secure(c->media) ? "yes" : "no", c->greeting_from);
 	{
 		struct strbuf extra = STRBUF_INIT;
 		const char *rr;
@@ -804,11 +813,16 @@ static void run(struct session *ss)
 			msg_warn("poll: %s", strerror(errno));
 			break;
 		}
-		for (i = 1; i < n; i++)
-			if (pf[i].revents & POLLIN)
-				call_media_read(who[i]->media);
+		/* signalling first: an ACK and the caller's first packets often
+		 * arrive together, and the packets belong to the confirmed call */
 		if ((r > 0 && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) || stream_buffered(ss->s))
 			read_conn(ss);
+		for (i = 1; i < n; i++) {
+			for (c = ss->calls; c && c != who[i]; c = c->next)
+				;
+			if (c && (pf[i].revents & POLLIN))
+				call_media_read(c->media);
+		}
 	}
 	free(pf);
 	free(who);

@@ -52,6 +52,7 @@ struct sipd {
 	struct dir *dir;
 	int16_t *greeting;	/* the service's greeting */
 	size_t greeting_len;
+	bool greeting_builtin;	/* the chime: no greeting configured */
 	char *greetings_dir;	/* per-user greetings: DIR/NUMBER.wav */
 	bool beep;
 

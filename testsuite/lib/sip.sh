@@ -29,8 +29,8 @@ sipd_ldif() {
 # 127.0.0.1:$SIPD_PORT (listener "sip") and SIPS on $SIPS_PORT (listener
 # "sips", certificate $PKI/server, CA $PKI/ca.pem), the directory from
 # sipd_ldif, the spool in $SIPD_SPOOL, mail to 127.0.0.1:SMTP_PORT
-# (default $SINK_PORT), no beep and a 40 ms greeting so recordings start
-# right after the ACK, short retries. EXTRA is more members of the
+# (default $SINK_PORT), no greeting and no beep so recordings start right
+# at the ACK, short retries. EXTRA is more members of the
 # um-sipd object.
 sipd_conf() {
 	local file=$1 extra=${2:+, $2} smtp=${3:-${SINK_PORT:-25}} ports
@@ -43,7 +43,6 @@ sipd_conf() {
 	SIPD_SPOOL=${SIPD_SPOOL:-$TEST_TMP/spool}
 	mkdir -p "$SIPD_SPOOL"
 	[ -e "$TEST_TMP/users.ldif" ] || sipd_ldif "$TEST_TMP/users.ldif"
-	[ -e "$TEST_TMP/greet.wav" ] || sipd_tone "$TEST_TMP/greet.wav" 0.2 660
 	cat >"$file" <<-EOF
 	{
 	  "log": { "target": "stderr" },
@@ -53,7 +52,7 @@ sipd_conf() {
 	    "hostname": "um.example.test",
 	    "tls": { "cert": "$PKI/server-chain.pem", "key": "$PKI/server.key",
 	             "ca": "$PKI/ca.pem" },
-	    "greeting": "$TEST_TMP/greet.wav",
+	    "greeting": "none",
 	    "beep": false,
 	    "min_length": "500ms",
 	    "spool_dir": "$SIPD_SPOOL",
@@ -188,7 +187,7 @@ sipd_within() {
 
 # sipd_raw PORT [SECONDS]: sends stdin to 127.0.0.1:PORT in pieces cut
 # at lines "--8<--" (a pause between pieces, so they arrive in separate
-# reads), keeps reading SECONDS (2) after the last piece, prints what
+# reads), keeps reading SECONDS (0.8) after the last piece, prints what
 # came back with CRs removed.
 sipd_raw() {
 	need python3
@@ -212,7 +211,7 @@ sipd_raw() {
 	        pass
 	sys.stdout.write(out.decode("latin-1").replace("\r", ""))
 	PY
-	python3 "$TEST_TMP/sipd_raw.py" "$1" "${2:-2}"
+	python3 "$TEST_TMP/sipd_raw.py" "$1" "${2:-0.8}"
 }
 
 # sipd_baresip NAME NUMBER WAV [CERT]: baresip, headless, calls NUMBER on
@@ -251,6 +250,6 @@ sipd_baresip() {
 	echo "<sip:gw@gw.example.test;transport=tls>;regint=0;mediaenc=srtp-mand;audio_codecs=PCMU" \
 		>"$dir/accounts"
 	(cd "$dir" && timeout 30 baresip -f "$dir" \
-		-e "/dial $number@127.0.0.1:$SIPS_PORT;transport=tls" -t 8 \
+		-e "/dial $number@127.0.0.1:$SIPS_PORT;transport=tls" -t 4 \
 		</dev/null >"$TEST_TMP/$name.baresip.log" 2>&1)
 }
