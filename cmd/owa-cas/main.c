@@ -185,6 +185,7 @@ int main(int argc, char **argv)
 	prog_start(&owa_prog, &st, argc, argv);
 	if (st.argc > 0) {
 		fprintf(stderr, "owa-cas: unknown command '%s'; see --help\n", st.argv[0]);
+		conf_free(st.conf);
 		return EX_USAGE;
 	}
 	if (strcmp(cmd, "sanitize") == 0)

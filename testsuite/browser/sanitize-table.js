@@ -101,12 +101,15 @@ async function main() {
 	const docs = await sanitizeAll();
 	const ctx = await launch({ javaScriptEnabled: true });
 	const san = await renderAll(ctx, 'doc', docs);
-	const raw = await renderAll(ctx, 'raw', inputs.map((s) =>
+	// The control needs no more than every third input to show the hook works.
+	const sample = inputs.filter((_, i) => i % 3 === 0);
+	const raw = await renderAll(ctx, 'raw', sample.map((s) =>
 		'<!DOCTYPE html><html><body>' + s + '</body></html>'));
 	const out = {
 		inputs: inputs.length,
 		sanitized_hits: [],
 		sanitized_unplaced: san.unplaced,
+		control_inputs: sample.length,
 		control_caught: raw.hits.filter((h) => h.length).length,
 		control_unplaced: raw.unplaced.length,
 	};
