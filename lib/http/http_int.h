@@ -70,7 +70,10 @@ struct http_response {
 	bool failed;		/* a write to the client failed */
 	long long length;	/* announced, or -1 */
 	long long sent;		/* body bytes sent */
+	size_t unflushed;	/* written since the last flush */
 };
+
+#define HTTP_STREAM_FLUSH 65536
 
 struct http_conn {
 	struct http_server *srv;

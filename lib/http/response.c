@@ -275,6 +275,7 @@ static void write_head(struct http_response *res)
 
 static int flush(struct http_response *res)
 {
+	res->unflushed = 0;
 	stream_set_timeout(res->c->s, res->c->send_timeout);
 	if (stream_flush(res->c->s) != STREAM_OK) {
 		res->failed = true;
@@ -331,6 +332,11 @@ int http_resp_write(struct http_response *res, const void *data, size_t len)
 	if (res->chunked)
 		stream_puts(s, "\r\n");
 	res->sent += (long long)len;
+	/* A streamed body is not gathered in memory whole: push it on
+	 * every 64 KiB (a proxied attachment can be large). */
+	res->unflushed += len;
+	if (res->unflushed >= HTTP_STREAM_FLUSH)
+		return flush(res);
 	return 0;
 }
 

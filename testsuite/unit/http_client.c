@@ -171,6 +171,19 @@ int main(void)
 	http_client_resp_clear(&r);
 	strbuf_release(&f.got);
 
+	/* 300 KB through: the server pushes it out as it goes. */
+	http_client_resp_init(&r);
+	f.left = 300;
+	strbuf_init(&f.got, 0);
+	rc = http_client_fetch(&(struct http_client_req){
+		.url = url, .body_read = feed_read, .body_size = 300000,
+		.on_body = feed_body, .user = &f, .timeout_ms = 10000 }, &r, why, sizeof(why));
+	is_int(rc, 0, "300 KB streamed POST works (%s)", rc ? why : "ok");
+	is_int(f.got.len, 300000, "all of it came back");
+	is_str(http_client_header(&r, "X-Chunked"), "0", "with a Content-Length this time");
+	http_client_resp_clear(&r);
+	strbuf_release(&f.got);
+
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 
