@@ -10,7 +10,11 @@
 #include "util/mem.h"
 
 #define WORD_MAX 40		/* longer words become a "long word" feature */
-#define OSB_WINDOW 4
+/* Bigrams of each word with the two before it. Measured on the
+ * SpamAssassin corpus with the ensemble of train.c: a window of 2 gave
+ * 1-ROCA% 0.13 on split A where 4 gave 0.16 and 5 0.19 (and a tenth
+ * fewer features per message to hash and sort). */
+#define OSB_WINDOW 2
 #define HEADERS_MAX 100
 #define PARTS_MAX 100
 #define NAME_MAX_BYTES 64
@@ -241,6 +245,8 @@ size_t spam_tokenize(struct spam_fv *fv, const char *prefix, const char *text, s
 			spam_fv_add(fv, prefix, w, wl);
 		if (caps)
 			spam_fv_add(fv, "^", w, wl);
+		else if (i - start <= WORD_MAX && memcmp(w, text + start, wl) != 0)
+			spam_fv_add(fv, "~", text + start, wl);	/* "Free", "iPhone": case as written */
 	}
 	return words;
 }
@@ -281,11 +287,15 @@ static void header_prefix(const char *name, char *out, size_t size)
 }
 
 /* Fields whose words count. Measured on the SpamAssassin corpus: the
- * words of every field (Received, Date, Message-ID, list headers) fit
- * the training mail's paths and dates and cost accuracy on new mail;
- * these few carry the sender, the subject and the mailer. */
+ * words of every field (Date, Message-ID, list headers) fit the training
+ * mail's dates and cost accuracy on new mail; these carry the sender,
+ * the subject, the mailer and, in Received without its date (cut at
+ * the ';'), the hosts and addresses the message came through: with
+ * them 1-ROCA% on split B went from 0.030 to 0.021, and split A did not
+ * lose; with the dates split A went from 0.11 to 0.19. */
 static const char *const worded_fields[] = {
-	"subject:", "from:", "reply-to:", "to:", "content-type:", "x-mailer:", "user-agent:", NULL
+	"subject:", "from:", "reply-to:", "to:", "content-type:", "x-mailer:", "user-agent:",
+	"received:", NULL
 };
 
 static bool worded(const char *prefix)
@@ -311,6 +321,12 @@ static void header_features(struct spam_fv *fv, const struct mime_part *root, si
 			continue;
 		strbuf_reset(&v);
 		mime_header_decode(h, &v);
+		if (strcmp(prefix, "received:") == 0 && v.buf) {
+			const char *semi = memchr(v.buf, ';', v.len);
+
+			if (semi)
+				strbuf_setlen(&v, (size_t)(semi - v.buf));
+		}
 		spam_tokenize(fv, prefix, v.buf ? v.buf : "", v.len > max ? max : v.len,
 			      strcmp(prefix, "subject:") == 0, 0);
 	}

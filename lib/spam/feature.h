@@ -1,8 +1,9 @@
 /* Features of a message for scl-score's classifier: word unigrams and
  * orthogonal sparse bigrams (OSB) over the decoded text, words of the
- * header fields by field name, and structure (From/Reply-To mismatch,
- * Received chain, HTML-only, URL hosts, MIME defects), each hashed to
- * 32 bits. The model maps hashes to its buckets (spam_fv_finish). */
+ * header fields by field name (Received without its date), and
+ * structure (From/Reply-To mismatch, Received chain, HTML-only, URL
+ * hosts, MIME defects), each hashed to 32 bits. The model maps hashes
+ * to its buckets (spam_fv_finish). */
 #ifndef POSTERN_SPAM_FEATURE_H
 #define POSTERN_SPAM_FEATURE_H
 
@@ -50,10 +51,11 @@ void spam_fv_finish(struct spam_fv *fv, unsigned bits);
 /* The name of feature i (only with keep_names; else ""). */
 const char *spam_fv_name(const struct spam_fv *fv, size_t i);
 
-/* Adds the words of UTF-8 (or any) text: unigrams prefixed by prefix,
- * and with osb the orthogonal sparse bigrams of each word with the four
- * before it. At most max_words words (0: no limit). Returns the number
- * of words seen. */
+/* Adds the words of UTF-8 (or any) text: unigrams prefixed by prefix
+ * (lowercased; a word written with other case also as written, prefix
+ * "~"; one in capitals also as "^"), and with osb the orthogonal sparse
+ * bigrams of each word with the two before it. At most max_words words
+ * (0: no limit). Returns the number of words seen. */
 size_t spam_tokenize(struct spam_fv *fv, const char *prefix, const char *text, size_t len,
 		     bool osb, size_t max_words);
 

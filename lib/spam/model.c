@@ -127,8 +127,14 @@ int spam_model_parse(const void *data, size_t len, struct spam_model *m, char *w
 		return fail(why, whysize, "model written on a host of the other byte order");
 	if (h->flags & ~(uint32_t)SPAM_MODEL_NORM)
 		return fail(why, whysize, "unknown model flags");
-	if (h->version != SPAM_MODEL_VERSION)
-		return fail(why, whysize, "unsupported model version");
+	if (h->version != SPAM_MODEL_VERSION) {
+		/* Features are part of a version: weights learnt for other
+		 * features would score every message wrong, not fail. */
+		snprintf(why, whysize, "model version %u, this scl-score reads version %u%s",
+			 h->version, SPAM_MODEL_VERSION, h->version < SPAM_MODEL_VERSION ?
+			 " (an older model: train a new one with scl-score train)" : "");
+		return -1;
+	}
 	if (h->bits < SPAM_BITS_MIN || h->bits > SPAM_BITS_MAX)
 		return fail(why, whysize, "bad feature table size");
 	if (h->nlearnt > SPAM_LEARNT_MAX)

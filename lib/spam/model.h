@@ -18,7 +18,9 @@
 #include "spam/feature.h"
 
 #define SPAM_MODEL_MAGIC "PSTNSCL1"
-#define SPAM_MODEL_VERSION 1
+/* Version 2: OSB window 2, words as written, Received words, the
+ * trainer's ensemble (version 1 files are refused with a reason). */
+#define SPAM_MODEL_VERSION 2
 #define SPAM_BITS_MIN 16
 #define SPAM_BITS_MAX 22
 #define SPAM_BITS_DEFAULT 20

@@ -135,10 +135,11 @@ static void step(struct spam_trainer *t, const struct example *e)
 	t->bias_u -= t->c * rate * g / sqrt(t->bias_g2);
 }
 
-/* The average of the weights over every step (w - u / c): the last
- * weights of an online learner depend on the last examples it saw. On
- * split A, 1-ROCA% went from 0.16 to 0.46 with the order of the training
- * folders at rate 4 without averaging; averaged at rate 2, 0.22 to 0.30. */
+/* The average of the weights over the steps since the average was last
+ * restarted (w - u / c): the last weights of an online learner depend on
+ * the last examples it saw. On split A, 1-ROCA% went from 0.16 to 0.46
+ * with the order of the training folders at rate 4 without averaging;
+ * averaged at rate 2, 0.22 to 0.30. */
 static void average(struct spam_trainer *t)
 {
 	size_t nw = (size_t)1 << t->o.bits;
@@ -150,12 +151,49 @@ static void average(struct spam_trainer *t)
 	t->bias -= t->bias_u / t->c;
 }
 
+static void restart_average(struct spam_trainer *t)
+{
+	memset(t->u, 0, ((size_t)1 << t->o.bits) * sizeof(*t->u));
+	t->bias_u = 0;
+	t->c = 0;
+}
+
+/* One member: from zero weights over the examples in order[0..k),
+ * shuffled anew each epoch, averaged over the second half of the epochs
+ * (the first half's weights are still far from where they settle). */
+static void fit_member(struct spam_trainer *t, size_t *order, size_t k, unsigned member)
+{
+	size_t nw = (size_t)1 << t->o.bits;
+	uint64_t rng = 0x9e3779b97f4a7c15ull ^ (t->o.seed + member * 7919ull);
+
+	memset(t->w, 0, nw * sizeof(*t->w));
+	for (size_t i = 0; i < nw; i++)
+		t->g2[i] = 1e-2f;
+	t->bias = 0;
+	t->bias_g2 = 1e-2;
+	restart_average(t);
+	for (unsigned ep = 0; ep < t->o.epochs; ep++) {
+		if (ep > 0 && ep == t->o.epochs / 2)
+			restart_average(t);
+		shuffle(order, k, &rng);
+		for (size_t i = 0; i < k; i++)
+			step(t, &t->ex[order[i]]);
+	}
+	average(t);
+}
+
 /* Trains from scratch on the examples where use[i] (all when use is
- * NULL). */
+ * NULL): the mean of members models that saw the examples in different
+ * orders. Measured on the SpamAssassin corpus, five members of six
+ * epochs against one of ten: 1-ROCA% on split B 0.036 to 0.030, and
+ * the error at a few false positives on split A a third lower; a single
+ * learner's result moved as much as that with the shuffling seed. */
 static void fit(struct spam_trainer *t, const bool *use)
 {
 	size_t nw = (size_t)1 << t->o.bits, *order = xmalloc((t->n + 1) * sizeof(*order)), k = 0;
-	uint64_t rng = 0x9e3779b97f4a7c15ull ^ t->o.seed;
+	unsigned members = t->o.members ? t->o.members : 1;
+	float *sum = xcalloc(nw, sizeof(*sum));
+	double bias = 0;
 
 	free(t->w);
 	free(t->g2);
@@ -163,21 +201,19 @@ static void fit(struct spam_trainer *t, const bool *use)
 	t->w = xcalloc(nw, sizeof(*t->w));
 	t->u = xcalloc(nw, sizeof(*t->u));
 	t->g2 = xmalloc(nw * sizeof(*t->g2));
-	t->c = 0;
-	t->bias_u = 0;
-	for (size_t i = 0; i < nw; i++)
-		t->g2[i] = 1e-2f;
-	t->bias = 0;
-	t->bias_g2 = 1e-2;
 	for (size_t i = 0; i < t->n; i++)
 		if (use == NULL || use[i])
 			order[k++] = i;
-	for (unsigned ep = 0; ep < t->o.epochs; ep++) {
-		shuffle(order, k, &rng);
-		for (size_t i = 0; i < k; i++)
-			step(t, &t->ex[order[i]]);
+	for (unsigned m = 0; m < members; m++) {
+		fit_member(t, order, k, m);
+		for (size_t i = 0; i < nw; i++)
+			sum[i] += t->w[i];
+		bias += t->bias;
 	}
-	average(t);
+	for (size_t i = 0; i < nw; i++)
+		t->w[i] = sum[i] / (float)members;
+	t->bias = bias / members;
+	free(sum);
 	free(order);
 }
 

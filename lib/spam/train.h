@@ -1,7 +1,8 @@
 /* Batch training of the scl-score model: online logistic regression with
  * per-feature AdaGrad steps over several shuffled epochs, the weights
- * averaged over all steps, held-out Platt calibration, then quantisation
- * of the weights into a model. */
+ * averaged over the steps of the last half of the epochs, the mean of a
+ * few such learners run over different orders, held-out Platt
+ * calibration, then quantisation of the weights into a model. */
 #ifndef POSTERN_SPAM_TRAIN_H
 #define POSTERN_SPAM_TRAIN_H
 
@@ -17,8 +18,9 @@ struct spam_train_opts {
 	double rate;		/* AdaGrad base step */
 	unsigned seed;		/* shuffling and the calibration split */
 	bool norm;		/* SPAM_MODEL_NORM */
+	unsigned members;	/* learners averaged (0 is 1) */
 };
-#define SPAM_TRAIN_OPTS_INIT { SPAM_BITS_DEFAULT, 10, 2.0, 1, true }
+#define SPAM_TRAIN_OPTS_INIT { SPAM_BITS_DEFAULT, 6, 4.0, 1, true, 5 }
 
 struct spam_trainer;
 

@@ -36,9 +36,11 @@ int main(void)
 	       "six words");
 	ok(has(&fv, "hello") && has(&fv, "world") && has(&fv, "e-mail") && has(&fv, "example.com"),
 	   "words lowercased, joiners kept inside words");
-	ok(has(&fv, "hello world") && has(&fv, "hello _ e-mail") && has(&fv, "hello _ _ me"),
+	ok(has(&fv, "hello world") && has(&fv, "hello _ e-mail") && has(&fv, "world _ me"),
 	   "OSB pairs with their distance");
-	ok(!has(&fv, "hello _ _ _ _ example.com"), "no pair beyond the window");
+	ok(!has(&fv, "hello _ _ me"), "no pair beyond the window of two");
+	ok(has(&fv, "~Hello") && has(&fv, "~World") && !has(&fv, "~e-mail"),
+	   "a word with capitals also as written");
 	spam_fv_reset(&fv);
 	spam_tokenize(&fv, "s:", "FREE money!!! x", 15, false, 0);
 	ok(has(&fv, "s:free") && has(&fv, "^free") && has(&fv, "s:!!") && !has(&fv, "s:x"),
@@ -54,6 +56,18 @@ int main(void)
 	ok(has(&fv, "X:html-only"), "HTML only");
 	ok(has(&fv, "U:www.shop.example") && has(&fv, "U2:shop.example"), "URL host and domain");
 	ok(has(&fv, "subject:free") && has(&fv, "from:deals@shop.example"), "worded header fields");
+	spam_fv_reset(&fv);
+	{
+		const char *r = "Received: from mx.spam.example (mx.spam.example [192.0.2.7])\n"
+			"\tby mail.example; Thu, 25 Jul 2002 10:59:36 +0100\n\nhi\n";
+
+		spam_features(&fv, r, strlen(r), NULL);
+		ok(has(&fv, "received:mx.spam.example") && has(&fv, "received:192.0.2.7") &&
+		   !has(&fv, "received:jul") && !has(&fv, "received:2002"),
+		   "Received words without the date");
+	}
+	spam_fv_reset(&fv);
+	spam_features(&fv, msg, strlen(msg), NULL);
 	ok(has(&fv, "visit") && !has(&fv, "href"), "HTML reduced to text");
 	spam_fv_finish(&fv, 20);
 	for (size_t i = 1; i < fv.n; i++)
