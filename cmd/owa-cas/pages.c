@@ -18,6 +18,7 @@
 #include "form.h"
 #include "maildir.h"
 #include "owa-cas.h"
+#include "webready.h"
 
 #define PAGE_CSP "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " \
 	"frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
@@ -506,7 +507,8 @@ int h_read(struct http_request *q, struct http_response *s, void *u)
 				esc(&b, name);
 				strbuf_addf(&b, "</a> <em>%s</em>", strcmp(act, "webready") == 0 ?
 					    "open as web page" : strcmp(act, "save") == 0 ? "download" : "open");
-				if (strcmp(act, "allow") == 0 || strcmp(act, "save") == 0) {
+				if ((strcmp(act, "allow") == 0 || strcmp(act, "save") == 0) &&
+				    webready_supported(p->filename, type.buf)) {
 					strbuf_addstr(&b, " <a class=\"wr\" href=\"/webready?f=");
 					enc(&b, f.buf);
 					strbuf_addstr(&b, "&amp;m=");

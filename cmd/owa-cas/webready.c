@@ -499,6 +499,11 @@ out:
 	return rc;
 }
 
+int webready_supported(const char *filename, const char *type)
+{
+	return kind_of(filename, type) != K_NONE;
+}
+
 int webready_convert(const char *data, size_t len, const char *filename, const char *type,
 		     struct strbuf *out, const char **why)
 {

@@ -15,4 +15,7 @@
 int webready_convert(const char *data, size_t len, const char *filename, const char *type,
 		     struct strbuf *out, const char **why);
 
+/* Whether a document of that name or type has a web view. */
+int webready_supported(const char *filename, const char *type);
+
 #endif
