@@ -195,6 +195,29 @@ test_expect_success 'unknown_users error: 500 for an unknown user, settings for 
 	test "$(xq r ./a:Response/a:Account/a:Action)" = settings
 '
 
+aport=$(free_ports 1)
+cat >"$TEST_TMP/auth.json" <<JSON
+{ "log": { "target": "stderr" },
+  "directory": { "backend": "file", "file": "$TEST_TMP/users.ldif" },
+  "autodiscover-gen": { "listen": ["127.0.0.1:$aport"], "authentication": "basic",
+    $(http_tls_json), "domains": { $domains } } }
+JSON
+http_standalone auth "$aport" autodiscover-gen -c "$TEST_TMP/auth.json" --serve -d
+
+test_expect_success 'authentication basic: 401 without or with wrong credentials, settings with good ones' '
+	req outlook alice@example.test >q &&
+	aurl=https://localhost:$aport/autodiscover/autodiscover.xml &&
+	hcurl -D h -o /dev/null --data-binary @q "$aurl" &&
+	head -n 1 h | grep -q "^HTTP/1.1 401 " &&
+	test "$(http_header WWW-Authenticate h)" = "Basic realm=\"autodiscover\", charset=\"UTF-8\"" &&
+	test "$(http_code -u alice:wrong --data-binary @q "$aurl")" = 401 &&
+	hcurl -o r -u alice:alice-Secret-1 --data-binary @q "$aurl" &&
+	test "$(xq r ./a:Response/a:Account/a:Action)" = settings &&
+	grep -q "authentication user=alice result=ok" "$TEST_TMP/auth.log" &&
+	grep -q "authentication user=alice result=\"not found\"" "$TEST_TMP/auth.log" &&
+	! grep -q "alice-Secret-1\|wrong" "$TEST_TMP/auth.log"
+'
+
 dport=$(free_ports 2) lport=${dport#* } dport=${dport% *}
 cat >"$TEST_TMP/down.json" <<JSON
 { "log": { "target": "stderr" },

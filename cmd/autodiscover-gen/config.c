@@ -58,6 +58,8 @@ static const struct conf_key ad_keys[] = {
 	  "look users up in the directory (display name, login, aliases)" },
 	{ "unknown_users", CONF_ENUM, "\"generic\"", 0, 0, "generic|error", NULL, 0,
 	  "an address not in the directory: the domain's generic answer (no user enumeration) or error 500" },
+	{ "authentication", CONF_ENUM, "\"none\"", 0, 0, "none|basic", NULL, 0,
+	  "basic: POSTs need HTTP Basic credentials checked against the directory (over HTTPS only), as Exchange asks" },
 	{ "https_redirect", CONF_STRING, NULL, 0, 0, NULL, NULL, 0,
 	  "on plain HTTP, GET /autodiscover/autodiscover.xml redirects (302) to this https base URL" },
 	{ "mobileconfig_sign", CONF_BOOL, "false", 0, 0, NULL, NULL, 0,

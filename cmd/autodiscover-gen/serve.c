@@ -9,6 +9,7 @@
 #include "ad.h"
 #include "http/http.h"
 #include "util/exitcodes.h"
+#include "util/base64.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
@@ -17,6 +18,43 @@ static void send_xml(struct http_response *res, struct strbuf *doc)
 	http_resp_header(res, "Content-Type", "text/xml; charset=utf-8");
 	http_resp_header(res, "Cache-Control", "no-store");
 	http_resp_body(res, doc->buf ? doc->buf : "", doc->len);
+}
+
+/* HTTP Basic against the directory. Returns true when the request may
+ * go on; else the 401 or 403 is in res. Credentials only count over
+ * HTTPS (or from a trusted proxy that says so). */
+static bool authenticated(struct ad *a, struct http_request *req, struct http_response *res)
+{
+	const char *h = http_header(req, "Authorization"), *colon;
+	struct strbuf dec = STRBUF_INIT;
+	enum dir_status st = DIR_NOTFOUND;
+	char *user;
+
+	if (strcmp(conf_str(a->sec, "authentication"), "basic") != 0)
+		return true;
+	if (!req->secure) {
+		http_resp_error(res, 403, "credentials only over HTTPS");
+		return false;
+	}
+	if (h && strncasecmp(h, "Basic ", 6) == 0 && a->dir &&
+	    base64_decode(h + 6, strlen(h + 6), &dec) == 0 && dec.len &&
+	    !memchr(dec.buf, 0, dec.len) && (colon = strchr(dec.buf, ':')) != NULL) {
+		user = xstrndup(dec.buf, (size_t)(colon - dec.buf));
+		st = dir_check_password(a->dir, user, colon + 1);
+		msg_info("authentication user=%s result=%s", msg_q(user), msg_q(dir_status_str(st)));
+		free(user);
+	}
+	mem_wipe(dec.buf, dec.len);
+	strbuf_release(&dec);
+	if (st == DIR_OK)
+		return true;
+	if (st == DIR_TEMPFAIL) {
+		http_resp_error(res, 503, NULL);
+		return false;
+	}
+	http_resp_error(res, 401, NULL);
+	http_resp_header(res, "WWW-Authenticate", "Basic realm=\"autodiscover\", charset=\"UTF-8\"");
+	return false;
 }
 
 static int h_autodiscover(struct http_request *req, struct http_response *res, void *user)
@@ -42,6 +80,8 @@ static int h_autodiscover(struct http_request *req, struct http_response *res, v
 		strbuf_release(&doc);
 		return 0;
 	}
+	if (!authenticated(a, req, res))
+		return 0;
 	http_body_set_max(req, AUTODISCOVER_XML_MAX);
 	if (http_body_all(req, &body) < 0) {
 		http_resp_error(res, http_body_status(req), NULL);
