@@ -53,6 +53,8 @@ const char owa_css[] =
 "ul.attachments{list-style:none;padding:8px 12px;background:var(--panel);border:1px solid "
 "var(--line);border-radius:8px}ul.attachments li{padding:3px 0}ul.attachments em{color:"
 "var(--muted);font-size:13px}.blocked{text-decoration:line-through;color:var(--danger)}\n"
+"p.smime{padding:8px 12px;border-radius:6px;font-size:14px}p.smime.pass{background:#e6f4ea;"
+"border:1px solid #9bd3ad}p.smime.fail{background:#fdecea;border:1px solid #f1a9a0}\n"
 "p.remote{background:#fff6d6;border:1px solid #ecd98b;padding:8px 12px;border-radius:6px}\n"
 "iframe.body{width:100%;min-height:420px;border:1px solid var(--line);border-radius:8px;"
 "background:#fff}\n"

@@ -125,7 +125,7 @@ int h_part(struct http_request *q, struct http_response *s, void *u)
 		return 0;
 	req_param(&r, "f", &f);
 	req_param(&r, "m", &id);
-	if ((m = msg_load(&r, f.buf, id.buf, &raw)) == NULL || (p = part_find(&r, m)) == NULL) {
+	if ((m = msg_load(&r, f.buf, id.buf, &raw, NULL)) == NULL || (p = part_find(&r, m)) == NULL) {
 		http_resp_error(s, 404, NULL);
 		goto out;
 	}
@@ -213,7 +213,7 @@ int h_webready(struct http_request *q, struct http_response *s, void *u)
 		return 0;
 	req_param(&r, "f", &f);
 	req_param(&r, "m", &id);
-	if ((m = msg_load(&r, f.buf, id.buf, &raw)) == NULL || (p = part_find(&r, m)) == NULL) {
+	if ((m = msg_load(&r, f.buf, id.buf, &raw, NULL)) == NULL || (p = part_find(&r, m)) == NULL) {
 		http_resp_error(s, 404, NULL);
 		goto out;
 	}

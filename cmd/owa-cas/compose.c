@@ -116,7 +116,7 @@ int h_compose(struct http_request *q, struct http_response *s, void *u)
 	req_param(&r, "mode", &mode);
 	req_param(&r, "f", &f);
 	req_param(&r, "m", &id);
-	if (*mode.buf && (m = msg_load(&r, f.buf, id.buf, &raw)) == NULL) {
+	if (*mode.buf && (m = msg_load(&r, f.buf, id.buf, &raw, NULL)) == NULL) {
 		page_message(&r, 404, "No such message", "The message is gone or was moved.");
 		goto out;
 	}
@@ -444,7 +444,7 @@ int h_send(struct http_request *q, struct http_response *s, void *u)
 	of = form_get(&fm, "of");
 	om = form_get(&fm, "om");
 	if (mode && of && om)
-		orig = msg_load(&r, of, om, &raw);
+		orig = msg_load(&r, of, om, &raw, NULL);
 	strbuf_addf(&m, "From: %s\r\n", r.mail);
 	strbuf_addstr(&m, "To: ");
 	if (rcpt_field("To", form_get(&fm, "to"), &rc, &m) < 0)

@@ -70,6 +70,7 @@ struct owa {
 	int user_failures, addr_failures;
 	long long window;		/* seconds */
 	unsigned char link_key[32];	/* signs redirector links */
+	const char *config_path;	/* for the children that read it too */
 };
 extern struct owa owa;
 
@@ -120,5 +121,15 @@ int req_auth(struct req *r, struct http_request *q, struct http_response *s);
 int req_csrf(struct req *r, const struct form *f);
 /* Reads and parses the request body as a form (at most max bytes). */
 int req_form(struct req *r, size_t max, struct form *f);
-/* Loads and parses a message of the user: the raw bytes in raw. */
-struct mime_msg *msg_load(struct req *r, const char *folder, const char *id, struct strbuf *raw);
+/* Loads and parses a message of the user: the raw bytes in raw. A signed
+ * message is checked by smime-sign: the message parsed is then the one it
+ * returns (signature removed), and smime (if not NULL) gets its verdict
+ * ("... smime=pass ..." or "smime=fail (reason=...)"). */
+struct mime_msg *msg_load(struct req *r, const char *folder, const char *id, struct strbuf *raw,
+			  struct strbuf *smime);
+
+/* smime.c */
+int smime_is_signed(const struct mime_msg *m);
+/* Runs smime-sign verify on raw: the Authentication-Results value into
+ * verdict, the message it printed into inner. 0, or -1 (no verdict). */
+int smime_verify(const char *raw, size_t len, struct strbuf *verdict, struct strbuf *inner);

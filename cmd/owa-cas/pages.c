@@ -361,7 +361,8 @@ out:
 	return 0;
 }
 
-struct mime_msg *msg_load(struct req *r, const char *folder, const char *id, struct strbuf *raw)
+struct mime_msg *msg_load(struct req *r, const char *folder, const char *id, struct strbuf *raw,
+			  struct strbuf *smime)
 {
 	struct strbuf ip = STRBUF_INIT, path = STRBUF_INIT;
 	struct md_index *x;
@@ -375,6 +376,24 @@ struct mime_msg *msg_load(struct req *r, const char *folder, const char *id, str
 	    strbuf_read_file(raw, path.buf, MSG_MAX) == 0)
 		m = mime_parse(raw->buf ? raw->buf : "", raw->len, NULL);
 	md_index_close(x);
+	if (m && conf_bool(owa.sec, "smime_verify") && smime_is_signed(m)) {
+		struct strbuf verdict = STRBUF_INIT, inner = STRBUF_INIT;
+
+		if (smime_verify(raw->buf, raw->len, &verdict, &inner) == 0) {
+			/* The parse borrows raw: swap in the checked message. */
+			mime_free(m);
+			strbuf_release(raw);
+			*raw = inner;
+			m = mime_parse(raw->buf ? raw->buf : "", raw->len, NULL);
+			if (smime)
+				strbuf_add(smime, verdict.buf, verdict.len);
+		} else {
+			strbuf_release(&inner);
+			if (smime)
+				strbuf_addstr(smime, "smime=none (the signature could not be checked)");
+		}
+		strbuf_release(&verdict);
+	}
 	strbuf_release(&ip);
 	strbuf_release(&path);
 	return m;
@@ -417,7 +436,8 @@ int h_read(struct http_request *q, struct http_response *s, void *u)
 {
 	struct req r;
 	struct strbuf f = STRBUF_INIT, id = STRBUF_INIT, rm = STRBUF_INIT, raw = STRBUF_INIT,
-		      b = STRBUF_INIT, subj = STRBUF_INIT, cidp = STRBUF_INIT, ip = STRBUF_INIT;
+		      b = STRBUF_INIT, subj = STRBUF_INIT, cidp = STRBUF_INIT, ip = STRBUF_INIT,
+		      smime = STRBUF_INIT;
 	struct mime_msg *m;
 	struct render_opts o;
 	struct render rd = { STRBUF_INIT, 0, false, false };
@@ -429,7 +449,7 @@ int h_read(struct http_request *q, struct http_response *s, void *u)
 		goto out;
 	req_param(&r, "m", &id);
 	remote = strcmp(req_param(&r, "remote", &rm), "1") == 0 && owa.allow_remote;
-	if ((m = msg_load(&r, f.buf, id.buf, &raw)) == NULL) {
+	if ((m = msg_load(&r, f.buf, id.buf, &raw, &smime)) == NULL) {
 		page_message(&r, 404, "No such message", "The message is gone or was moved.");
 		goto out;
 	}
@@ -451,7 +471,18 @@ int h_read(struct http_request *q, struct http_response *s, void *u)
 	header_row(&b, m, "To", "To");
 	header_row(&b, m, "Cc", "Cc");
 	header_row(&b, m, "Date", "Date");
-	strbuf_addstr(&b, "</dl><div class=\"toolbar\">");
+	strbuf_addstr(&b, "</dl>");
+	if (smime.len) {
+		const char *v = strstr(smime.buf, "smime=");
+		int pass = v && strncmp(v, "smime=pass", 10) == 0;
+
+		strbuf_addf(&b, "<p class=\"smime %s\" role=\"status\"><strong>%s</strong> ",
+			    pass ? "pass" : "fail", pass ? "Signed: the signature is valid." :
+			    "Signed, but the signature is not valid.");
+		esc(&b, v ? v : smime.buf);
+		strbuf_addstr(&b, "</p>");
+	}
+	strbuf_addstr(&b, "<div class=\"toolbar\">");
 	{
 		static const char *const modes[][2] = { { "reply", "Reply" }, { "replyall", "Reply all" },
 							{ "forward", "Forward" } };
@@ -556,6 +587,7 @@ out:
 	strbuf_release(&subj);
 	strbuf_release(&cidp);
 	strbuf_release(&ip);
+	strbuf_release(&smime);
 	return 0;
 }
 
@@ -572,7 +604,7 @@ int h_body(struct http_request *q, struct http_response *s, void *u)
 		return 0;
 	req_param(&r, "f", &f);
 	req_param(&r, "m", &id);
-	if ((m = msg_load(&r, f.buf, id.buf, &raw)) == NULL) {
+	if ((m = msg_load(&r, f.buf, id.buf, &raw, NULL)) == NULL) {
 		http_resp_error(s, 404, NULL);
 		goto out;
 	}

@@ -487,6 +487,7 @@ static int settle(const struct prog_state *st)
 	struct strbuf p = STRBUF_INIT;
 
 	owa.sec = sec;
+	owa.config_path = st->config_path ? st->config_path : conf_path(st->conf);
 	if (sess_secret_load(&owa.sc, conf_str(sec, "secret_file"), &why) < 0) {
 		msg_error("cannot use the session secret '%s': %s", conf_str(sec, "secret_file"), why);
 		return EX_CONFIG;
