@@ -4,11 +4,13 @@
  * proxies, the publishing rules and the router. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "http/http_int.h"
@@ -146,6 +148,28 @@ int http_server_run(struct http_server *srv, enum serve_mode mode)
 	return serve_run(srv->sec, mode, &h);
 }
 
+/* Closing with unread input makes the kernel send a reset, which can
+ * destroy our last answer (a 413 or 414 sent before the client finished)
+ * before the client reads it: half-close, then read and drop what still
+ * comes, for two seconds and 256 KiB at most. */
+static void linger_close(int in, int out)
+{
+	char buf[8192];
+	size_t total = 0;
+	long long end = now_ms() + 2000, left;
+	struct pollfd pfd = { .fd = in, .events = POLLIN };
+
+	if (shutdown(out, SHUT_WR) < 0)
+		return;		/* not a socket: nothing to protect */
+	while (total < 262144 && (left = end - now_ms()) > 0 && poll(&pfd, 1, (int)left) == 1) {
+		ssize_t n = read(in, buf, sizeof(buf));
+
+		if (n <= 0)
+			break;
+		total += (size_t)n;
+	}
+}
+
 int http_server_session(int in, int out, const struct serve_peer *peer, void *ctx)
 {
 	struct http_server *srv = ctx;
@@ -162,8 +186,7 @@ int http_server_session(int in, int out, const struct serve_peer *peer, void *ct
 	}
 	stream_free(s);
 	tls_report_clear(&rep);
-	/* Lingering close: let the client read our last answer. */
-	shutdown(out, SHUT_WR);
+	linger_close(in, out);
 	return rc;
 }
 
