@@ -231,14 +231,19 @@ static int decide(const struct scl *s, const struct spam_model *m, struct spam_f
 	v->p = spam_model_prob(m, v->margin);
 	v->scl = scl_from_prob(v->p);
 	v->reason = "model";
-	ml.decode_max = s->scan_bytes;
-	mm = mime_parse(msg, len > s->scan_bytes ? s->scan_bytes : len, &ml);
-	phrases(s, mm, v);
-	if (s->use_directory && s->cli->nrcpt > 0) {
-		from_address(mm, &from);
-		rc = directory_says(s, from.buf ? from.buf : "", &safe, &blocked, &pol.junk_above);
+	/* Parsed again for the phrases and the From address only when they
+	 * are asked for: a process per message pays for every parse. */
+	if (s->nallowed || s->nblocked || (s->use_directory && s->cli->nrcpt > 0)) {
+		ml.decode_max = s->scan_bytes;
+		mm = mime_parse(msg, len > s->scan_bytes ? s->scan_bytes : len, &ml);
+		phrases(s, mm, v);
+		if (s->use_directory && s->cli->nrcpt > 0) {
+			from_address(mm, &from);
+			rc = directory_says(s, from.buf ? from.buf : "", &safe, &blocked,
+					    &pol.junk_above);
+		}
+		mime_free(mm);
 	}
-	mime_free(mm);
 	strbuf_release(&from);
 	if (blocked) {
 		v->scl = SCL_MAX;

@@ -23,7 +23,7 @@
 #define SPAM_MODEL_VERSION 2
 #define SPAM_BITS_MIN 16
 #define SPAM_BITS_MAX 22
-#define SPAM_BITS_DEFAULT 20
+#define SPAM_BITS_DEFAULT 19
 #define SPAM_DIGEST_LEN 16
 #define SPAM_LEARNT_MAX 10000000u
 /* The margin's feature sum is divided by the square root of the number
