@@ -4,7 +4,8 @@
 # autodiscover-gen (parse, directory lookup, document) and GETs the same
 # response as a static file from nginx on loopback, plain HTTP and then
 # TLS; prints the requests per second of each and the ratio, which must
-# be at least 0.5.
+# be at least 0.5. nginx runs one worker process (as in bench/eas-policy.sh);
+# autodiscover-gen a pool of one worker per connection.
 . "$(dirname "$0")/lib.sh"
 need nginx wrk curl
 
