@@ -69,6 +69,20 @@ static int h_deny(struct http_request *req, struct http_response *res, void *use
 	return 0;
 }
 
+static int h_cookie(struct http_request *req, struct http_response *res, void *user)
+{
+	struct strbuf v = STRBUF_INIT;
+
+	if (http_cookie_get(req, "sid", &v))
+		http_resp_printf(res, "sid=[%s]", v.buf);
+	if (http_cookie_get(req, "q", &v))
+		http_resp_printf(res, " q=[%s]", v.buf);
+	if (!http_cookie_get(req, "none", &v))
+		http_resp_puts(res, " none=absent");
+	strbuf_release(&v);
+	return 0;
+}
+
 /* Runs the server on one end of a socketpair with config text, sends
  * req and returns what came back (caller frees). */
 static char *roundtrip(const char *conf_text, const char *req, size_t req_len)
@@ -95,6 +109,7 @@ static char *roundtrip(const char *conf_text, const char *req, size_t req_len)
 		http_route(srv, "POST", "/echo", 0, h_echo, NULL);
 		http_route(srv, "GET", "/stream", 0, h_stream, NULL);
 		http_route(srv, "POST", "/deny", 0, h_deny, NULL);
+		http_route(srv, "GET", "/cookie", HTTP_ROUTE_EXACT, h_cookie, NULL);
 		http_route(srv, "GET", "/Microsoft-Server-ActiveSync", HTTP_ROUTE_NOCASE, h_hello, "eas");
 		s = stream_new(sv[0], sv[0], 1000, HTTP_LINE_MAX);
 		http_serve_stream(srv, s, &peer);
@@ -183,6 +198,13 @@ static void test_basic(void)
 static void test_bodies(void)
 {
 	char *r;
+
+	r = rt(BASIC, "GET /cookie HTTP/1.1\r\nHost: x\r\nCookie: a=1; sid=\"abc\"\r\nCookie: q=x=y\r\n\r\n");
+	ok(strstr(r, "sid=[abc] q=[x=y] none=absent") != NULL, "cookies over two headers, quotes removed");
+	free(r);
+	r = rt(BASIC, "GET /cookie/more HTTP/1.1\r\nHost: x\r\n\r\n");
+	ok(strncmp(r, "HTTP/1.1 404 ", 13) == 0, "an exact route is not a prefix");
+	free(r);
 
 	r = rt(BASIC, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
 	       "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -324,11 +346,30 @@ static void test_helpers(void)
 	strbuf_release(&sb);
 }
 
+static void test_config(void)
+{
+	static const char bad[] = "{\"autodiscover-gen\": {\"trusted_proxies\": [\"10.0.0.0/33\"]}}";
+	static const char good[] = "{\"autodiscover-gen\": {}}";
+	struct conf *c = conf_load_string(bad, strlen(bad), "t", sections, stderr);
+	struct http_server *srv;
+
+	ok(c != NULL, "config with a bad CIDR loads (the key is a string list)");
+	srv = http_server_new(conf_section(c, "autodiscover-gen"), "t");
+	ok(srv == NULL, "but the server refuses it");
+	conf_free(c);
+	c = conf_load_string(good, strlen(good), "t", sections, stderr);
+	srv = http_server_new(conf_section(c, "autodiscover-gen"), "t");
+	ok(srv != NULL && !http_server_tls(srv), "defaults: plain HTTP");
+	http_server_free(srv);
+	conf_free(c);
+}
+
 int main(void)
 {
 	msg_setup("http_server");
 	msg_set_level(MSG_ERROR);
 	test_helpers();
+	test_config();
 	test_basic();
 	test_bodies();
 	test_rules();
