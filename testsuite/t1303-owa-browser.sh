@@ -27,6 +27,7 @@ owa_setup "\"submission\": \"smtp://127.0.0.1:$SINK_PORT\", \"submission_starttl
 	]"
 owa_msg carol "" new/1764000000.M1P1.test "$TEST_TMP/docs/docs.eml"
 owa_msg carol "" new/1764003600.M2P1.test "$TEST_TMP/docs/remote.eml"
+owa_msg carol "" new/1763990000.M3P1.test "$TEST_TMP/docs/inline.eml"
 owa_start owa || bail "owa-cas did not start"
 printf 'attached text\n' >"$TEST_TMP/hello.txt"
 BROWSER_SHOTS=$TEST_TMP/shots
@@ -40,7 +41,7 @@ test_expect_success 'public computer: the whole session in Chromium' '
 test_expect_success 'signed in to the inbox with an HttpOnly SameSite=Strict session cookie' '
 	jq -e ".after_login == \"/mail\"" pub.json &&
 	jq -e ".cookie.httpOnly == true and .cookie.sameSite == \"Strict\" and .cookie.session" pub.json &&
-	jq -e ".inbox_subjects == [\"Remote picture\", \"Documents\"]" pub.json
+	jq -e ".inbox_subjects == [\"Remote picture\", \"Documents\", \"Inline picture\"]" pub.json
 '
 
 test_expect_success 'the remote image is fetched only after "show content"' '
@@ -54,6 +55,11 @@ test_expect_success 'the remote image is fetched only after "show content"' '
 test_expect_success 'the message body is sanitised: text kept, no script ran' '
 	jq -e ".frame_text | test(\"Look at this:\")" pub.json &&
 	jq -e ".dialogs == []" pub.json
+'
+
+test_expect_success 'an inline image shows in the sandboxed frame through its signed link' '
+	jq -e ".inline_img.src | startswith(\"/inline/\")" pub.json &&
+	jq -e ".inline_img.width == 2" pub.json
 '
 
 test_expect_success 'public: the program is blocked, documents open as web pages' '

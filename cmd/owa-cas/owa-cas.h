@@ -36,7 +36,11 @@ struct render_opts {
 	/* Rewrites links instead of link_prefix (the server signs them). */
 	html_rewrite_fn link;
 	void *link_ctx;
-	const char *cid_prefix;	/* "/owa/part?m=ID&cid=", or NULL: dropped */
+	const char *cid_prefix;	/* "/part?m=ID&cid=", or NULL: dropped */
+	/* Rewrites cid: URLs instead of cid_prefix (given the part after
+	 * "cid:"); the server makes signed /inline/ links. */
+	html_rewrite_fn cid;
+	void *cid_ctx;
 	size_t html_max;	/* bytes of HTML sanitised */
 };
 
@@ -92,6 +96,14 @@ const char *req_param(struct req *r, const char *name, struct strbuf *out);
 void owa_index_path(const struct req *r, const char *folder, struct strbuf *out);
 /* The signed redirector link for url (appended). -1 if too long. */
 int owa_link(const char *url, size_t len, struct strbuf *out, void *ctx);
+/* The inline image link of a cid: URL of message id in folder: a
+ * signed, expiring /inline/ path that needs no cookie (the sandboxed
+ * frame sends none). ctx is a struct inline_ref. */
+struct inline_ref {
+	const struct req *r;
+	const char *folder, *id;
+};
+int owa_inline_link(const char *cid, size_t len, struct strbuf *out, void *ctx);
 /* Sends an HTML page: the shell around body. */
 void page_send(struct req *r, const char *title, const char *folder, const struct strbuf *body);
 /* A short message page with a status. */

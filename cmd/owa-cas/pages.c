@@ -418,16 +418,19 @@ static void header_row(struct strbuf *b, const struct mime_msg *m, const char *n
 static void render_opts_for(struct req *r, const char *f, const char *id, bool remote,
 			    struct render_opts *o, struct strbuf *cidp)
 {
+	static struct inline_ref ref;
+
 	memset(o, 0, sizeof(*o));
 	o->allow_remote = remote && owa.allow_remote;
 	o->link = owa_link;
 	o->html_max = owa.html_max;
-	strbuf_addstr(cidp, "/part?f=");
-	enc(cidp, f);
-	strbuf_addstr(cidp, "&m=");
-	enc(cidp, id);
-	strbuf_addstr(cidp, "&cid=");
+	strbuf_addstr(cidp, "/inline/");
 	o->cid_prefix = cidp->buf;
+	ref.r = r;
+	ref.folder = f;
+	ref.id = id;
+	o->cid = owa_inline_link;
+	o->cid_ctx = &ref;
 }
 
 const char *attach_action(const struct req *r, const char *filename, const char *type);

@@ -35,6 +35,8 @@ static int cid_fn(const char *u, size_t len, struct strbuf *out, void *ctx)
 	const struct render_opts *o = ctx;
 
 	/* "cid:" is left out: the prefix names the lookup. */
+	if (o->cid)
+		return o->cid(u + 4, len - 4, out, o->cid_ctx);
 	return with_prefix(u + 4, len - 4, out, (void *)o->cid_prefix);
 }
 

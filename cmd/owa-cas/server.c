@@ -229,6 +229,113 @@ static int h_redir(struct http_request *q, struct http_response *s, void *u)
 	return 0;
 }
 
+/* Inline images: /inline/SIG/BASE64URL("expiry\tmaildir\tfolder\tid\tcid"),
+ * valid for an hour. The sandboxed frame's requests carry no cookie
+ * (its origin is opaque, so SameSite=Strict holds it back): the link
+ * itself is the permission, for that one part of that one message. */
+#define INLINE_TTL 3600
+
+static void inline_sig(const char *b64, size_t len, char sig[23])
+{
+	struct strbuf m = STRBUF_INIT;
+
+	strbuf_addstr(&m, "inline:");
+	strbuf_add(&m, b64, len);
+	link_sig(m.buf, m.len, sig);
+	strbuf_release(&m);
+}
+
+int owa_inline_link(const char *cid, size_t len, struct strbuf *out, void *ctx)
+{
+	const struct inline_ref *ref = ctx;
+	struct strbuf pl = STRBUF_INIT, b = STRBUF_INIT, dec = STRBUF_INIT;
+	char sig[23];
+	int rc = -1;
+
+	/* RFC 2392: the cid URL is the Content-ID percent-encoded. */
+	if (url_decode(&dec, cid, len) == 0 && dec.len && !memchr(dec.buf, '\t', dec.len) &&
+	    !memchr(dec.buf, 0, dec.len)) {
+		strbuf_addf(&pl, "%lld\t%s\t%s\t%s\t", now_s() + INLINE_TTL, ref->r->maildir,
+			    ref->folder, ref->id);
+		strbuf_add(&pl, dec.buf, dec.len);
+		b64url_encode(pl.buf, pl.len, &b);
+		if (b.len < 900) {
+			inline_sig(b.buf, b.len, sig);
+			strbuf_addf(out, "/inline/%s/%s", sig, b.buf);
+			rc = 0;
+		}
+	}
+	strbuf_release(&pl);
+	strbuf_release(&b);
+	strbuf_release(&dec);
+	return rc;
+}
+
+static int h_inline(struct http_request *q, struct http_response *s, void *u)
+{
+	const char *p = q->path + strlen("/inline/"), *slash = strchr(p, '/');
+	struct strbuf pl = STRBUF_INIT, raw = STRBUF_INIT, data = STRBUF_INIT;
+	struct req r;
+	char sig[23], *f[5], *t;
+	struct mime_msg *m = NULL;
+	const struct mime_part *part = NULL;
+	int n = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.req = q;
+	r.res = s;
+	if (slash == NULL || slash - p != 22)
+		goto refuse;
+	inline_sig(slash + 1, strlen(slash + 1), sig);
+	if (CRYPTO_memcmp(sig, p, 22) != 0 || b64url_decode(slash + 1, strlen(slash + 1), &pl) < 0)
+		goto refuse;
+	for (t = pl.buf; n < 5; n++) {
+		f[n] = t;
+		if (n < 4 && (t = strchr(t, '\t')) == NULL)
+			goto refuse;
+		if (n < 4)
+			*t++ = 0;
+	}
+	if (atoll(f[0]) < now_s() || strlen(f[1]) >= sizeof(r.maildir))
+		goto refuse;
+	snprintf(r.maildir, sizeof(r.maildir), "%s", f[1]);
+	if ((m = msg_load(&r, f[2], f[3], &raw, NULL)) == NULL)
+		goto refuse;
+	for (unsigned i = 0; i < mime_part_count(m) && !part; i++) {
+		const struct mime_part *c = mime_part_at(m, i);
+		const struct mime_header *h = mime_header_find(c, "Content-ID", 0);
+		const char *v = h ? h->value : NULL;
+		size_t len = h ? h->value_len : 0;
+
+		if (v && len >= 2 && v[0] == '<' && v[len - 1] == '>')
+			v++, len -= 2;
+		if (v && len == strlen(f[4]) && memcmp(v, f[4], len) == 0 && !c->child &&
+		    strcmp(c->type, "image") == 0 &&
+		    (strcmp(c->subtype, "png") == 0 || strcmp(c->subtype, "gif") == 0 ||
+		     strcmp(c->subtype, "jpeg") == 0 || strcmp(c->subtype, "webp") == 0))
+			part = c;
+	}
+	if (part == NULL)
+		goto refuse;
+	mime_part_decode(m, part, &data);
+	strbuf_reset(&pl);
+	strbuf_addf(&pl, "image/%s", part->subtype);
+	http_resp_header(s, "Content-Type", pl.buf);
+	http_resp_set_header(s, "X-Content-Type-Options", "nosniff");
+	http_resp_set_header(s, "Content-Security-Policy", "default-src 'none'; sandbox");
+	http_resp_set_header(s, "Cache-Control", "private, max-age=3600");
+	http_resp_body(s, data.buf ? data.buf : "", data.len);
+	goto out;
+refuse:
+	http_resp_error(s, 404, NULL);
+out:
+	mime_free(m);
+	strbuf_release(&pl);
+	strbuf_release(&raw);
+	strbuf_release(&data);
+	return 0;
+}
+
 /* Throttling of failed sign-ins, in files shared by every process of
  * this host: state_dir/throttle/KIND-HASH holding "count start". */
 static void throttle_path(const char *kind, const char *key, struct strbuf *out)
@@ -558,6 +665,7 @@ int owa_serve(const struct prog_state *st, enum serve_mode mode)
 	http_route(srv, "GET", "/options", HTTP_ROUTE_EXACT, h_options, NULL);
 	http_route(srv, "POST", "/options", HTTP_ROUTE_EXACT, h_options, NULL);
 	http_route(srv, "GET", "/redir/", 0, h_redir, NULL);
+	http_route(srv, "GET", "/inline/", 0, h_inline, NULL);
 	http_route(srv, "GET", "/static/owa.css", HTTP_ROUTE_EXACT, h_static, (void *)owa_css);
 	http_route(srv, "GET", "/favicon.ico", HTTP_ROUTE_EXACT, h_favicon, NULL);
 	http_route(srv, "GET", "/static/owa.js", HTTP_ROUTE_EXACT, h_static, (void *)owa_js);

@@ -103,3 +103,22 @@ if len(sys.argv) > 2:
                      filename='tool.exe')
     with open(os.path.join(out, 'docs.eml'), 'wb') as f:
         f.write(bytes(d))
+    # An HTML message with an inline image (multipart/related, cid:).
+    import struct, zlib
+
+    def chunk(t, data):
+        c = struct.pack('>I', len(data)) + t + data
+        return c + struct.pack('>I', zlib.crc32(t + data) & 0xffffffff)
+    png = (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 2, 2, 8, 2, 0, 0, 0)) +
+           chunk(b'IDAT', zlib.compress(b'\x00\xff\x00\x00\x00\xff\x00' * 2)) + chunk(b'IEND', b''))
+    with open(os.path.join(out, 'logo.png'), 'wb') as f:
+        f.write(png)
+    i = EmailMessage()
+    i['From'] = 'Design <design@example.test>'
+    i['To'] = 'carol@example.test'
+    i['Subject'] = 'Inline picture'
+    i['Date'] = 'Tue, 24 Nov 2026 05:00:00 +0000'
+    i.set_content('<p>Our logo: <img id="logo" src="cid:logo@example.test" alt="logo"></p>', subtype='html')
+    i.add_related(png, maintype='image', subtype='png', cid='<logo@example.test>')
+    with open(os.path.join(out, 'inline.eml'), 'wb') as f:
+        f.write(bytes(i))

@@ -51,6 +51,16 @@ async function main() {
 	await page.waitForTimeout(500);
 	out.remote_after = lines(remoteLog);
 
+	// An inline (cid:) image: the sandboxed frame sends no cookie, the
+	// signed /inline/ link is enough.
+	await page.goto(url + '/mail');
+	await Promise.all([page.waitForNavigation(), page.click('td.subject a:text("Inline picture")')]);
+	await page.waitForTimeout(300);
+	const iframe = page.frames().find((f) => f.url().includes('/body?'));
+	out.inline_img = iframe ? await iframe.$eval('img', (i) => ({
+		src: i.getAttribute('src'), width: i.naturalWidth, complete: i.complete,
+	})).catch((e) => ({ error: e.message })) : null;
+
 	// Attachments as this session's policy shows them.
 	await page.goto(url + '/mail');
 	await Promise.all([page.waitForNavigation(), page.click('td.subject a:text("Documents")')]);
