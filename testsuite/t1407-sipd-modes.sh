@@ -49,7 +49,7 @@ test_expect_success 'start_secured 1: a verified gateway with plain RTP gets 488
 	serve_wait_log sipd2 "call refused status=488 number=1001 reason=\"plain RTP offered where SRTP is required\""
 '
 
-SIPD_PORT= sipd_conf "$TEST_TMP/i.json"
+SIPD_PORT= SIPD_SPOOL=$TEST_TMP/spool-inetd sipd_conf "$TEST_TMP/i.json"
 serve_inetd inetd "$SIPD_PORT" um-sipd -c "$TEST_TMP/i.json" --inetd
 sipd_tone "$TEST_TMP/tone.ul" 1 700 ul
 

@@ -52,6 +52,9 @@ static const struct conf_key smtp_keys[] = {
 
 static const struct conf_key sipd_keys[] = {
 	{ "serve", CONF_INCLUDE, NULL, 0, 0, NULL, serve_conf_keys, 0, NULL },
+	{ "udp_listen", CONF_STRINGS, "[]", 0, 0, NULL, NULL, 0,
+	  "SIP over UDP on these addresses (\"127.0.0.1:5060\"); unsecured plans only; one process "
+	  "for all, which keeps its settings until restart" },
 	{ "tls_listeners", CONF_STRINGS, "[\"sips\"]", 0, 0, NULL, NULL, 0,
 	  "names of the listeners (in listen, or LISTEN_FDNAMES) that speak TLS (SIP over TLS, 5061)" },
 	{ "tls", CONF_OBJECT, NULL, 0, 0, NULL, tls_conf_keys, 0,

@@ -58,6 +58,32 @@ static void spooler_stop(struct sipd *d)
 	}
 }
 
+/* The UDP listeners, each a process of its own beside the TCP ones. */
+static void udp_start(struct sipd *d)
+{
+	size_t n = conf_strings_len(d->sec, "udp_listen");
+	const char *user = conf_str(d->sec, "user");
+
+	for (size_t i = 0; i < n && d->nudp < sizeof(d->udp) / sizeof(d->udp[0]); i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(sipd_udp_serve(d, conf_strings_at(d->sec, "udp_listen", i),
+					     user ? user : ""));
+		if (pid > 0)
+			d->udp[d->nudp++] = pid;
+	}
+}
+
+static void udp_stop(struct sipd *d)
+{
+	for (size_t i = 0; i < d->nudp; i++) {
+		kill(d->udp[i], SIGTERM);
+		waitpid(d->udp[i], NULL, 0);
+	}
+	d->nudp = 0;
+}
+
 /* SIGHUP in the listener: config, dial plans, directory and certificate
  * again; calls in progress live in their own processes and go on. */
 static int reload(void *ctx)
@@ -79,6 +105,9 @@ static int reload(void *ctx)
 		msg_info("certificate changed sha1=%s was=%s", nd.cert_sha1, d->cert_sha1);
 	/* the spool process restarts with the new settings */
 	spooler_stop(d);
+	memcpy(nd.udp, d->udp, sizeof(nd.udp));
+	nd.nudp = d->nudp;
+	d->nudp = 0;
 	sipd_clear(d);
 	*d = nd;
 	if (spool)
@@ -103,7 +132,10 @@ static int serve(struct prog_state *st, enum serve_mode mode)
 	if (mode == SERVE_STANDALONE || (mode == SERVE_SYSTEMD && getenv("LISTEN_FDS") &&
 					  !getenv("LISTEN_FDNAMES_ACCEPT")))
 		spool_start(&d);
+	if (mode == SERVE_STANDALONE)
+		udp_start(&d);
 	rc = serve_run(d.sec, mode, &h);
+	udp_stop(&d);
 	spooler_stop(&d);
 	sipd_clear(&d);
 	return rc;

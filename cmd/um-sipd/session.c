@@ -5,11 +5,15 @@
  * one poll loop. Responses go out on the connection the request came on. */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,6 +25,7 @@
 #include "tls/stream.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/priv.h"
 
 #define ALLOW "INVITE, ACK, BYE, CANCEL, OPTIONS"
 #define T2_MS 4000
@@ -54,12 +59,18 @@ struct call {
 	const struct dial_plan *plan;
 	struct call_media *media;
 	time_t start;
+	struct sockaddr_storage addr;	/* UDP: the gateway */
+	socklen_t addr_len;
 };
 
 struct session {
 	struct sipd *d;
 	const struct serve_peer *peer;
-	struct stream *s;
+	struct stream *s;		/* TCP or TLS; NULL over UDP */
+	struct strbuf out;		/* what the next flush sends */
+	int udp;			/* the UDP socket, or -1 */
+	struct sockaddr_storage dest;	/* UDP: where the next flush goes */
+	socklen_t dest_len;
 	struct sip_reader rd;
 	bool tls;
 	struct tls_report rep;
@@ -74,13 +85,51 @@ struct session {
 
 /* --- sending --- */
 
+/* Sends what was written: on the connection, or as one datagram. */
 static void flush(struct session *ss)
 {
+	if (ss->out.len == 0)
+		return;
+	if (ss->s == NULL) {
+		if (sendto(ss->udp, ss->out.buf, ss->out.len, 0, (struct sockaddr *)&ss->dest,
+			   ss->dest_len) < 0)
+			msg_warn("cannot send to %s: %s", ss->peer->addr, strerror(errno));
+		strbuf_reset(&ss->out);
+		return;
+	}
+	stream_write(ss->s, ss->out.buf, ss->out.len);
+	strbuf_reset(&ss->out);
 	stream_set_timeout(ss->s, 5000);
 	if (stream_flush(ss->s) != STREAM_OK) {
 		msg_warn("cannot write to %s: %s", ss->peer->addr, stream_error(ss->s));
 		ss->dead = true;
 	}
+}
+
+static void out_printf(struct session *ss, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void out_printf(struct session *ss, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&ss->out, fmt, ap);
+	va_end(ap);
+}
+
+/* Over UDP, what a call sends goes to its gateway. */
+static void dest_call(struct session *ss, const struct call *c)
+{
+	if (ss->s == NULL && c->addr_len) {
+		ss->dest = c->addr;
+		ss->dest_len = c->addr_len;
+	}
+}
+
+static const char *transport(const struct session *ss)
+{
+	return ss->s == NULL ? "UDP" : ss->tls ? "TLS" : "TCP";
 }
 
 static void random_hex(char *out, size_t bytes)
@@ -98,7 +147,8 @@ static void random_hex(char *out, size_t bytes)
 static void contact(const struct session *ss, bool sips, struct strbuf *out)
 {
 	strbuf_addf(out, "Contact: <%s:um@%s:%u%s>\r\n", sips ? "sips" : "sip", ss->local_host,
-		    ss->local_port, sips ? "" : ss->tls ? ";transport=tls" : ";transport=tcp");
+		    ss->local_port, sips ? "" : ss->s == NULL ? ";transport=udp" :
+		    ss->tls ? ";transport=tls" : ";transport=tcp");
 }
 
 /* A response to req; to_tag is added to To when it has none. extra holds
@@ -137,7 +187,7 @@ static void respond(struct session *ss, const struct sip_msg *req, int code,
 	struct strbuf out = STRBUF_INIT;
 
 	response_build(ss, req, code, to_tag, extra, NULL, NULL, 0, &out);
-	stream_write(ss->s, out.buf, out.len);
+	strbuf_add(&ss->out, out.buf, out.len);
 	strbuf_release(&out);
 	flush(ss);
 }
@@ -216,23 +266,25 @@ static void send_bye(struct session *ss, struct call *c, const char *reason)
 	char branch[40];
 
 	random_hex(branch, 8);
-	stream_printf(ss->s, "BYE %s SIP/2.0\r\n", c->remote_target);
-	stream_printf(ss->s, "Via: SIP/2.0/%s %s:%u;branch=z9hG4bK%s\r\n", ss->tls ? "TLS" : "TCP",
-		      ss->local_host, ss->local_port, branch);
-	stream_puts(ss->s, "Max-Forwards: 70\r\n");
+	dest_call(ss, c);
+	out_printf(ss, "BYE %s SIP/2.0\r\n", c->remote_target);
+	out_printf(ss, "Via: SIP/2.0/%s %s:%u;branch=z9hG4bK%s\r\n", transport(ss),
+		   ss->local_host, ss->local_port, branch);
+	out_printf(ss, "Max-Forwards: 70\r\n");
 	if (c->route)
-		stream_printf(ss->s, "Route: %s\r\n", c->route);
-	stream_printf(ss->s, "From: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %lu BYE\r\n",
-		      c->to_hdr, c->from_hdr, c->call_id, ++c->local_cseq);
-	stream_printf(ss->s, "Reason: SIP;cause=200;text=\"%s\"\r\n", reason);
-	stream_puts(ss->s, "Content-Length: 0\r\n\r\n");
+		out_printf(ss, "Route: %s\r\n", c->route);
+	out_printf(ss, "From: %s\r\nTo: %s\r\nCall-ID: %s\r\nCSeq: %lu BYE\r\n",
+		   c->to_hdr, c->from_hdr, c->call_id, ++c->local_cseq);
+	out_printf(ss, "Reason: SIP;cause=200;text=\"%s\"\r\n", reason);
+	out_printf(ss, "Content-Length: 0\r\n\r\n");
 	flush(ss);
 	msg_info("sent BYE call_id=%s reason=%s", msg_q(c->call_id), msg_q(reason));
 }
 
 static void send_final(struct session *ss, struct call *c)
 {
-	stream_write(ss->s, c->last_final.buf, c->last_final.len);
+	dest_call(ss, c);
+	strbuf_add(&ss->out, c->last_final.buf, c->last_final.len);
 	flush(ss);
 }
 
@@ -507,6 +559,8 @@ static void new_call(struct session *ss, struct sip_msg *m)
 	}
 	c->plan = p;
 	c->start = time(NULL);
+	c->addr = ss->dest;
+	c->addr_len = ss->dest_len;
 	c->state = C_RINGING;
 	c->next = ss->calls;
 	ss->calls = c;
@@ -514,7 +568,8 @@ static void new_call(struct session *ss, struct sip_msg *m)
 	msg_info("call from=%s number=%s mailbox=%s plan=%s security=%s transport=%s srtp=%s "
 		 "greeting=%s", msg_q(c->caller), c->number, msg_q(c->mailbox), p ? p->name : "-",
 		 p ? plan_security_name(p->security) : ss->d->start_secured ? "secured" : "unsecured",
-		 ss->tls ? "tls" : "tcp", call_media_secure(c->media) ? "yes" : "no", c->greeting_from);
+		 ss->s == NULL ? "udp" : ss->tls ? "tls" : "tcp", call_media_secure(c->media) ? "yes" : "no",
+		 c->greeting_from);
 	{
 		struct strbuf extra = STRBUF_INIT;
 		const char *rr;
@@ -713,7 +768,7 @@ static void read_conn(struct session *ss)
 	while (!ss->dead && (k = sip_reader_next(&ss->rd, &m, why, sizeof(why))) != 0) {
 		if (k < 0) {
 			msg_warn("cannot frame SIP from %s: %s; closing", ss->peer->addr, why);
-			stream_printf(ss->s, "SIP/2.0 %d %s\r\nContent-Length: 0\r\n\r\n",
+			out_printf(ss, "SIP/2.0 %d %s\r\nContent-Length: 0\r\n\r\n",
 				      strstr(why, "too") ? 513 : 400, strstr(why, "too") ?
 				      "Message Too Large" : "Bad Request");
 			flush(ss);
@@ -727,6 +782,14 @@ static void read_conn(struct session *ss)
 				  msg_q(sip_msg_get(&m, "Call-ID")));
 		sip_msg_free(&m);
 	}
+}
+
+static volatile sig_atomic_t udp_stop;
+
+static void on_udp_term(int sig)
+{
+	(void)sig;
+	udp_stop = 1;
 }
 
 static long long min_pos(long long a, long long b)
@@ -773,7 +836,37 @@ static long long timers(struct session *ss)
 	return next;
 }
 
-static void run(struct session *ss)
+/* UDP: one datagram is one message, from whoever sent it. */
+static void read_udp(struct session *ss, struct serve_peer *peer)
+{
+	char buf[SIP_HEAD_MAX + SIP_BODY_MAX], why[SIP_WHY_MAX];
+	struct sip_msg m;
+
+	for (int i = 0; i < 64; i++) {
+		socklen_t fl = sizeof(ss->dest);
+		ssize_t n = recvfrom(ss->udp, buf, sizeof(buf), MSG_DONTWAIT,
+				     (struct sockaddr *)&ss->dest, &fl);
+
+		if (n < 0)
+			return;
+		ss->dest_len = fl;
+		sockaddr_format((struct sockaddr *)&ss->dest, fl, peer->addr, sizeof(peer->addr));
+		sockaddr_host_port((struct sockaddr *)&ss->dest, fl, peer->host, sizeof(peer->host),
+				   &peer->port);
+		msg_context("peer", peer->addr);
+		if (n == 0 || (n <= 4 && strspn(buf, "\r\n") == (size_t)n))
+			continue;	/* keep-alive */
+		if (sip_msg_parse(buf, (size_t)n, &m, why, sizeof(why)) < 0) {
+			msg_info("datagram dropped: %s", why);
+			continue;
+		}
+		if (m.request)
+			on_request(ss, &m);
+		sip_msg_free(&m);
+	}
+}
+
+static void run(struct session *ss, struct serve_peer *udp_peer)
 {
 	struct pollfd *pf = NULL;
 	struct call **who = NULL;
@@ -782,41 +875,47 @@ static void run(struct session *ss)
 	ss->last_active = now_ms();
 	while (!ss->dead) {
 		long long next = timers(ss), now = now_ms(), wait;
+		bool buffered = ss->s && stream_buffered(ss->s);
 		size_t n = 1, i;
 		struct call *c;
 		int r;
 
 		if (ss->dead)
 			break;
-		if (ss->ncalls == 0 && now - ss->last_active >= ss->d->idle_timeout_ms) {
+		if (ss->s && ss->ncalls == 0 && now - ss->last_active >= ss->d->idle_timeout_ms) {
 			msg_info("closing idle connection");
 			break;
 		}
-		next = min_pos(next, ss->ncalls ? 0 : ss->last_active + ss->d->idle_timeout_ms);
+		if (ss->s)
+			next = min_pos(next, ss->ncalls ? 0 : ss->last_active + ss->d->idle_timeout_ms);
 		wait = next ? next - now : 1000;
 		if (wait < 0)
 			wait = 0;
-		if (stream_buffered(ss->s) || sip_reader_pending(&ss->rd) > 0)
-			wait = stream_buffered(ss->s) ? 0 : wait;
 		if (cap < ss->ncalls + 1) {
 			cap = ss->ncalls + 16;
 			pf = xrealloc(pf, cap * sizeof(*pf));
 			who = xrealloc(who, cap * sizeof(*who));
 		}
-		pf[0] = (struct pollfd){ .fd = stream_rfd(ss->s), .events = POLLIN };
+		pf[0] = (struct pollfd){ .fd = ss->s ? stream_rfd(ss->s) : ss->udp, .events = POLLIN };
 		for (c = ss->calls; c; c = c->next) {
 			pf[n] = (struct pollfd){ .fd = call_media_fd(c->media), .events = POLLIN };
 			who[n++] = c;
 		}
-		r = poll(pf, n, stream_buffered(ss->s) ? 0 : (int)wait);
+		r = poll(pf, n, buffered ? 0 : (int)wait);
 		if (r < 0 && errno != EINTR) {
 			msg_warn("poll: %s", strerror(errno));
 			break;
 		}
+		if (r < 0 && ss->s == NULL && udp_stop)
+			break;
 		/* signalling first: an ACK and the caller's first packets often
 		 * arrive together, and the packets belong to the confirmed call */
-		if ((r > 0 && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) || stream_buffered(ss->s))
+		if (ss->s == NULL) {
+			if (r > 0 && (pf[0].revents & POLLIN))
+				read_udp(ss, udp_peer);
+		} else if ((r > 0 && (pf[0].revents & (POLLIN | POLLHUP | POLLERR))) || buffered) {
 			read_conn(ss);
+		}
 		for (i = 1; i < n; i++) {
 			for (c = ss->calls; c && c != who[i]; c = c->next)
 				;
@@ -858,6 +957,8 @@ int sipd_session(int in, int out, const struct serve_peer *peer, void *ctx)
 	memset(&ss, 0, sizeof(ss));
 	ss.d = ctx;
 	ss.peer = peer;
+	ss.udp = -1;
+	strbuf_init(&ss.out, 0);
 	local_split(&ss);
 	msg_context("peer", peer->addr);
 	ss.s = stream_new(in, out, 10000, SIP_HEAD_MAX);
@@ -876,16 +977,65 @@ int sipd_session(int in, int out, const struct serve_peer *peer, void *ctx)
 		ss.peer_cert = SSL_get0_peer_certificate(stream_ssl(ss.s));
 		tls_report_log(&ss.rep, peer->addr);
 	}
-	run(&ss);
+	run(&ss, NULL);
 	while (ss.calls)
 		call_end(&ss, ss.calls, "connection closed");
 out:
 	sip_reader_clear(&ss.rd);
+	strbuf_release(&ss.out);
 	stream_free(ss.s);
 	tls_report_clear(&ss.rep);
 	if (in >= 0)
 		close(in);
 	if (out != in && out >= 0)
 		close(out);
+	return 0;
+}
+
+int sipd_udp_serve(struct sipd *d, const char *addr, const char *user)
+{
+	struct session ss;
+	struct serve_peer peer;
+	struct sockaddr_any sa[2];
+	struct sigaction act = { .sa_handler = on_udp_term };
+	const char *why;
+
+	memset(&ss, 0, sizeof(ss));
+	memset(&peer, 0, sizeof(peer));
+	if (sockaddr_parse(addr, sa, &why) != 1 || sa[0].ss.ss_family == AF_UNIX) {
+		msg_error("bad udp_listen address '%s': %s", addr,
+			  sa[0].ss.ss_family == AF_UNIX ? "not an IP address" : why);
+		return 78;
+	}
+	ss.udp = socket(sa[0].ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (ss.udp < 0 || bind(ss.udp, (struct sockaddr *)&sa[0].ss, sa[0].len) < 0) {
+		msg_error("cannot listen on UDP %s: %s", addr, strerror(errno));
+		return 69;
+	}
+	if (priv_drop(user) < 0)
+		return 71;
+	sigemptyset(&act.sa_mask);
+	sigaction(SIGTERM, &act, NULL);
+	sigaction(SIGINT, &act, NULL);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGCHLD, SIG_IGN);	/* the delivery children reap themselves */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	msg_info("listening addr=%s transport=udp", addr);
+	d->spooler = 0;		/* deliver each recording in a child of ours */
+	ss.d = d;
+	ss.peer = &peer;
+	snprintf(peer.local, sizeof(peer.local), "%s", addr);
+	snprintf(peer.fdname, sizeof(peer.fdname), "udp");
+	local_split(&ss);
+	strbuf_init(&ss.out, 0);
+	sip_reader_init(&ss.rd);
+	tls_report_init(&ss.rep);
+	run(&ss, &peer);
+	while (ss.calls)
+		call_end(&ss, ss.calls, "stopping");
+	sip_reader_clear(&ss.rd);
+	strbuf_release(&ss.out);
+	tls_report_clear(&ss.rep);
+	close(ss.udp);
 	return 0;
 }

@@ -82,6 +82,8 @@ struct sipd {
 	long long cert_check_ms;
 
 	pid_t spooler;		/* the delivery process, or 0 */
+	pid_t udp[8];		/* the UDP listeners */
+	size_t nudp;
 };
 
 /* config.c */
@@ -99,6 +101,9 @@ void sipd_cert_check(const struct sipd *d);
 
 /* session.c: one connection (serve_handler.session). */
 int sipd_session(int in, int out, const struct serve_peer *peer, void *ctx);
+/* SIP over UDP on addr ("127.0.0.1:5060") in this process, as user,
+ * until SIGTERM; returns an exit code. */
+int sipd_udp_serve(struct sipd *d, const char *addr, const char *user);
 
 /* spool.c */
 struct recording {
@@ -117,7 +122,9 @@ size_t spool_run_once(const struct sipd *d, bool force);
 /* The delivery process: delivers, retries with backoff, checks the
  * certificate's expiry on its timer; ends with the listener. */
 pid_t spool_start(struct sipd *d);
-/* Wakes the delivery process (a new file). */
+/* After spool_add: without a delivery process (inetd, Accept=yes, UDP),
+ * a child delivers now; else nothing (the delivery process watches the
+ * spool directory). */
 void spool_kick(const struct sipd *d);
 
 /* Milliseconds on the monotonic clock. */

@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -299,39 +301,42 @@ static long long next_due(const struct sipd *d)
 	return best;
 }
 
-static volatile sig_atomic_t got_term, got_kick;
+static volatile sig_atomic_t got_term;
 
 static void on_signal(int sig)
 {
-	if (sig == SIGUSR1)
-		got_kick = 1;
-	else
-		got_term = 1;
+	(void)sig;
+	got_term = 1;
 }
 
-/* The delivery process: the spool and the certificate's expiry timer. */
+/* The delivery process: the spool and the certificate's expiry timer.
+ * A new file wakes it through inotify (no signal to a pid that may be
+ * gone after a reload); the spool is also looked at every spool_scan. */
 static void spooler(const struct sipd *d, pid_t parent)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
 	long long cert_due = 0;
-	sigset_t block, old;
+	int ino;
 
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	msg_context("process", "spool");
-	sigemptyset(&block);
-	sigaddset(&block, SIGUSR1);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
+	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (ino >= 0 && inotify_add_watch(ino, d->spool_dir, IN_MOVED_TO | IN_CLOSE_WRITE) < 0) {
+		msg_warn("cannot watch spool_dir '%s': %s; scanning every spool_scan only",
+			 d->spool_dir, strerror(errno));
+		close(ino);
+		ino = -1;
+	}
 	while (!got_term && getppid() == parent) {
-		long long now = now_ms(), wake;
+		long long now = now_ms(), wake, ms;
+		struct pollfd pf = { .fd = ino, .events = POLLIN };
+		char ev[4096];
 
-		got_kick = 0;
 		if (d->tls && now >= cert_due) {
 			sipd_cert_check(d);
 			cert_due = now + d->cert_check_ms;
@@ -340,24 +345,14 @@ static void spooler(const struct sipd *d, pid_t parent)
 		wake = next_due(d);
 		if (d->tls && cert_due < wake)
 			wake = cert_due;
-		/* sleep until the next due time or a signal, without losing
-		 * a kick that arrives between the check and the sleep */
-		sigprocmask(SIG_BLOCK, &block, &old);
-		if (!got_kick && !got_term) {
-			long long ms = wake - now_ms();
-			struct timespec ts;
-
-			if (ms > 1000)
-				ms = 1000;	/* notice a dead listener */
-			if (ms < 0)
-				ms = 0;
-			ts.tv_sec = ms / 1000;
-			ts.tv_nsec = (ms % 1000) * 1000000;
-			sigprocmask(SIG_SETMASK, &old, NULL);
-			nanosleep(&ts, NULL);
-		} else {
-			sigprocmask(SIG_SETMASK, &old, NULL);
-		}
+		ms = wake - now_ms();
+		if (ms > 1000)
+			ms = 1000;	/* notice a dead listener */
+		if (ms < 0)
+			ms = 0;
+		if (poll(&pf, ino >= 0 ? 1 : 0, (int)ms) > 0)
+			while (read(ino, ev, sizeof(ev)) > 0)
+				;
 	}
 	_exit(0);
 }
@@ -380,13 +375,15 @@ void spool_kick(const struct sipd *d)
 {
 	pid_t pid;
 
-	if (d->spooler > 0) {
-		kill(d->spooler, SIGUSR1);
-		return;
-	}
+	if (d->spooler != 0)
+		return;		/* the delivery process sees the new file */
 	/* inetd and Accept=yes: no delivery process; one pass now, and
 	 * "um-sipd flush" from a timer for the retries */
 	if ((pid = fork()) == 0) {
+		/* out of the session's process group: an inetd or a test
+		 * harness that ends the group with the session must not cut
+		 * a delivery short */
+		setsid();
 		msg_context("process", "spool");
 		spool_run_once(d, true);
 		_exit(0);

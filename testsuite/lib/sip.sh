@@ -122,7 +122,7 @@ sipd_tls_front() {
 }
 
 # sipd_sipp SCENARIO-FILE SERVICE [SIPP-ARGS...]: one call from sipp over
-# TCP to um-sipd; its output and the message trace go to
+# TCP (SIPD_TRANSPORT=u1: UDP) to um-sipd; its output and the message trace go to
 # $TEST_TMP/sipp.* (sipp.log: -trace_msg). Returns sipp's exit code.
 sipd_sipp() {
 	local sf=$1 service=$2 lp mp
@@ -130,7 +130,7 @@ sipd_sipp() {
 	need sipp
 	lp=$(free_ports 1)
 	mp=$(free_ports 1)
-	(cd "$TEST_TMP" && timeout 60 sipp -t t1 ${sf:+-sf "$sf"} -s "$service" -i 127.0.0.1 \
+	(cd "$TEST_TMP" && timeout 60 sipp -t "${SIPD_TRANSPORT:-t1}" ${sf:+-sf "$sf"} -s "$service" -i 127.0.0.1 \
 		-p "$lp" -mp "$mp" -m 1 -l 1 -nostdin -timeout 40s -timeout_error \
 		-trace_msg -message_file "$TEST_TMP/sipp.msg" -trace_err \
 		-error_file "$TEST_TMP/sipp.err" "$@" "127.0.0.1:${SIPD_TARGET:-$SIPD_PORT}" \
