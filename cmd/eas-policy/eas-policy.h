@@ -11,6 +11,7 @@
 #include "conf/prog.h"
 #include "dir/dir.h"
 #include "net/serve.h"
+#include "http/http.h"
 #include "util/strbuf.h"
 #include "wbxml/devstore.h"
 #include "wbxml/easreq.h"
@@ -95,6 +96,16 @@ int settings_record(struct eas *e, const struct eas_req *r, const struct wbxml_d
 
 /* front.c */
 int front_serve(struct eas *e, enum serve_mode mode, const json_t *sec);
+
+/* backend.c: is url a plain http:// one backend_pass can serve? 0 yes. */
+int backend_plain_url(const char *url);
+/* Passes req to the backend on the session's kept-alive connection and
+ * streams the answer into res (*started once its head went out).
+ * hdrs are "Name: value" lines ("Name:" alone: left out). 0, or -1 with
+ * why. */
+int backend_pass(struct eas *e, struct http_request *req, struct http_response *res,
+		 const struct strbuf *pre, const char *const *hdrs, size_t nhdrs, bool *started,
+		 char *why, size_t whylen);
 
 /* admin.c: the subcommands. Each returns the exit code. */
 int cmd_wipe(struct eas *e, int argc, char **argv, bool cancel);

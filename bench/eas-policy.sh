@@ -1,0 +1,109 @@
+#!/bin/bash
+# eas-policy's pass-through against going straight to the backend: wrk
+# with keep-alive posts a provisioned device's FolderSync through
+# eas-policy to an nginx that answers a fixed WBXML body, then straight
+# to that nginx; prints both rates and their ratio, which must be at
+# least 0.70. Also the Provision round trip (curl, initial request) and a
+# whole provisioning (both steps, eas-client processes included).
+. "$(dirname "$0")/lib.sh"
+. "$SRCDIR/testsuite/fixtures/eas/setup.sh"
+need nginx wrk curl python3
+
+DUR=${BENCH_SECONDS:-5}
+CONNS=${BENCH_CONNECTIONS:-16}
+read -r NGINX_PORT EAS_PORT <<EOF_PORTS
+$(free_ports 2)
+EOF_PORTS
+EAS_BPORT=$NGINX_PORT
+
+mkdir -p "$TEST_TMP/nginx"
+printf '\003\001\152\000\000\007\126\114\0031\000\001\122\0031\000\001\001' >"$TEST_TMP/nginx/reply.wbxml"
+cat >"$TEST_TMP/nginx/nginx.conf" <<EOF_NGINX
+daemon off;
+master_process off;
+worker_processes 1;
+user root;
+pid $TEST_TMP/nginx/nginx.pid;
+error_log $TEST_TMP/nginx/error.log;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $TEST_TMP/nginx/body;
+	proxy_temp_path $TEST_TMP/nginx/proxy;
+	fastcgi_temp_path $TEST_TMP/nginx/fastcgi;
+	uwsgi_temp_path $TEST_TMP/nginx/uwsgi;
+	scgi_temp_path $TEST_TMP/nginx/scgi;
+	keepalive_requests 1000000;
+	server {
+		listen 127.0.0.1:$NGINX_PORT;
+		location / {
+			default_type application/vnd.ms-sync.wbxml;
+			error_page 405 =200 /reply.wbxml;
+			root $TEST_TMP/nginx;
+			try_files /reply.wbxml =404;
+		}
+	}
+}
+EOF_NGINX
+bg_start nginx nginx -c "$TEST_TMP/nginx/nginx.conf" -p "$TEST_TMP/nginx"
+wait_port "$NGINX_PORT" || bench_fail "nginx did not start: $(cat "$TEST_TMP/nginx.log" "$TEST_TMP/nginx/error.log")"
+
+eas_ldif >"$EAS_LDIF"
+eas_conf "$EAS_CONF" '"last_seen_interval": "1h", "max_connections": 1000, "max_requests": 1000000'
+bg_start eas eas-policy -c "$EAS_CONF" -d
+wait_port "$EAS_PORT" || bench_fail "eas-policy did not start: $(cat "$TEST_TMP/eas.log")"
+
+KEY=$(eas_provision alice BENCH1) && [ -n "$KEY" ] || bench_fail "cannot provision the bench device"
+Q="Cmd=FolderSync&User=alice&DeviceId=BENCH1&DeviceType=TestPhone"
+# The FolderSync body, as a Lua string of decimal escapes.
+body=$(eas-policy -c "$EAS_CONF" encode <"$EAS_FIX/docs/foldersync.xml" | od -An -tu1 |
+	tr -s ' \n' ' ' | sed 's/^ //; s/ $//; s/ /\\/g; s/^/\\/')
+cat >"$TEST_TMP/post.lua" <<EOF_LUA
+wrk.method = "POST"
+wrk.path = "/Microsoft-Server-ActiveSync?$Q"
+wrk.body = "$body"
+wrk.headers["Content-Type"] = "application/vnd.ms-sync.wbxml"
+wrk.headers["MS-ASProtocolVersion"] = "14.1"
+wrk.headers["X-MS-PolicyKey"] = "$KEY"
+wrk.headers["Authorization"] = "Basic YWxpY2U6cHc="
+wrk.headers["User-Agent"] = "bench/1.0"
+done = function(summary, latency, requests)
+	io.write(string.format("rps=%.1f errors=%d non2xx=%d\n", summary.requests / (summary.duration / 1e6),
+		summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+		summary.errors.status))
+end
+EOF_LUA
+
+check=$(curl -s -o "$TEST_TMP/check.body" -w "%{http_code}" -X POST --data-binary @/dev/null \
+	-H "MS-ASProtocolVersion: 14.1" -H "X-MS-PolicyKey: $KEY" -u alice:pw \
+	"http://127.0.0.1:$EAS_PORT/Microsoft-Server-ActiveSync?$Q")
+[ "$check" = 200 ] && cmp -s "$TEST_TMP/check.body" "$TEST_TMP/nginx/reply.wbxml" ||
+	bench_fail "the pass-through does not reach nginx (status $check)"
+
+run() {
+	wrk -t2 -c"$CONNS" -d"${DUR}s" -s "$TEST_TMP/post.lua" "http://127.0.0.1:$1/" 2>&1 |
+		sed -n 's/^rps=//p'
+}
+through=$(run "$EAS_PORT")
+direct=$(run "$NGINX_PORT")
+t_rps=${through%% *} d_rps=${direct%% *}
+echo "eas-policy pass-through: ${through}"
+echo "nginx direct:            ${direct}"
+case "$through$direct" in *"errors=0 non2xx=0"*"errors=0 non2xx=0"*) ;;
+	*) bench_fail "errors during the runs" 1 ;; esac
+ratio=$(bench_ratio "$t_rps" "$d_rps")
+echo "ratio: $ratio (target >= 0.70)"
+
+# The Provision round trip: the initial request alone (curl), 20 times.
+eas-policy -c "$EAS_CONF" encode <"$EAS_FIX/docs/provision-initial.xml" >"$TEST_TMP/prov.wbxml"
+for i in $(seq 20); do
+	curl -s -o /dev/null -w "%{time_total}\n" -X POST --data-binary @"$TEST_TMP/prov.wbxml" \
+		-H "MS-ASProtocolVersion: 14.1" -H "X-MS-PolicyKey: 0" -u alice:pw \
+		"http://127.0.0.1:$EAS_PORT/Microsoft-Server-ActiveSync?Cmd=Provision&User=alice&DeviceId=RT$i&DeviceType=T"
+done | awk '{ printf "%.3f\n", $1 * 1000 }' >"$TEST_TMP/prov.ms"
+echo "Provision round trip (initial request, curl): median $(bench_median "$TEST_TMP/prov.ms") ms"
+for i in $(seq 10); do
+	bench_time "$TEST_TMP/p.out" eas_provision alice "FULL$i"
+done >"$TEST_TMP/full.ms"
+echo "whole provisioning (both steps, two eas-client runs): median $(bench_median "$TEST_TMP/full.ms") ms"
+bench_le 0.70 "$ratio" || { echo "bench: pass-through below 70% of direct"; exit 1; }

@@ -1,0 +1,506 @@
+/* The pass-through to a plain-HTTP backend (the usual case: Z-Push, SOGo
+ * or grommunio on the same host or LAN) over one kept-alive connection
+ * per session process, instead of a libcurl handle and a new TCP
+ * connection per request: the request goes out with the device's
+ * headers, its body streamed (or re-sent from memory), and the answer
+ * comes back streamed, whatever its framing (length, chunked, close).
+ * https backends go through lib/http's client (front.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http/http.h"
+#include "util/atomic.h"
+#include "util/mem.h"
+#include "util/msg.h"
+#include "eas-policy.h"
+
+#define HEAD_MAX (64 * 1024)
+#define PIECE 16384
+#define SMALL_ANSWER 65536
+
+static struct {
+	int fd;
+	char host[256];
+	char port[8];
+	char hostport[300];
+	char prefix[512];
+	bool parsed;
+} be = { .fd = -1 };
+
+/* http://HOST[:PORT][/PREFIX]; 0, or -1 for anything else. */
+int backend_plain_url(const char *url)
+{
+	const char *h, *end, *colon, *slash;
+
+	if (be.parsed)
+		return 0;
+	if (strncasecmp(url, "http://", 7) != 0)
+		return -1;
+	h = url + 7;
+	slash = strchr(h, '/');
+	end = slash ? slash : h + strlen(h);
+	if (*h == '[') {
+		const char *rb = memchr(h, ']', (size_t)(end - h));
+
+		if (!rb)
+			return -1;
+		snprintf(be.host, sizeof(be.host), "%.*s", (int)(rb - h - 1), h + 1);
+		colon = rb + 1 < end && rb[1] == ':' ? rb + 1 : NULL;
+	} else {
+		colon = memchr(h, ':', (size_t)(end - h));
+		snprintf(be.host, sizeof(be.host), "%.*s", (int)((colon ? colon : end) - h), h);
+	}
+	snprintf(be.port, sizeof(be.port), "%.*s", colon ? (int)(end - colon - 1) : 2,
+		 colon ? colon + 1 : "80");
+	snprintf(be.hostport, sizeof(be.hostport), "%.*s", (int)(end - h), h);
+	snprintf(be.prefix, sizeof(be.prefix), "%s", slash ? slash : "");
+	if (be.prefix[0] && be.prefix[strlen(be.prefix) - 1] == '/')
+		be.prefix[strlen(be.prefix) - 1] = 0;
+	be.parsed = true;
+	return be.host[0] ? 0 : -1;
+}
+
+static int wait_fd(int fd, short ev, long long ms)
+{
+	struct pollfd p = { .fd = fd, .events = ev };
+	int n;
+
+	do
+		n = poll(&p, 1, ms > 0 ? (int)(ms > 0x7fffffff ? 0x7fffffff : ms) : -1);
+	while (n < 0 && errno == EINTR);
+	return n;
+}
+
+static int connect_backend(const struct eas *e, char *why, size_t whylen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	int rc, fd = -1;
+
+	if ((rc = getaddrinfo(be.host, be.port, &hints, &res)) != 0) {
+		snprintf(why, whylen, "cannot resolve %s: %s", be.host, gai_strerror(rc));
+		return -1;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		int one = 1, err = 0;
+		socklen_t len = sizeof(err);
+
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+		if (fd < 0)
+			continue;
+		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
+		    (errno == EINPROGRESS && wait_fd(fd, POLLOUT, e->backend_connect_ms) > 0 &&
+		     getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)) {
+			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			break;
+		}
+		snprintf(why, whylen, "cannot connect to %s: %s", be.hostport,
+			 strerror(err ? err : errno ? errno : ETIMEDOUT));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* A kept connection the backend closed in between reads as readable
+ * (EOF): drop it rather than send a request into it. */
+static bool still_open(int fd)
+{
+	char c;
+
+	if (wait_fd(fd, POLLIN, 1) == 0)
+		return true;
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN;
+}
+
+static int send_all(int fd, const void *data, size_t len, long long ms)
+{
+	const char *p = data;
+
+	while (len > 0) {
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EAGAIN) {
+			if (wait_fd(fd, POLLOUT, ms) <= 0)
+				return -1;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+struct rd {
+	int fd;
+	long long ms;
+	char buf[PIECE];
+	size_t off, len;
+};
+
+/* More bytes into the buffer; 1, 0 at EOF, -1 on error or timeout. */
+static int fill(struct rd *r)
+{
+	ssize_t n;
+
+	if (r->off == r->len)
+		r->off = r->len = 0;
+	if (r->len == sizeof(r->buf))
+		return -1;
+	for (;;) {
+		n = recv(r->fd, r->buf + r->len, sizeof(r->buf) - r->len, 0);
+		if (n > 0) {
+			r->len += (size_t)n;
+			return 1;
+		}
+		if (n == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN || wait_fd(r->fd, POLLIN, r->ms) <= 0)
+			return -1;
+	}
+}
+
+/* One line without its CRLF into sb (at most max). 0, or -1. */
+static int getline_be(struct rd *r, struct strbuf *sb, size_t max)
+{
+	strbuf_reset(sb);
+	for (;;) {
+		char *nl = memchr(r->buf + r->off, '\n', r->len - r->off);
+		size_t take = nl ? (size_t)(nl - (r->buf + r->off)) + 1 : r->len - r->off;
+
+		strbuf_add(sb, r->buf + r->off, take);
+		r->off += take;
+		if (sb->len > max)
+			return -1;
+		if (nl)
+			break;
+		if (fill(r) <= 0)
+			return -1;
+	}
+	strbuf_setlen(sb, sb->len - 1);
+	if (sb->len && sb->buf[sb->len - 1] == '\r')
+		strbuf_setlen(sb, sb->len - 1);
+	return 0;
+}
+
+static bool hop(const char *name, size_t len)
+{
+	static const char *const names[] = {
+		"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
+		"Transfer-Encoding", "Upgrade", "Content-Length", "Date", NULL
+	};
+
+	for (size_t i = 0; names[i]; i++)
+		if (strlen(names[i]) == len && strncasecmp(name, names[i], len) == 0)
+			return true;
+	return false;
+}
+
+struct answer {
+	int status;
+	long long length;	/* -1: none given */
+	bool chunked, close;
+};
+
+static int read_head(struct rd *r, struct http_response *res, struct answer *a)
+{
+	struct strbuf line = STRBUF_INIT;
+	size_t total = 0, count = 0;
+	int rc = -1;
+
+	for (;;) {		/* 1xx answers are skipped */
+		if (getline_be(r, &line, 8192) < 0 || strncmp(line.buf, "HTTP/1.", 7) != 0 ||
+		    line.len < 12)
+			goto out;
+		a->status = atoi(line.buf + 9);
+		a->close = line.buf[7] == '0';
+		if (a->status < 100 || a->status > 599)
+			goto out;
+		if (a->status >= 200)
+			break;
+		do
+			if (getline_be(r, &line, 8192) < 0)
+				goto out;
+		while (line.len);
+	}
+	http_resp_status(res, a->status);
+	a->length = -1;
+	for (;;) {
+		char *colon, *v;
+
+		if (getline_be(r, &line, 8192) < 0)
+			goto out;
+		if (line.len == 0)
+			break;
+		total += line.len;
+		if (total > HEAD_MAX || ++count > 200 || !(colon = memchr(line.buf, ':', line.len)))
+			goto out;
+		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+			;
+		if ((size_t)(colon - line.buf) == 14 && strncasecmp(line.buf, "Content-Length", 14) == 0)
+			a->length = strtoll(v, NULL, 10);
+		else if ((size_t)(colon - line.buf) == 17 &&
+			 strncasecmp(line.buf, "Transfer-Encoding", 17) == 0)
+			a->chunked = strcasestr(v, "chunked") != NULL;
+		else if ((size_t)(colon - line.buf) == 10 &&
+			 strncasecmp(line.buf, "Connection", 10) == 0)
+			a->close = strcasestr(v, "close") != NULL;
+		if (hop(line.buf, (size_t)(colon - line.buf)))
+			continue;
+		*colon = 0;
+		if (!memchr(v, '\r', strlen(v)) && line.buf[0])
+			http_resp_header(res, line.buf, v);
+	}
+	rc = 0;
+out:
+	strbuf_release(&line);
+	return rc;
+}
+
+/* Copies n bytes (or up to EOF when n < 0) from the backend to the
+ * client. 0, -1 backend failure, -2 client gone. */
+static int relay(struct rd *r, struct http_response *res, long long n)
+{
+	while (n != 0) {
+		size_t have, take;
+
+		if (r->off == r->len) {
+			int f = fill(r);
+
+			if (f == 0 && n < 0)
+				return 0;
+			if (f <= 0)
+				return -1;
+		}
+		have = r->len - r->off;
+		take = n < 0 || (long long)have < n ? have : (size_t)n;
+		if (http_resp_write(res, r->buf + r->off, take) < 0)
+			return -2;
+		r->off += take;
+		if (n > 0)
+			n -= (long long)take;
+	}
+	return 0;
+}
+
+static int relay_chunked(struct rd *r, struct http_response *res)
+{
+	struct strbuf line = STRBUF_INIT;
+	int rc = -1;
+
+	for (;;) {
+		char *end;
+		long long size;
+
+		if (getline_be(r, &line, 1024) < 0)
+			break;
+		size = strtoll(line.buf, &end, 16);
+		if (end == line.buf || size < 0)
+			break;
+		if (size == 0) {
+			do	/* trailers, dropped */
+				if (getline_be(r, &line, 8192) < 0)
+					goto out;
+			while (line.len);
+			rc = 0;
+			break;
+		}
+		if ((rc = relay(r, res, size)) < 0)
+			break;
+		rc = -1;
+		if (getline_be(r, &line, 2) < 0 || line.len)
+			break;
+	}
+out:
+	strbuf_release(&line);
+	return rc;
+}
+
+static int send_body(int fd, const struct eas *e, struct http_request *req,
+		     const struct strbuf *pre, bool chunked)
+{
+	char buf[PIECE + 16];
+	long n;
+
+	if (pre)
+		return pre->len ? send_all(fd, pre->buf, pre->len, e->backend_timeout_ms) : 0;
+	if (!chunked && req->content_length <= 0)
+		return 0;
+	while ((n = http_body_read(req, buf + 10, PIECE)) > 0) {
+		if (chunked) {
+			int h = snprintf(buf, 11, "%lx\r\n", n);
+
+			memmove(buf + 10 - h, buf, (size_t)h);
+			memcpy(buf + 10 + n, "\r\n", 2);
+			if (send_all(fd, buf + 10 - h, (size_t)(h + n + 2), e->backend_timeout_ms) < 0)
+				return -1;
+		} else if (send_all(fd, buf + 10, (size_t)n, e->backend_timeout_ms) < 0) {
+			return -1;
+		}
+	}
+	if (n < 0)
+		return -2;
+	return chunked ? send_all(fd, "0\r\n\r\n", 5, e->backend_timeout_ms) : 0;
+}
+
+static int attempt(struct eas *e, struct http_request *req, struct http_response *res,
+		   const struct strbuf *pre, const char *const *hdrs, size_t nhdrs, bool *started,
+		   bool *nothing_back, char *why, size_t whylen)
+{
+	static const struct strbuf empty = STRBUF_INIT;
+	struct strbuf head = STRBUF_INIT;
+	struct rd *r;
+	struct answer a = { 0 };
+	bool chunked = !pre && req->chunked;
+	int rc = -1;
+
+	*started = false;
+	*nothing_back = false;
+	strbuf_addf(&head, "%s %s%s HTTP/1.1\r\nHost: %s\r\n", req->method, be.prefix, req->target,
+		    be.hostport);
+	for (size_t i = 0; i < nhdrs; i++)
+		if (strchr(hdrs[i], ':')[1])	/* "Name:" alone means "do not send" */
+			strbuf_addf(&head, "%s\r\n", hdrs[i]);
+	if (chunked)
+		strbuf_addstr(&head, "Transfer-Encoding: chunked\r\n");
+	else
+		strbuf_addf(&head, "Content-Length: %lld\r\n",
+			    pre ? (long long)pre->len : req->content_length > 0 ? req->content_length : 0);
+	strbuf_addstr(&head, "\r\n");
+	/* A small body leaves with the head, in one packet. */
+	if (pre && pre->len <= PIECE) {
+		strbuf_add(&head, pre->buf, pre->len);
+		pre = &empty;
+	} else if (!pre && !chunked && req->content_length > 0 && req->content_length <= PIECE) {
+		size_t want = (size_t)req->content_length;
+
+		strbuf_grow(&head, want);
+		while (want > 0) {
+			long n = http_body_read(req, head.buf + head.len, want);
+
+			if (n <= 0) {
+				snprintf(why, whylen, "the client's body failed: %s", http_body_error(req));
+				strbuf_release(&head);
+				return -1;
+			}
+			strbuf_setlen(&head, head.len + (size_t)n);
+			want -= (size_t)n;
+		}
+		pre = &empty;
+	}
+	r = xcalloc(1, sizeof(*r));
+	r->fd = be.fd;
+	r->ms = e->backend_timeout_ms;
+	if (send_all(be.fd, head.buf, head.len, e->backend_timeout_ms) < 0) {
+		snprintf(why, whylen, "cannot send to %s: %s", be.hostport, strerror(errno));
+		*nothing_back = true;
+		goto out;
+	}
+	if ((rc = send_body(be.fd, e, req, pre, chunked)) < 0) {
+		snprintf(why, whylen, rc == -2 ? "the client's body failed: %s" : "cannot send the body to %s",
+			 rc == -2 ? http_body_error(req) : be.hostport);
+		rc = -1;
+		goto out;
+	}
+	rc = -1;
+	if (read_head(r, res, &a) < 0) {
+		snprintf(why, whylen, "no valid answer from %s", be.hostport);
+		*nothing_back = r->len == 0;
+		goto out;
+	}
+	*started = true;
+	if (strcmp(req->method, "HEAD") == 0 || a.status == 204 || a.status == 304) {
+		rc = http_resp_start(res, 0) < 0 ? -2 : 0;
+		goto out;
+	}
+	if (a.chunked) {
+		if (http_resp_start(res, -1) < 0)
+			rc = -2;
+		else
+			rc = relay_chunked(r, res);
+	} else if (a.length >= 0 && a.length <= SMALL_ANSWER) {
+		/* Gathered and sent by the layer with its head, in one write. */
+		struct strbuf body = STRBUF_INIT;
+
+		rc = 0;
+		while (body.len < (size_t)a.length && rc == 0) {
+			size_t take;
+
+			if (r->off == r->len && fill(r) <= 0) {
+				rc = -1;
+				break;
+			}
+			take = r->len - r->off;
+			if (take > (size_t)a.length - body.len)
+				take = (size_t)a.length - body.len;
+			strbuf_add(&body, r->buf + r->off, take);
+			r->off += take;
+		}
+		if (rc == 0)
+			http_resp_body(res, body.buf ? body.buf : "", body.len);
+		*started = rc == 0;
+		strbuf_release(&body);
+	} else {
+		if (a.length < 0)
+			a.close = true;
+		if (http_resp_start(res, a.length) < 0)
+			rc = -2;
+		else
+			rc = relay(r, res, a.length);
+	}
+	if (rc == -1)
+		snprintf(why, whylen, "the answer from %s was cut short", be.hostport);
+	else if (rc == -2)
+		snprintf(why, whylen, "client gone");
+out:
+	/* Bytes left over, an error or a closing answer: not reusable. */
+	if (rc != 0 || a.close || r->off != r->len) {
+		close(be.fd);
+		be.fd = -1;
+	}
+	free(r);
+	strbuf_release(&head);
+	return rc == 0 ? 0 : -1;
+}
+
+int backend_pass(struct eas *e, struct http_request *req, struct http_response *res,
+		 const struct strbuf *pre, const char *const *hdrs, size_t nhdrs, bool *started,
+		 char *why, size_t whylen)
+{
+	bool reused, nothing_back;
+	int rc;
+
+	if (be.fd >= 0 && !still_open(be.fd)) {
+		close(be.fd);
+		be.fd = -1;
+	}
+	reused = be.fd >= 0;
+	if (be.fd < 0 && (be.fd = connect_backend(e, why, whylen)) < 0)
+		return -1;
+	rc = attempt(e, req, res, pre, hdrs, nhdrs, started, &nothing_back, why, whylen);
+	/* A kept connection the backend closed just as we sent: once more
+	 * on a new one, when the body can be sent again. */
+	if (rc < 0 && reused && nothing_back && (pre || (!req->chunked && req->content_length <= 0))) {
+		if ((be.fd = connect_backend(e, why, whylen)) < 0)
+			return -1;
+		rc = attempt(e, req, res, pre, hdrs, nhdrs, started, &nothing_back, why, whylen);
+	}
+	return rc;
+}
