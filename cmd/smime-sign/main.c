@@ -405,8 +405,8 @@ static int cmd_verify(struct smime_ctx *c)
 		msg_warn("signature refused: %s signer=%s", r.reason,
 			 msg_q(r.signer.len ? r.signer.buf : "unknown"));
 	if (r.message.len) {
-		bool crlf = r.message.len > 1 && memchr(r.message.buf, '\n', r.message.len) &&
-			    ((char *)memchr(r.message.buf, '\n', r.message.len))[-1] == '\r';
+		const char *nl = memchr(r.message.buf, '\n', r.message.len);
+		bool crlf = nl && nl > r.message.buf && nl[-1] == '\r';
 
 		result_field(c, &r, crlf, &out);
 		drop_forged_results(c, &r.message, &out);

@@ -25,6 +25,7 @@ gpgsm_start() {
 		{ cat "$TEST_TMP/gpgsm-import.log" >&2; return 1; }
 	fp=$(openssl x509 -in "$PKI/root.pem" -noout -fingerprint -sha1 | cut -d= -f2) || return 1
 	echo "$fp S relax" >"$GNUPGHOME/trustlist.txt"
+	gpgconf --launch gpg-agent 2>/dev/null || true
 }
 
 gpgsm_import_key() {
@@ -32,9 +33,17 @@ gpgsm_import_key() {
 	openssl pkcs12 -export -in "$PKI/$1-chain.pem" -inkey "$PKI/$1.key" \
 		-passout "pass:$GPGSM_PASS" -certpbe PBE-SHA1-3DES -keypbe PBE-SHA1-3DES \
 		-macalg sha1 -out "$p12" || return 1
-	gpgsm_b --import "$p12" >"$TEST_TMP/gpgsm-import.log" 2>&1 ||
-		{ cat "$TEST_TMP/gpgsm-import.log" >&2; return 1; }
-	grep -q "secret keys imported: 1" "$TEST_TMP/gpgsm-import.log"
+	# The agent starts on first use; on a loaded machine that can take
+	# longer than gpgsm waits, so one more try.
+	local try
+	for try in 1 2 3; do
+		gpgsm_b --import "$p12" >"$TEST_TMP/gpgsm-import.log" 2>&1 &&
+			grep -q "secret keys \(imported\|unchanged\): 1" "$TEST_TMP/gpgsm-import.log" &&
+			return 0
+		sleep 1
+	done
+	cat "$TEST_TMP/gpgsm-import.log" >&2
+	return 1
 }
 
 gpgsm_b() {
