@@ -121,6 +121,22 @@ test_expect_success 'a signer key that cannot be read: 4.7.0 and exit 75 (the ma
 	test $? = 75 && test ! -s out.txt && head -n 1 log | grep -q "^4.7.0 signing key unavailable"
 '
 
+test_expect_success 'recipients from the directory (LDIF file, PKCS#7 value) when cert_dir has none' '
+	openssl crl2pkcs7 -nocrl -certfile "$PKI/alice-ec.pem" -outform DER -out d.p7 &&
+	{
+		printf "dn: uid=dora,ou=people,dc=example,dc=test\nobjectClass: inetOrgPerson\n"
+		printf "uid: dora\ncn: Dora\nsn: D\nmail: dora@partner.test\n"
+		printf "userSMIMECertificate;binary:: %s\n" "$(base64 -w0 d.p7)"
+	} >dir.ldif &&
+	python3 -c "import json; c=json.load(open(\"cfg.json\")); c[\"smime-sign\"][\"directory\"]=True; c[\"directory\"]={\"backend\":\"file\",\"file\":\"$TEST_TMP/dir.ldif\"}; json.dump(c,open(\"dir.json\",\"w\"))" &&
+	smime-sign -c dir.json gateway -f alice@example.test -- dora@partner.test <msg.txt >out.txt &&
+	smime-sign decrypt --cert "$PKI/alice-ec.pem" --key "$PKI/alice-ec.key" <out.txt |
+		smime-sign -c cfg.json verify >ver.txt &&
+	tail -n +2 ver.txt | cmp msg.txt - &&
+	smime-sign -c dir.json gateway -f alice@example.test -- nobody@partner.test <msg.txt >out.txt 2>log
+	test $? = 69 && test_grep -q "^5.7.1 .*<nobody@partner.test>.*(not in the directory)" log
+'
+
 test_expect_success 'usage: no sender or no recipient is exit 64' '
 	smime-sign -c cfg.json gateway -- a@b.test <msg.txt >/dev/null 2>&1; test $? = 64 &&
 	smime-sign -c cfg.json gateway -f a@b.test <msg.txt >/dev/null 2>&1; test $? = 64
