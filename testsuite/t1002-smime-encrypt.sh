@@ -64,7 +64,8 @@ test_expect_success 'RSA and EC recipients, CBC and GCM: openssl decrypts what w
 		cmp entity-crlf.txt d.txt || exit 1
 		smime-sign decrypt --cert "$PKI/$k.pem" --key "$PKI/$k.key" <e.txt | cmp msg.txt - || exit 1
 	done; done &&
-	openssl cms -cmsout -print -inform SMIME -in e.txt | grep -q "id-smime-ct-authEnvelopedData"
+	openssl cms -cmsout -print -inform SMIME -in e.txt | grep -q "id-smime-ct-authEnvelopedData" &&
+	openssl cms -cmsout -print -inform SMIME -in e.txt | grep -q "dhSinglePass-stdDH-sha256kdf-scheme"
 '
 
 test_expect_success 'RSA-OAEP on request' '

@@ -65,17 +65,22 @@ int smime_recipient_ok(X509 *x, time_t at, char *why, size_t whylen)
 	return 0;
 }
 
+/* EC recipients get ECDH with the SHA-256 KDF (dhSinglePass-stdDH-
+ * sha256kdf-scheme) rather than OpenSSL's SHA-1 default. */
 static int add_recipient(CMS_ContentInfo *cms, X509 *x, bool oaep)
 {
 	bool rsa = EVP_PKEY_is_a(X509_get0_pubkey(x), "RSA");
-	CMS_RecipientInfo *ri = CMS_add1_recipient_cert(cms, x, oaep && rsa ? CMS_KEY_PARAM : 0);
+	bool param = !rsa || oaep;
+	CMS_RecipientInfo *ri = CMS_add1_recipient_cert(cms, x, param ? CMS_KEY_PARAM : 0);
 	EVP_PKEY_CTX *pc;
 
 	if (ri == NULL)
 		return 0;
-	if (!(oaep && rsa))
+	if (!param)
 		return 1;
 	pc = CMS_RecipientInfo_get0_pkey_ctx(ri);
+	if (!rsa)
+		return pc && EVP_PKEY_CTX_set_ecdh_kdf_md(pc, EVP_sha256()) > 0;
 	return pc && EVP_PKEY_CTX_set_rsa_padding(pc, RSA_PKCS1_OAEP_PADDING) > 0 &&
 	       EVP_PKEY_CTX_set_rsa_oaep_md(pc, EVP_sha256()) > 0 &&
 	       EVP_PKEY_CTX_set_rsa_mgf1_md(pc, EVP_sha256()) > 0;
