@@ -177,8 +177,8 @@ test_expect_success 'control: sign holds the key in its own process (the scan fi
 	mkfifo in1 || exit 1
 	smime-sign sign --cert "$PKI/alice-ec-chain.pem" --key "$PKI/alice-ec.key" <in1 >s1.txt &
 	pid=$! &&
-	exec 7>in1 && sleep 0.5 &&
-	scan $pid >scan1 &&
+	exec 7>in1 &&
+	for i in $(seq 20); do scan $pid >scan1; test "$(cat scan1)" = found && break; sleep 0.25; done &&
 	cat msg.txt >&7 && exec 7>&- && wait $pid &&
 	test "$(cat scan1)" = found
 '
