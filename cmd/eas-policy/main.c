@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf/prog.h"
 #include "http/http.h"
@@ -238,6 +239,12 @@ static int settle(struct eas *e, const struct prog_state *st)
 		mem_wipe(sb.buf, sb.len);
 		strbuf_release(&sb);
 	}
+	if (*e->backend && strncasecmp(e->backend, "http://", 7) != 0 &&
+	    strncasecmp(e->backend, "https://", 8) != 0) {
+		msg_error("%s: eas-policy.backend: '%s' is not an http:// or https:// URL",
+			  conf_path(st->conf), e->backend);
+		return -1;
+	}
 	if (policy_load(e, sec) < 0)
 		return -1;
 	return 0;
@@ -267,16 +274,45 @@ static int serve(struct eas *e, struct prog_state *st)
 	return front_serve(e, cli.mode, sec);
 }
 
+/* -n is taken here rather than by prog_start, so that it also runs the
+ * checks the key table cannot express (policy names, versions, the
+ * backend URL, the secret file). */
+static bool take_check(int *argc, char **argv)
+{
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-n") == 0) {
+			memmove(argv + i, argv + i + 1, (size_t)(*argc - i) * sizeof(*argv));
+			(*argc)--;
+			return true;
+		}
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	struct prog_state st;
 	struct eas e;
 	const char *cmd;
+	bool check;
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
+	check = take_check(&argc, argv);
 	cmd = take_command(&argc, argv);
 	prog_start(&eas_prog, &st, argc, argv);
+	if (check) {
+		rc = settle(&e, &st) < 0 ? EX_CONFIG : 0;
+		if (rc == 0 && msg_verbose())
+			conf_dump(st.conf, stdout);
+		if (rc == 0)
+			fprintf(stderr, "eas-policy: config ok: %s\n", conf_path(st.conf));
+		unsettle(&e);
+		conf_free(st.conf);
+		return rc;
+	}
 	if (cmd)
 		rest_args(&st);
 	else if (st.argc > 0) {

@@ -79,7 +79,8 @@ int policy_load(struct eas *e, const json_t *sec)
 	e->default_policy = policy_find(e, def);
 	if (!e->default_policy) {
 		if (map && json_object_size(map) > 0) {
-			msg_error("default_policy '%s' is not in policies", def);
+			msg_error("%s: eas-policy.default_policy: '%s' is not one of the policies",
+				  conf_path(e->st->conf), def);
 			return -1;
 		}
 		/* No policies at all: an open policy (nothing required),
