@@ -632,7 +632,7 @@ static void forwarded(struct http_conn *c)
 			*--e = 0;
 		if (inet_pton(AF_INET, ip, tmp) != 1 && inet_pton(AF_INET6, ip, tmp) != 1)
 			return;	/* garbage: keep the last good one */
-		snprintf(c->client_ip, sizeof(c->client_ip), "%s", ip);
+		snprintf(c->client_ip, sizeof(c->client_ip), "%.*s", (int)sizeof(c->client_ip) - 1, ip);
 		if (comma == NULL || !http_cidr_match(ip, (const char *const *)px->v, px->n))
 			return;
 		*comma = 0;
