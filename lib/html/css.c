@@ -4,6 +4,7 @@
  * outright, so no escape can spell url( or expression( in disguise. */
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #include "html/css.h"
 
@@ -209,4 +210,212 @@ int css_style_sanitize(const char *s, size_t len, struct strbuf *out)
 		strbuf_add(out, tmp.buf, tmp.len);
 	strbuf_release(&tmp);
 	return kept;
+}
+
+/* Style sheets. */
+struct sheet {
+	const char *s;
+	size_t len, i;
+	int rules;
+};
+
+/* Skips a block from its "{" to the matching "}" (quotes respected). */
+static void block_skip(struct sheet *sh)
+{
+	int depth = 0;
+	char quote = 0;
+
+	for (; sh->i < sh->len; sh->i++) {
+		char c = sh->s[sh->i];
+
+		if (quote) {
+			if (c == quote)
+				quote = 0;
+		} else if (c == '"' || c == '\'') {
+			quote = c;
+		} else if (c == '{') {
+			depth++;
+		} else if (c == '}' && --depth <= 0) {
+			sh->i++;
+			return;
+		}
+	}
+}
+
+static int selector_ok(const char *p, size_t n)
+{
+	if (n == 0 || n > 1024)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (!isalnum(c) && !strchr(" \t\n\r\f-_.#,>+~*:()[]=\"'^$|", c))
+			return 0;
+	}
+	return 1;
+}
+
+static void collapse(struct strbuf *out, const char *p, size_t n)
+{
+	int blank = 0;
+	size_t start = out->len;
+
+	for (size_t i = 0; i < n; i++) {
+		if (isspace((unsigned char)p[i])) {
+			blank = 1;
+			continue;
+		}
+		if (blank && out->len > start)
+			strbuf_addch(out, ' ');
+		blank = 0;
+		strbuf_addch(out, p[i]);
+	}
+}
+
+static void rules(struct sheet *sh, struct strbuf *out, int depth);
+
+/* One rule or at-rule starting at sh->i. */
+static void rule(struct sheet *sh, struct strbuf *out, int depth)
+{
+	size_t start = sh->i, end;
+	char quote = 0;
+
+	while (sh->i < sh->len) {
+		char c = sh->s[sh->i];
+
+		if (quote) {
+			if (c == quote)
+				quote = 0;
+		} else if (c == '"' || c == '\'') {
+			quote = c;
+		} else if (c == '{' || c == ';' || c == '}') {
+			break;
+		}
+		sh->i++;
+	}
+	end = sh->i;
+	if (sh->i >= sh->len)
+		return;
+	if (sh->s[sh->i] == ';' || sh->s[sh->i] == '}') {
+		sh->i++;	/* a statement at-rule (@import) or stray text */
+		return;
+	}
+	while (start < end && isspace((unsigned char)sh->s[start]))
+		start++;
+	if (sh->s[start] == '@') {
+		size_t mark = out->len;
+
+		if (depth == 0 && end - start > 6 && strncasecmp(sh->s + start, "@media", 6) == 0 &&
+		    isspace((unsigned char)sh->s[start + 6])) {
+			const char *q = sh->s + start + 7;
+			size_t qn = end - start - 7;
+
+			for (size_t k = 0; k < qn; k++)
+				if (!isalnum((unsigned char)q[k]) && !strchr(" \t\n\r\f():,-.", q[k])) {
+					block_skip(sh);
+					return;
+				}
+			strbuf_addstr(out, "@media ");
+			collapse(out, q, qn);
+			strbuf_addch(out, '{');
+			sh->i++;
+			{
+				size_t inner = out->len;
+
+				rules(sh, out, depth + 1);
+				if (out->len == inner)
+					strbuf_setlen(out, mark);	/* nothing kept */
+				else
+					strbuf_addch(out, '}');
+			}
+			return;
+		}
+		block_skip(sh);
+		return;
+	}
+	{
+		size_t sel_b = start, sel_e = end, body_b, mark = out->len;
+		struct strbuf decls = STRBUF_INIT;
+
+		while (sel_e > sel_b && isspace((unsigned char)sh->s[sel_e - 1]))
+			sel_e--;
+		body_b = ++sh->i;
+		quote = 0;
+		while (sh->i < sh->len && (quote || sh->s[sh->i] != '}')) {
+			char c = sh->s[sh->i];
+
+			if (quote && c == quote)
+				quote = 0;
+			else if (!quote && (c == '"' || c == '\''))
+				quote = c;
+			else if (!quote && c == '{')
+				break;	/* nested blocks are not declarations */
+			sh->i++;
+		}
+		if (sh->i >= sh->len || sh->s[sh->i] != '}') {
+			sh->i = body_b - 1;
+			block_skip(sh);
+			return;
+		}
+		if (selector_ok(sh->s + sel_b, sel_e - sel_b) && sh->rules < CSS_RULES_MAX &&
+		    css_style_sanitize(sh->s + body_b, sh->i - body_b, &decls) > 0) {
+			collapse(out, sh->s + sel_b, sel_e - sel_b);
+			strbuf_addch(out, '{');
+			strbuf_add(out, decls.buf, decls.len);
+			strbuf_addch(out, '}');
+			sh->rules++;
+		} else {
+			strbuf_setlen(out, mark);
+		}
+		strbuf_release(&decls);
+		sh->i++;
+	}
+}
+
+static void rules(struct sheet *sh, struct strbuf *out, int depth)
+{
+	while (sh->i < sh->len) {
+		while (sh->i < sh->len && isspace((unsigned char)sh->s[sh->i]))
+			sh->i++;
+		if (sh->i >= sh->len)
+			return;
+		if (sh->s[sh->i] == '}') {
+			if (depth > 0) {
+				sh->i++;
+				return;
+			}
+			sh->i++;
+			continue;
+		}
+		rule(sh, out, depth);
+	}
+}
+
+int css_sheet_sanitize(const char *s, size_t len, struct strbuf *out)
+{
+	struct strbuf clean = STRBUF_INIT;
+	struct sheet sh;
+
+	if (len > CSS_SHEET_MAX || memchr(s, '\\', len) || memchr(s, '<', len) || memchr(s, '&', len))
+		return 0;
+	/* Comments out first (an unclosed one runs to the end). */
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '/' && i + 1 < len && s[i + 1] == '*') {
+			const char *e = memmem(s + i + 2, len - i - 2, "*/", 2);
+
+			if (e == NULL)
+				break;
+			i = (size_t)(e - s) + 1;
+			strbuf_addch(&clean, ' ');
+			continue;
+		}
+		strbuf_addch(&clean, s[i]);
+	}
+	sh.s = clean.buf ? clean.buf : "";
+	sh.len = clean.len;
+	sh.i = 0;
+	sh.rules = 0;
+	rules(&sh, out, 0);
+	strbuf_release(&clean);
+	return sh.rules;
 }

@@ -16,6 +16,17 @@
  * Returns the number of declarations kept (0: drop the attribute). */
 int css_style_sanitize(const char *s, size_t len, struct strbuf *out);
 
+/* Longest style sheet looked at, and rules kept from one. */
+#define CSS_SHEET_MAX (128 * 1024)
+#define CSS_RULES_MAX 1000
+
+/* A <style> sheet reduced the same way: rules whose selectors hold only
+ * plain selector characters, with their declarations sanitised as above;
+ * @media kept with its rules, every other at-rule (@import, @font-face,
+ * ...) dropped. Comments are removed; a backslash or "<" anywhere drops
+ * the whole sheet. Appends "sel{decls}" rules to out; returns the count. */
+int css_sheet_sanitize(const char *s, size_t len, struct strbuf *out);
+
 /* Whether name (lower case) is a property css_style_sanitize keeps. */
 int css_property_allowed(const char *name, size_t len);
 

@@ -20,7 +20,7 @@
 #define TAGS_MAX 40000
 #define PASSES_MAX 4
 
-enum action { A_UNWRAP, A_KEEP, A_DROP };
+enum action { A_UNWRAP, A_KEEP, A_DROP, A_STYLE };
 enum mode { M_VERIFY, M_FINAL };
 
 static const char *const keep_tags[] = {
@@ -38,7 +38,7 @@ static const char *const keep_tags[] = {
 /* Removed with everything inside: active content, embedded documents,
  * form controls, head matter and raw-text elements. */
 static const char *const drop_tags[] = {
-	"script", "style", "template", "iframe", "frame", "frameset", "object",
+	"script", "template", "iframe", "frame", "frameset", "object",
 	"embed", "applet", "noscript", "noembed", "noframes", "xmp", "plaintext",
 	"textarea", "select", "title", "head", "meta", "link", "base", "svg",
 	"math", "audio", "video", "source", "track", "canvas", "param", "input",
@@ -49,8 +49,8 @@ static const char *const drop_tags[] = {
 /* Attributes kept as text on any kept element. */
 static const char *const plain_attrs[] = {
 	"abbr", "align", "alt", "bgcolor", "border", "cellpadding",
-	"cellspacing", "clear", "color", "colspan", "compact", "datetime", "dir",
-	"face", "headers", "height", "hspace", "lang", "noshade", "nowrap",
+	"cellspacing", "class", "clear", "color", "colspan", "compact", "datetime", "dir",
+	"face", "headers", "height", "hspace", "id", "lang", "noshade", "nowrap",
 	"open", "reversed", "rowspan", "rules", "scope", "size", "span", "start",
 	"summary", "title", "type", "valign", "value", "vspace", "width",
 };
@@ -66,6 +66,7 @@ static void actions_init(void)
 		actions[gumbo_tag_enum(keep_tags[i])] = A_KEEP;
 	for (i = 0; i < sizeof(drop_tags) / sizeof(drop_tags[0]); i++)
 		actions[gumbo_tag_enum(drop_tags[i])] = A_DROP;
+	actions[GUMBO_TAG_STYLE] = A_STYLE;
 	actions[GUMBO_TAG_UNKNOWN] = A_UNWRAP;
 	actions_ready = 1;
 }
@@ -138,7 +139,7 @@ static void text_of(const GumboNode *top, struct strbuf *out)
 		if (is_text(n)) {
 			html_escape_text(out, n->v.text.text, strlen(n->v.text.text));
 		} else if ((n->type == GUMBO_NODE_ELEMENT || n->type == GUMBO_NODE_TEMPLATE) &&
-			   (n == top || node_action(n) != A_DROP)) {
+			   (n == top || (node_action(n) != A_DROP && node_action(n) != A_STYLE))) {
 			descend = 1;
 		}
 		if (descend && idx < n->v.element.children.length) {
@@ -262,6 +263,12 @@ static void attrs_put(struct pass *p, const GumboElement *e)
 	}
 }
 
+static void dropped(struct pass *p)
+{
+	if (p->first)
+		p->st->dropped++;
+}
+
 static int is_void(GumboTag t)
 {
 	return t == GUMBO_TAG_BR || t == GUMBO_TAG_COL || t == GUMBO_TAG_HR ||
@@ -270,18 +277,37 @@ static int is_void(GumboTag t)
 
 static void node_put(struct pass *p, const GumboNode *n, unsigned depth);
 
+/* A style sheet: its text reduced by css_sheet_sanitize, written raw
+ * (the result holds no "<", "&" or backslash, so it cannot end the
+ * element or change meaning on the next parse). */
+static void style_put(struct pass *p, const GumboNode *n)
+{
+	const GumboVector *c = &n->v.element.children;
+	struct strbuf text = STRBUF_INIT, css = STRBUF_INIT;
+
+	for (unsigned i = 0; i < c->length; i++) {
+		const GumboNode *t = c->data[i];
+
+		if (is_text(t))
+			strbuf_addstr(&text, t->v.text.text);
+	}
+	if (css_sheet_sanitize(text.buf ? text.buf : "", text.len, &css) > 0) {
+		strbuf_addstr(p->out, "<style>");
+		strbuf_add(p->out, css.buf, css.len);
+		strbuf_addstr(p->out, "</style>");
+	} else {
+		dropped(p);
+	}
+	strbuf_release(&text);
+	strbuf_release(&css);
+}
+
 static void children_put(struct pass *p, const GumboNode *n, unsigned depth)
 {
 	const GumboVector *c = &n->v.element.children;
 
 	for (unsigned i = 0; i < c->length; i++)
 		node_put(p, c->data[i], depth);
-}
-
-static void dropped(struct pass *p)
-{
-	if (p->first)
-		p->st->dropped++;
 }
 
 static void node_put(struct pass *p, const GumboNode *n, unsigned depth)
@@ -302,6 +328,9 @@ static void node_put(struct pass *p, const GumboNode *n, unsigned depth)
 	case A_UNWRAP:
 		dropped(p);
 		children_put(p, n, depth);
+		return;
+	case A_STYLE:
+		style_put(p, n);
 		return;
 	case A_KEEP:
 		break;

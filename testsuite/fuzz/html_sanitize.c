@@ -11,10 +11,11 @@
 #include "html/text.h"
 
 /* The serialiser's own shape: <name( attr="...")*> or </name>, no
- * attribute named on*, no raw '>' in text, none of the dropped elements. */
+ * attribute named on*, no raw '>' in text, none of the dropped elements;
+ * a <style> sheet holds no '<', '&' or backslash. */
 static void shape_check(const char *s, size_t len)
 {
-	static const char *const banned[] = { "script", "svg", "math", "style",
+	static const char *const banned[] = { "script", "svg", "math",
 		"iframe", "object", "embed", "form", "template", "noscript" };
 	size_t i = 0;
 
@@ -56,6 +57,16 @@ static void shape_check(const char *s, size_t len)
 		if (i >= len || s[i] != '>')
 			abort();
 		i++;
+		if (n == 5 && strncmp(s + i - 6, "style>", 6) == 0 && s[i - 7] == '<') {
+			const char *end = strstr(s + i, "</style>");
+
+			if (end == NULL)
+				abort();
+			for (const char *c = s + i; c < end; c++)
+				if (*c == '<' || *c == '&' || *c == '\\')
+					abort();
+			i = (size_t)(end - s);
+		}
 	}
 }
 

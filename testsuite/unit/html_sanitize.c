@@ -50,7 +50,10 @@ static const struct { const char *in, *want; } cases[] = {
 	{ "<p title=\"&quot;&gt;&lt;script&gt;\">t</p>",
 	  "<p title=\"&quot;&gt;&lt;script&gt;\">t</p>" },
 	{ "<!-- c --><p>x", "<p>x</p>" },
-	{ "<style>p{color:red}</style><p>s</p>", "<p>s</p>" },
+	{ "<style>p{color:red}</style><p>s</p>", "<style>p{color: red}</style><p>s</p>" },
+	{ "<style>p{background:url(x)}</style><p>s</p>", "<p>s</p>" },
+	{ "<style>p{color:red}</style\\><p>s</p>", "" },
+	{ "<p class=\"a b\" id=\"top\" onclick=\"x\">c</p>", "<p class=\"a b\" id=\"top\">c</p>" },
 	{ "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">", "" },
 	{ "<table><tr><td>a<form><td>b</table>",
 	  "<table><tbody><tr><td>a</td><td>b</td></tr></tbody></table>" },
@@ -147,6 +150,28 @@ static void test_css(void)
 	strbuf_release(&o);
 }
 
+static void test_sheet(void)
+{
+	struct strbuf o = STRBUF_INIT;
+	const char *in = "/* c */ p.x, td > a:hover { color: RED; background: url(x) } "
+			 "@import url(e.css); @media (max-width: 600px) { .a{width:100%} .b{behavior:url(x)} } "
+			 "@font-face{src:url(f)} div{position:fixed} a[href^=\"http\"]{color:blue}";
+
+	is_int(css_sheet_sanitize(in, strlen(in), &o), 3, "three rules kept");
+	is_str(o.buf, "p.x, td > a:hover{color: red}@media (max-width: 600px){.a{width: 100%}}"
+	       "a[href^=\"http\"]{color: blue}", "sheet reduced");
+	strbuf_reset(&o);
+	is_int(css_sheet_sanitize("p{color:red}\\", 13, &o), 0, "backslash drops the sheet");
+	is_int(css_sheet_sanitize("p{color:red}</style>", 20, &o), 0, "< drops the sheet");
+	is_int(css_sheet_sanitize("p{x{color:red}}q{color:red}", 27, &o), 1, "nested block skipped");
+	is_str(o.buf, "q{color: red}", "the next rule kept");
+	strbuf_reset(&o);
+	is_int(css_sheet_sanitize("@media screen{@media print{p{color:red}}}", 41, &o), 0,
+	       "nested @media dropped");
+	is_int(css_sheet_sanitize("p{color:red", 11, &o), 0, "unclosed rule");
+	strbuf_release(&o);
+}
+
 static void test_url(void)
 {
 	size_t b, l;
@@ -181,6 +206,7 @@ int main(void)
 	test_limits();
 	test_fixed_point();
 	test_css();
+	test_sheet();
 	test_url();
 	test_linkify();
 	return tap_done();
