@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 need owa-cas curl jq
 
-owa_setup '"public_timeout": "3s", "login_user_failures": 3'
+owa_setup '"public_timeout": "3s", "login_user_failures": 3, "login_address_failures": 8'
 owa_start owa1 || bail "owa-cas did not start"
 URL1=$OWA_URL
 cp "$OWA_CONF" "$OWA_DIR/other.json"
@@ -120,6 +120,13 @@ test_expect_success 'a public session ends after the inactivity timeout; activit
 	sleep 4 &&
 	curl -s -o /dev/null -w "%{http_code} %{redirect_url}\n" -b jar "$URL1/mail" >code &&
 	echo "303 $URL1/login?why=expired" >want && test_cmp want code
+'
+
+test_expect_success 'after 8 failures from one address, every user from it is throttled' '
+	login erin x1 && login erin x2 && login bob x3 &&
+	login carol "carol-Secret-3!" &&
+	head -n 1 h | grep -q " 429" &&
+	test_grep "sign-in throttled user=carol client=127.0.0.1" "$TEST_TMP/owa1.log"
 '
 
 test_done
