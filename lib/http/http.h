@@ -188,7 +188,8 @@ void http_resp_redirect(struct http_response *res, int status, const char *locat
  * (HTTP/1.0). Returns 0, or -1 when the client is gone. */
 int http_resp_start(struct http_response *res, long long length);
 /* Sends a piece of the body (after http_resp_start; buffered before it
- * only if the handler did not start, like http_resp_body). 0 or -1. */
+ * only if the handler did not start, like http_resp_body). Written out
+ * every 64 KiB; http_resp_flush pushes a smaller piece. 0 or -1. */
 int http_resp_write(struct http_response *res, const void *data, size_t len);
 /* Pushes what is buffered to the client (long polls). 0 or -1. */
 int http_resp_flush(struct http_response *res);
