@@ -7,7 +7,7 @@
 need sipp sox python3
 
 smtp_sink_start
-sipd_conf "$TEST_TMP/c.json" '"answer_delay": "1s", "t1": "50ms", "max_length": "1s"'
+sipd_conf "$TEST_TMP/c.json" '"answer_delay": "500ms", "t1": "20ms", "max_length": "1s"'
 sipd_start sipd "$TEST_TMP/c.json"
 sipd_tone "$TEST_TMP/tone.al" 1 700 al
 
