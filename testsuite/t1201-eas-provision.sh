@@ -190,12 +190,12 @@ test_expect_success 'a second host with the same config and store accepts the ke
 	test_grep -q "^header X-Backend: seen" out
 '
 
-test_expect_success 'a changed policy refuses the old key (144), re-provisions once, then passes' '
-	kill "$(cat "$TEST_TMP/eas.pid")" && sleep 0.2 &&
+test_expect_success 'a changed policy (SIGHUP) refuses the old key (144), re-provisions once, then passes' '
 	sed "s/\"min_length\": 6/\"min_length\": 7/" "$EAS_CONF" >changed.json &&
 	cp changed.json "$EAS_CONF" &&
-	{ eas-policy -c "$EAS_CONF" -d >>"$LOG" 2>&1 & echo $! >"$TEST_TMP/eas.pid"; } &&
-	wait_port "$EAS_PORT" &&
+	kill -HUP "$(cat "$TEST_TMP/eas.pid")" &&
+	for i in $(seq 50); do grep -q "reloaded config=" "$LOG" && break; sleep 0.1; done &&
+	test_grep -q "reloaded config=.* policies=2" "$LOG" &&
 	n=$(nreq) &&
 	eas_dev -U alice:pw -d DEV1 -k "$(cat key)" FolderSync <"$FS" >out &&
 	test_grep -q "<Status>144</Status>" out && test "$(nreq)" = "$n" &&
@@ -204,6 +204,17 @@ test_expect_success 'a changed policy refuses the old key (144), re-provisions o
 	eas_dev -U alice:pw -d DEV1 -k "$k3" FolderSync <"$FS" >out &&
 	test_grep -q "^header X-Backend: seen" out &&
 	echo "$k3" >key
+'
+
+test_expect_success 'a broken config on SIGHUP keeps the old one in force' '
+	cp "$EAS_CONF" good.json &&
+	echo "{ broken" >"$EAS_CONF" &&
+	kill -HUP "$(cat "$TEST_TMP/eas.pid")" &&
+	for i in $(seq 50); do grep -q "reload failed" "$LOG" && break; sleep 0.1; done &&
+	cp good.json "$EAS_CONF" &&
+	test_grep -q "reload failed: the old config stays in force" "$LOG" &&
+	eas_dev -U alice:pw -d DEV1 -k "$(cat key)" FolderSync <"$FS" >out &&
+	test_grep -q "^header X-Backend: seen" out
 '
 
 test_expect_success 'wipe marks the device; the next request gets 140, a 12.1 one 449' '

@@ -46,7 +46,7 @@ struct eas {
 	const char *backend;		/* base URL */
 	long long backend_connect_ms, backend_timeout_ms;
 	const char *backend_ca;
-	const char *const *versions;
+	const char *versions[16];	/* borrowed from the config */
 	size_t nversions;
 	const char *commands;		/* "Sync,SendMail,..." */
 	long long wbxml_max, last_seen_interval_s;
@@ -94,8 +94,9 @@ int provision_handle(struct eas *e, const struct eas_req *r, const struct wbxml_
  * returns 0, or -1 (logged). */
 int settings_record(struct eas *e, const struct eas_req *r, const struct wbxml_doc *in);
 
-/* front.c */
-int front_serve(struct eas *e, enum serve_mode mode, const json_t *sec);
+/* front.c: the routes of /Microsoft-Server-ActiveSync, handled with e
+ * (which the caller may replace in place on SIGHUP). */
+void front_routes(struct eas *e, struct http_server *srv);
 
 /* backend.c: is url a plain http:// one backend_pass can serve? 0 yes. */
 int backend_plain_url(const char *url);

@@ -453,16 +453,8 @@ out:
 	return rc;
 }
 
-int front_serve(struct eas *e, enum serve_mode mode, const json_t *sec)
+void front_routes(struct eas *e, struct http_server *srv)
 {
-	struct http_server *srv = http_server_new(sec, "eas-policy");
-	int rc;
-
-	if (!srv)
-		return EX_CONFIG;
 	http_route(srv, "POST", AS_PATH, HTTP_ROUTE_NOCASE | HTTP_ROUTE_EXACT, activesync, e);
 	http_route(srv, "OPTIONS", AS_PATH, HTTP_ROUTE_NOCASE | HTTP_ROUTE_EXACT, activesync, e);
-	rc = http_server_run(srv, mode);
-	http_server_free(srv);
-	return rc;
 }

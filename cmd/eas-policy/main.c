@@ -192,7 +192,6 @@ struct devstore *eas_store(struct eas *e)
 static int settle(struct eas *e, const struct prog_state *st)
 {
 	const json_t *sec = conf_section(st->conf, "eas-policy");
-	static const char *versions[16];
 	const char *secret = conf_str(sec, "secret_file");
 	struct strbuf cmds = STRBUF_INIT;
 
@@ -211,7 +210,8 @@ static int settle(struct eas *e, const struct prog_state *st)
 	e->lim.string_max = (size_t)conf_int(sec, "wbxml_string_max");
 	e->lim.strtbl_max = (size_t)e->wbxml_max;
 	e->lim.nodes_max = 10000;
-	for (size_t i = 0; i < conf_strings_len(sec, "protocol_versions") && i < 16; i++) {
+	for (size_t i = 0; i < conf_strings_len(sec, "protocol_versions") &&
+	     i < sizeof(e->versions) / sizeof(e->versions[0]); i++) {
 		const char *v = conf_strings_at(sec, "protocol_versions", i);
 
 		if (eas_version_num(v) < 120) {
@@ -219,9 +219,8 @@ static int settle(struct eas *e, const struct prog_state *st)
 				  conf_path(st->conf), v);
 			return -1;
 		}
-		versions[e->nversions++] = v;
+		e->versions[e->nversions++] = v;
 	}
-	e->versions = versions;
 	for (size_t i = 0; i < conf_strings_len(sec, "commands"); i++)
 		strbuf_addf(&cmds, "%s%s", i ? "," : "", conf_strings_at(sec, "commands", i));
 	e->commands = strbuf_detach(&cmds, NULL);
@@ -259,9 +258,49 @@ static void unsettle(struct eas *e)
 	mem_wipe(e->secret, sizeof(e->secret));
 }
 
+struct reloader {
+	struct eas *e;
+	struct prog_state *st;
+	struct http_server *srv;
+};
+
+/* SIGHUP in the listener: the config again (policies, versions, rules,
+ * TLS files) and the directory; sessions forked later use them. */
+static int reload(void *u)
+{
+	struct reloader *rl = u;
+	struct conf *c = prog_reload(rl->st);
+	struct prog_state tmp;
+	struct eas ne;
+
+	if (!c) {
+		msg_error("reload failed: the old config stays in force");
+		return -1;
+	}
+	tmp = *rl->st;
+	tmp.conf = c;
+	if (settle(&ne, &tmp) < 0 || !*ne.backend ||
+	    (ne.use_directory && !(ne.dir = dir_open(conf_section(c, "directory")))) ||
+	    http_server_reload(rl->srv, conf_section(c, "eas-policy")) < 0) {
+		unsettle(&ne);
+		conf_free(c);
+		msg_error("reload failed: the old config stays in force");
+		return -1;
+	}
+	ne.st = rl->st;
+	unsettle(rl->e);
+	conf_free(rl->st->conf);
+	rl->st->conf = c;
+	*rl->e = ne;
+	msg_info("reloaded config=%s policies=%zu", msg_q(conf_path(c)), ne.npolicies);
+	return 0;
+}
+
 static int serve(struct eas *e, struct prog_state *st)
 {
-	const json_t *sec = conf_section(st->conf, "eas-policy");
+	struct http_server *srv;
+	struct reloader rl = { e, st, NULL };
+	int rc;
 
 	if (!*e->backend) {
 		msg_error("%s: eas-policy.backend: the ActiveSync server's URL is needed to serve",
@@ -271,7 +310,14 @@ static int serve(struct eas *e, struct prog_state *st)
 	if (!eas_store(e))
 		return EX_CANTCREAT;
 	prog_daemon_logging(st);
-	return front_serve(e, cli.mode, sec);
+	if (!(srv = http_server_new(conf_section(st->conf, "eas-policy"), "eas-policy")))
+		return EX_CONFIG;
+	rl.srv = srv;
+	front_routes(e, srv);
+	http_server_on_reload(srv, reload, &rl);
+	rc = http_server_run(srv, cli.mode);
+	http_server_free(srv);
+	return rc;
 }
 
 /* -n is taken here rather than by prog_start, so that it also runs the
