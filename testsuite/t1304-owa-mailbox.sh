@@ -85,6 +85,18 @@ test_expect_success 'the frame document has its own policy: no script, no remote
 	test_grep -i "^Content-Security-Policy: .*img-src data: .self. http: https:" h2
 '
 
+test_expect_success 'with allow_remote_content false, "show content" is gone and ignored' '
+	jq ".\"owa-cas\".allow_remote_content = false" "$OWA_CONF" >"$OWA_DIR/noremote.json" &&
+	save=$OWA_URL && owa_start owa2 "$OWA_DIR/noremote.json" && u2=$OWA_URL && OWA_URL=$save &&
+	curl -s -o /dev/null -c jar2 --data-urlencode "user=dave" --data-urlencode "password=dave-Secret-4" \
+		"$u2/login" &&
+	curl -s -b jar2 "$u2/read?m=1764100000.M99P1.test" >page &&
+	test_grep -q "1 remote image and other content were not loaded" page &&
+	! grep -q "show-content" page &&
+	curl -s -b jar2 "$u2/body?m=1764100000.M99P1.test&remote=1" >body3 &&
+	! grep -q "pixel.png" body3
+'
+
 test_expect_success 'links go through the signed redirector with no referrer' '
 	link=$(grep -o "href=\"/redir/[^\"]*\"" body | head -n 1 | sed "s/href=\"//;s/\"$//") &&
 	test -n "$link" &&
