@@ -76,6 +76,17 @@ test_expect_success 'the server logged the probe request' '
 	grep -q "autodiscover address=alice@example.test schema=outlook result=0" "$TEST_TMP/good.log"
 '
 
+test_expect_success '--resolve like curl; a refused connection is reported as such' '
+	autodiscover-gen -c "$TEST_TMP/dns.json" --ca "$PKI/root.pem" --timeout 3s \
+		--connect-to "example.test:443:127.0.0.1:1" \
+		--connect-to "autodiscover.example.test::127.0.0.1:1" \
+		--resolve "mail.example.test:$bad:127.0.0.1" --probe alice@example.test >out &&
+	grep -A3 "^1\. domain " out | grep -q "tcp .*FAIL 127.0.0.1 port 1: Connection refused" &&
+	grep -A3 "^3\. http-redirect " out | grep -q "dns .*ok .*autodiscover.example.test port 80 -> 127.0.0.1 port 1 (--connect-to)" &&
+	grep -A3 "^5\. srv-target " out | grep -q "dns .*ok .*mail.example.test -> 127.0.0.1 (--resolve)" &&
+	tail -n 1 out | grep -q "^result: settings"
+'
+
 rport=$(free_ports 1)
 cat >"$TEST_TMP/toplain.json" <<JSON
 { "log": { "target": "stderr" }, "autodiscover-gen": { "listen": ["127.0.0.1:$rport"],
