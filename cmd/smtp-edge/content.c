@@ -292,9 +292,15 @@ static void make_head(struct run *r)
 	strbuf_reset(&r->out->head);
 	strbuf_add(&r->out->head, r->trace->buf, r->trace->len);
 	strbuf_add(&r->out->head, r->fields.buf ? r->fields.buf : "", r->fields.len);
-	header_block(r, &r->out->head);
+	if (!r->whole)
+		header_block(r, &r->out->head);
 	r->out->body = r->body;
 	r->out->body_len = r->body_len;
+}
+
+void run_message_block(struct run *r, struct strbuf *out)
+{
+	header_block(r, out);
 }
 
 void run_message(struct run *r, struct strbuf *out)

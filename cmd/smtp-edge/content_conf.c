@@ -130,6 +130,10 @@ const struct conf_key content_conf_keys[] = {
 	  "organisation header authentication between our sites" },
 	{ "rules_file", CONF_PATH, NULL, 0, 0, NULL, NULL, 0,
 	  "transport rules (JSON, see rules(5)); read at start and on SIGHUP" },
+	{ "smime_sign_command", CONF_STRINGS, "[]", 0, 0, NULL, NULL, 0,
+	  "the rules' smime_sign action: a filter (argv) that reads the message and writes it "
+	  "signed, e.g. [\"/usr/local/bin/smime-sign\", \"-c\", \"/etc/postern/sign.json\", "
+	  "\"sign\"]; the key stays in that process; empty: 451 4.7.0" },
 	{ "quarantine", CONF_OBJECT, NULL, 0, 0, NULL, quar_keys, 0,
 	  "where quarantined messages are kept" },
 	{ NULL }

@@ -56,6 +56,9 @@ struct run {
 	bool done;			/* a stage ended the transaction */
 	bool org_trusted;		/* from our site, seal good: keep internal fields */
 	bool stamp_ok;			/* a good stamp from a trusted peer: no scan */
+	bool av_clean;			/* clamd said clean: stamp at the end */
+	bool whole;			/* body is the whole message (signed): no
+					   header block of the original */
 	unsigned char drop[1024];	/* root header fields to leave out (index < 1024) */
 	bool safe, blocked;
 	int junk_above;
@@ -84,6 +87,9 @@ void run_field(struct run *r, const char *name, bool sealed, const char *fmt, ..
 void run_quarantine(struct run *r, const char *check, const char *reason);
 /* The message as it would go on (head + body), contiguous. */
 void run_message(struct run *r, struct strbuf *out);
+/* The message's own header block as it goes on (fields left out, the
+ * subject prefixed), without our trace and fields. */
+void run_message_block(struct run *r, struct strbuf *out);
 void run_add_att(struct run *r, const char *name, const char *type);
 
 /* content_stages.c, in the order content_run calls them. */
@@ -95,5 +101,9 @@ void stage_body(struct run *r);		/* applies the strips */
 void stage_av(struct run *r);
 void stage_rules(struct run *r);
 void stage_org_out(struct run *r);
+/* content_sign.c: the message through content.smime_sign_command.
+ * Returns 0 (r->body is the signed message, r->whole set), or -1 after
+ * ending the run with a tempfail. */
+int content_sign(struct run *r);
 
 #endif

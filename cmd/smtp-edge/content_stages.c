@@ -572,15 +572,7 @@ void stage_av(struct run *r)
 		return;
 	}
 	session_decide(r->s, 3, "antivirus", "accept", NULL, "clamd says clean");
-	if (conf_bool(av, "stamp") && r->c->have_key) {
-		unsigned char bh[SEAL_DIGEST_LEN];
-		struct strbuf v = STRBUF_INIT;
-
-		seal_digest_body(r->body, r->body_len, bh);
-		seal_stamp_make(&r->c->key, "clean", "clamd", (long long)time(NULL), bh, &v);
-		run_field(r, SEAL_STAMP_FIELD, true, "%s", v.buf);
-		strbuf_release(&v);
-	}
+	r->av_clean = true;	/* stamped at the end, over the body that goes on */
 }
 
 /* Transport rules. */
@@ -636,17 +628,15 @@ static void rules_apply(struct run *r, struct rules_actions *a)
 		run_end(r, CONTENT_DROP, "rules", "delete", "250 2.0.0 Ok");
 		return;
 	}
-	if (a->smime_sign) {
-		/* never send unsigned what a rule wants signed */
-		run_end(r, CONTENT_TEMPFAIL, "rules", "tempfail",
-			"451 4.7.0 S/MIME signing unavailable, try again later");
-		return;
-	}
 	strbuf_add(&r->fields, a->headers.buf ? a->headers.buf : "", a->headers.len);
 	if (a->classification)
 		run_field(r, F_CLASS, true, "%s", a->classification);
 	if (a->subject_prefix.len)
 		strbuf_addstr(&r->subject_prefix, a->subject_prefix.buf);
+	/* never send unsigned what a rule wants signed: content_sign fails
+	 * the transaction (4xx) when it cannot sign */
+	if (a->smime_sign && content_sign(r) < 0)
+		return;
 	if (a->nredirect)
 		take_rcpts(r->out, a->redirect, a->nredirect, true);
 	if (a->nadd_rcpt)
@@ -687,9 +677,21 @@ void stage_org_out(struct run *r)
 	unsigned char bh[SEAL_DIGEST_LEN];
 	struct strbuf v = STRBUF_INIT;
 
-	if (!r->c->have_key || !conf_bool(r->c->sec, "organisation.seal") || r->nsealed == 0)
+	if (!r->c->have_key)
 		return;
-	seal_digest_body(r->body, r->body_len, bh);
+	if (r->whole)
+		seal_body_digest(r->body, r->body_len, bh);
+	else
+		seal_digest_body(r->body, r->body_len, bh);
+	if (r->av_clean && conf_bool(r->c->sec, "antivirus.stamp")) {
+		seal_stamp_make(&r->c->key, "clean", "clamd", (long long)time(NULL), bh, &v);
+		run_field(r, SEAL_STAMP_FIELD, true, "%s", v.buf);
+		strbuf_reset(&v);
+	}
+	if (!conf_bool(r->c->sec, "organisation.seal") || r->nsealed == 0) {
+		strbuf_release(&v);
+		return;
+	}
 	seal_org_make(&r->c->key, r->sealed_names, (const char *const *)r->sealed_values, r->nsealed,
 		      (long long)time(NULL), bh, &v);
 	run_field(r, SEAL_ORG_FIELD, false, "%s", v.buf);
