@@ -17,6 +17,7 @@ libssl-dev		OpenSSL 3: TLS, hashes, HKDF, password hashes
 libjansson-dev		the JSON config loader
 libldap-dev		the LDAP directory backend
 libunbound-dev		DNS with DNSSEC status (DNSBL, SPF, MX, TLSA, SRV)
+libevent-dev		named by libunbound's pkg-config file: without it every cflag is lost
 libcurl4-openssl-dev	HTTP client (CRLs, probes, SMTP submission)
 libcrypt-dev		{CRYPT} password hashes in the LDIF directory
 libreadline-dev		mtls-probe -i: a line-edited session with history
