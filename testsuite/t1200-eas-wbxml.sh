@@ -36,10 +36,13 @@ test_expect_success 'our encoding of each request is the bytes xml2wbxml -a -n w
 test_expect_success 'wbxml2xml -l ACTIVESYNC decodes our WBXML to the same tree' '
 	for f in "$DOCS"/*.xml; do
 		b=$(basename "$f" .xml)
-		wbxml2xml -l ACTIVESYNC -o "$b.lib.xml" "$b.ours.wbxml" >/dev/null &&
-		eas_canon "$b.lib.xml" >"$b.theirs.tree" &&
-		eas_canon "$f" >"$b.want.tree" &&
-		test_cmp "$b.want.tree" "$b.theirs.tree" || exit 1
+		cp "$f" "$b.want" &&
+		wbxml2xml -l ACTIVESYNC -o "$b.lib.xml" "$b.ours.wbxml" >/dev/null || exit 1
+	done &&
+	python3 "$EAS_FIX/xmltree.py" --batch *.want *.lib.xml &&
+	for f in "$DOCS"/*.xml; do
+		b=$(basename "$f" .xml)
+		test_cmp "$b.want.tree" "$b.lib.xml.tree" || exit 1
 	done
 '
 
@@ -48,11 +51,13 @@ test_expect_success 'xml2wbxml output, with and without a string table, decodes 
 		b=$(basename "$f" .xml)
 		xml2wbxml -o "$b.strtbl.wbxml" "$b.in.xml" >/dev/null &&
 		ep decode <"$b.lib.wbxml" >"$b.dec1.xml" &&
-		ep decode <"$b.strtbl.wbxml" >"$b.dec2.xml" &&
-		eas_canon "$b.dec1.xml" >"$b.dec1.tree" &&
-		eas_canon "$b.dec2.xml" >"$b.dec2.tree" &&
-		test_cmp "$b.want.tree" "$b.dec1.tree" &&
-		test_cmp "$b.want.tree" "$b.dec2.tree" || exit 1
+		ep decode <"$b.strtbl.wbxml" >"$b.dec2.xml" || exit 1
+	done &&
+	python3 "$EAS_FIX/xmltree.py" --batch *.dec1.xml *.dec2.xml &&
+	for f in "$DOCS"/*.xml; do
+		b=$(basename "$f" .xml)
+		test_cmp "$b.want.tree" "$b.dec1.xml.tree" &&
+		test_cmp "$b.want.tree" "$b.dec2.xml.tree" || exit 1
 	done &&
 	# The string table really was used: some text appears once only.
 	test "$(wc -c <settings.strtbl.wbxml)" -ne "$(wc -c <settings.lib.wbxml)"
