@@ -294,15 +294,10 @@ static void loop(struct session *s)
 
 	while (!s->quit) {
 		/* PIPELINING: answer in one write when the client waits */
-		if (smtp_input_pending(s->input) == 0) {
-			if (session_flush(s) < 0)
-				break;
-			/* answered: its next command is yet to come */
-			smtp_input_expect(s->input, timeout);
-		}
+		if (smtp_input_pending(s->input) == 0 && session_flush(s) < 0)
+			break;
 		stream_set_timeout(s->s, timeout);
 		rc = smtp_input_getline(s->input, &line, &crlf);
-		smtp_input_expect(s->input, 0);
 		if (rc == STREAM_TOOLONG) {
 			reply_error(s, "500 5.5.2 Error: line too long");
 			continue;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -542,13 +543,35 @@ static struct ub_ctx *ctx_make(struct dns *d)
 	return ctx;
 }
 
+/* This process's id without a system call on every lookup: asked once,
+ * forgotten in a forked child. */
+static pid_t self_pid;
+
+static void forget_pid(void)
+{
+	self_pid = 0;
+}
+
+static pid_t self(void)
+{
+	static bool hooked;
+
+	if (!hooked) {
+		pthread_atfork(NULL, NULL, forget_pid);
+		hooked = true;
+	}
+	if (self_pid == 0)
+		self_pid = getpid();
+	return self_pid;
+}
+
 /* Makes sure d's context belongs to this process. After a fork the
  * parent's context must not be deleted here when it has a worker thread:
  * that thread does not exist in this process, and deleting would wait for
  * it and write to pipes the parent reads. Its memory is left behind. */
 static void dns_own(struct dns *d)
 {
-	pid_t pid = getpid();
+	pid_t pid = self();
 
 	if (d->pid == pid)
 		return;
@@ -598,7 +621,7 @@ struct dns *dns_new(const json_t *section)
 		}
 		d->trust_anchor = xstrdup(ta);
 	}
-	d->pid = getpid();
+	d->pid = self();
 	if (!(d->ctx = ctx_make(d)))
 		goto fail;
 	return d;
@@ -612,7 +635,7 @@ void dns_free(struct dns *d)
 	if (!d)
 		return;
 	/* Deleting the context stops its worker: nothing calls back after. */
-	if (d->ctx && (d->pid == getpid() || !d->started))
+	if (d->ctx && (d->pid == self() || !d->started))
 		ub_ctx_delete(d->ctx);
 	list_free(&d->pending);
 	list_free(&d->done);

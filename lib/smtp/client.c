@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -35,7 +34,6 @@ struct smtp_client {
 	struct smtp_data_encoder enc;
 	struct strbuf out;		/* encoded data not yet written */
 	struct strbuf line;		/* a command being made */
-	long long timeout_ms;		/* for each reply */
 };
 
 static int connect_timeout(const char *ip, unsigned port, long long ms, char *why, size_t len)
@@ -126,7 +124,6 @@ static struct smtp_client *client_new(int fd, const char *ip, unsigned port,
 	struct smtp_client *c = xcalloc(1, sizeof(*c));
 
 	c->fd = fd;
-	c->timeout_ms = o->timeout_ms;
 	c->s = stream_new(fd, fd, o->timeout_ms, SMTP_REPLY_LINE_MAX);
 	if (strchr(ip, ':'))
 		snprintf(c->peer, sizeof(c->peer), "[%s]:%u", ip, port);
@@ -267,7 +264,6 @@ void smtp_client_close(struct smtp_client *c, bool quit)
 	if (quit && !c->dead && !c->in_data) {
 		smtp_reply_init(&r);
 		stream_set_timeout(c->s, 2000);
-		c->timeout_ms = 2000;
 		smtp_client_cmd(c, &r, "QUIT");
 		smtp_reply_clear(&r);
 	}
@@ -338,22 +334,6 @@ void smtp_client_send(struct smtp_client *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Waits for the reply to what was just sent: it is hardly ever there
- * yet, so poll before the first read rather than after a read that
- * finds nothing. Returns STREAM_OK or STREAM_TIMEOUT. */
-static int reply_wait(struct smtp_client *c)
-{
-	struct pollfd p = { .fd = c->fd, .events = POLLIN };
-	int rc;
-
-	if (stream_buffered(c->s))
-		return STREAM_OK;
-	while ((rc = poll(&p, 1, c->timeout_ms > INT_MAX ? INT_MAX : (int)c->timeout_ms)) < 0 &&
-	       errno == EINTR)
-		;
-	return rc == 0 ? STREAM_TIMEOUT : STREAM_OK;
-}
-
 int smtp_client_reply(struct smtp_client *c, struct smtp_reply *r)
 {
 	int rc;
@@ -363,8 +343,6 @@ int smtp_client_reply(struct smtp_client *c, struct smtp_reply *r)
 		return r->code;
 	}
 	rc = stream_flush(c->s);
-	if (rc == STREAM_OK)
-		rc = reply_wait(c);
 	if (rc == STREAM_OK)
 		rc = smtp_reply_read(c->s, r);
 	if (rc != STREAM_OK)
@@ -435,9 +413,7 @@ int smtp_client_data_end(struct smtp_client *c, struct smtp_reply *r)
 	if (flush_out(c, r) < 0)
 		return r->code;
 	c->in_data = false;
-	rc = reply_wait(c);
-	if (rc == STREAM_OK)
-		rc = smtp_reply_read(c->s, r);
+	rc = smtp_reply_read(c->s, r);
 	if (rc != STREAM_OK)
 		lost(c, r, rc);
 	return r->code;
