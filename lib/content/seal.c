@@ -46,25 +46,34 @@ int seal_key_load(struct seal_key *key, const char *path, char *why, size_t whys
 void seal_digest_body(const char *body, size_t len, unsigned char out[SEAL_DIGEST_LEN])
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	size_t pending = 0, run = 0;
+	const char *p = body, *end = body + len;
+	size_t pending = 0;
 
 	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-	for (size_t i = 0; i < len; i++) {
-		char ch = body[i];
+	while (p < end) {
+		const char *q = p;
 
-		if (ch == '\r' && i + 1 < len && body[i + 1] == '\n')
-			continue;
-		if (ch == '\r' || ch == '\n') {
-			pending++;	/* written only when more content follows */
-			continue;
+		/* a run of ordinary bytes, found a line at a time */
+		while (q < end && *q != '\r' && *q != '\n') {
+			const char *nl = memchr(q, '\n', (size_t)(end - q));
+			const char *cr = memchr(q, '\r', (size_t)((nl ? nl : end) - q));
+
+			q = cr ? cr : nl ? nl : end;
 		}
-		for (; pending; pending--)
-			EVP_DigestUpdate(c, "\n", 1);
-		/* runs of ordinary bytes go in one update */
-		run = i;
-		while (i + 1 < len && body[i + 1] != '\r' && body[i + 1] != '\n')
-			i++;
-		EVP_DigestUpdate(c, body + run, i - run + 1);
+		if (q > p) {
+			for (; pending; pending--)
+				EVP_DigestUpdate(c, "\n", 1);
+			EVP_DigestUpdate(c, p, (size_t)(q - p));
+		}
+		/* line ends: CRLF, LF or a bare CR each count as one, written
+		 * only when more content follows */
+		while (q < end && (*q == '\r' || *q == '\n')) {
+			if (*q == '\r' && q + 1 < end && q[1] == '\n')
+				q++;
+			pending++;
+			q++;
+		}
+		p = q;
 	}
 	EVP_DigestFinal_ex(c, out, NULL);
 	EVP_MD_CTX_free(c);
@@ -72,20 +81,20 @@ void seal_digest_body(const char *body, size_t len, unsigned char out[SEAL_DIGES
 
 void seal_body_digest(const char *msg, size_t len, unsigned char out[SEAL_DIGEST_LEN])
 {
+	const char *p = msg, *end = msg + len, *nl;
 	size_t body = len;
 
 	/* the body starts after the first empty line */
-	for (size_t j = 0; j < len; j++) {
-		if (msg[j] != '\n')
-			continue;
-		if (j + 1 < len && msg[j + 1] == '\n') {
-			body = j + 2;
+	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		if (nl + 1 < end && nl[1] == '\n') {
+			body = (size_t)(nl - msg) + 2;
 			break;
 		}
-		if (j + 2 < len && msg[j + 1] == '\r' && msg[j + 2] == '\n') {
-			body = j + 3;
+		if (nl + 2 < end && nl[1] == '\r' && nl[2] == '\n') {
+			body = (size_t)(nl - msg) + 3;
 			break;
 		}
+		p = nl + 1;
 	}
 	seal_digest_body(msg + body, len - body, out);
 }
