@@ -1,8 +1,5 @@
 /* A consume-what-you-use buffer over lib/tls/stream for the SMTP server:
  * command lines with their real line ending, and raw data bytes. */
-#include <errno.h>
-#include <limits.h>
-#include <poll.h>
 #include <string.h>
 
 #include "smtp/input.h"
@@ -16,7 +13,6 @@ struct smtp_input {
 	struct strbuf buf;
 	size_t pos;		/* first unconsumed byte of buf */
 	bool skipping;		/* inside an over-long line */
-	long long expect_ms;	/* > 0: poll before the next read */
 };
 
 struct smtp_input *smtp_input_new(struct stream *s, size_t line_max)
@@ -69,17 +65,6 @@ int smtp_input_fill(struct smtp_input *in)
 	size_t got;
 	int rc;
 
-	if (in->expect_ms > 0 && stream_buffered(in->s) == 0) {
-		struct pollfd p = { .fd = stream_rfd(in->s), .events = POLLIN };
-		long long ms = in->expect_ms;
-
-		in->expect_ms = 0;
-		while ((rc = poll(&p, 1, ms > INT_MAX ? INT_MAX : (int)ms)) < 0 && errno == EINTR)
-			;
-		if (rc == 0)
-			return STREAM_TIMEOUT;
-	}
-	in->expect_ms = 0;
 	compact(in);
 	strbuf_grow(&in->buf, INPUT_CHUNK);
 	rc = stream_read_some(in->s, in->buf.buf + in->buf.len, INPUT_CHUNK, &got);
@@ -92,11 +77,6 @@ int smtp_input_fill(struct smtp_input *in)
 size_t smtp_input_pending(const struct smtp_input *in)
 {
 	return in->buf.len - in->pos + stream_buffered(in->s);
-}
-
-void smtp_input_expect(struct smtp_input *in, long long timeout_ms)
-{
-	in->expect_ms = timeout_ms;
 }
 
 size_t smtp_input_discard(struct smtp_input *in)

@@ -32,11 +32,6 @@ void smtp_input_consume(struct smtp_input *in, size_t n);
 int smtp_input_fill(struct smtp_input *in);
 /* Bytes that can be read without waiting: ours and the stream's. */
 size_t smtp_input_pending(const struct smtp_input *in);
-/* The peer was just answered and owes us its next bytes: the next fill
- * polls (up to timeout_ms, then STREAM_TIMEOUT) before it reads, instead
- * of a read that finds nothing first. For the fill that follows only;
- * the stream's own timeout applies to the read itself. */
-void smtp_input_expect(struct smtp_input *in, long long timeout_ms);
 /* Drops every byte read ahead (STARTTLS); returns how many. */
 size_t smtp_input_discard(struct smtp_input *in);
 
