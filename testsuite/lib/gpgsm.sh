@@ -18,7 +18,7 @@ gpgsm_start() {
 	GNUPGHOME=$TEST_TMP/gnupg
 	export GNUPGHOME
 	mkdir -m 700 "$GNUPGHOME" || return 1
-	printf 'disable-crl-checks\ndisable-policy-checks\n' >"$GNUPGHOME/gpgsm.conf"
+	printf 'disable-crl-checks\ndisable-policy-checks\ndisable-dirmngr\n' >"$GNUPGHOME/gpgsm.conf"
 	printf 'allow-loopback-pinentry\n' >"$GNUPGHOME/gpg-agent.conf"
 	cleanup_push "GNUPGHOME=$GNUPGHOME gpgconf --kill all"
 	gpgsm --batch --import "$PKI/root.pem" "$PKI/int.pem" >"$TEST_TMP/gpgsm-import.log" 2>&1 ||
