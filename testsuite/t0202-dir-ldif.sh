@@ -145,13 +145,15 @@ awk 'BEGIN {
 	}
 }' >"$T/big.ldif"
 conf big
-test_expect_success '10,000 users load and one is found in well under a second' '
+# Well under a second in a plain build; the bound leaves room for ASan on a loaded
+# machine (1.2 s seen) and still catches loading that grows as the square.
+test_expect_success '10,000 users load and one is found in a few seconds at most' '
 	start=$(date +%s%N) &&
 	postern-testd -c big.json lookup phone "+33 9 00 09999" >out &&
 	end=$(date +%s%N) &&
 	test_grep -x "dn: uid=user09999,dc=example,dc=test" out &&
 	echo "took $(( (end - start) / 1000000 )) ms" &&
-	test $(( (end - start) / 1000000 )) -lt 1000
+	test $(( (end - start) / 1000000 )) -lt 4000
 '
 test_expect_success '10,000 lookups by alias in one process take seconds at most' '
 	awk "BEGIN { for (i = 9999; i >= 0; i--) printf \"alias%05d@EXAMPLE.test\\n\", i }" >keys &&
