@@ -31,6 +31,7 @@
 
 static struct {
 	int fd;
+	time_t used;		/* when the kept connection last answered */
 	char host[256];
 	char port[8];
 	char hostport[300];
@@ -487,7 +488,9 @@ int backend_pass(struct eas *e, struct http_request *req, struct http_response *
 	bool reused, nothing_back;
 	int rc;
 
-	if (be.fd >= 0 && !still_open(be.fd)) {
+	/* Idle for a second or more: the backend may have closed it (its
+	 * keep-alive timeout); a closed one is dropped before use. */
+	if (be.fd >= 0 && time(NULL) - be.used >= 1 && !still_open(be.fd)) {
 		close(be.fd);
 		be.fd = -1;
 	}
@@ -495,6 +498,7 @@ int backend_pass(struct eas *e, struct http_request *req, struct http_response *
 	if (be.fd < 0 && (be.fd = connect_backend(e, why, whylen)) < 0)
 		return -1;
 	rc = attempt(e, req, res, pre, hdrs, nhdrs, started, &nothing_back, why, whylen);
+	be.used = time(NULL);
 	/* A kept connection the backend closed just as we sent: once more
 	 * on a new one, when the body can be sent again. */
 	if (rc < 0 && reused && nothing_back && (pre || (!req->chunked && req->content_length <= 0))) {

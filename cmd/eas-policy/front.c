@@ -422,7 +422,7 @@ static int activesync(struct http_request *req, struct http_response *res, void 
 		http_resp_error(res, 503, NULL);
 		goto out;
 	}
-	got = devstore_get(e->store, r.user, r.q.device, &rec);
+	got = devstore_get_cached(e->store, r.user, r.q.device, &rec);
 	if (got < 0) {
 		http_resp_error(res, 503, NULL);
 		goto out;

@@ -20,6 +20,10 @@
 
 struct devstore {
 	char *dir;
+	/* The last record devstore_get_cached read, and its file's identity. */
+	struct devrec *cached;
+	char *cached_path;
+	struct stat cached_st;
 };
 
 struct devstore *devstore_open(const char *dir)
@@ -44,6 +48,10 @@ void devstore_close(struct devstore *ds)
 {
 	if (!ds)
 		return;
+	if (ds->cached)
+		mem_wipe(ds->cached, sizeof(*ds->cached));
+	free(ds->cached);
+	free(ds->cached_path);
 	free(ds->dir);
 	free(ds);
 }
@@ -320,6 +328,50 @@ int devstore_get(struct devstore *ds, const char *user, const char *id, struct d
 		return 0;
 	path_of(ds, user, id, ".json", &path);
 	rc = read_file(path.buf, r);
+	strbuf_release(&path);
+	return rc;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+		a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+		a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+int devstore_get_cached(struct devstore *ds, const char *user, const char *id, struct devrec *r)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	int rc;
+
+	if (!devstore_name_ok(user, DEV_USER_MAX) || !devstore_name_ok(id, DEV_ID_MAX))
+		return 0;
+	path_of(ds, user, id, ".json", &path);
+	if (stat(path.buf, &st) < 0) {
+		rc = errno == ENOENT ? 0 : read_file(path.buf, r);
+		strbuf_release(&path);
+		return rc;
+	}
+	if (ds->cached && strcmp(ds->cached_path, path.buf) == 0 && same_file(&st, &ds->cached_st)) {
+		*r = *ds->cached;
+		strbuf_release(&path);
+		return 1;
+	}
+	rc = read_file(path.buf, r);
+	/* Kept only if the file did not change while it was read. */
+	if (rc == 1) {
+		struct stat after;
+
+		if (stat(path.buf, &after) == 0 && same_file(&st, &after)) {
+			if (!ds->cached)
+				ds->cached = xmalloc(sizeof(*ds->cached));
+			*ds->cached = *r;
+			free(ds->cached_path);
+			ds->cached_path = strbuf_detach(&path, NULL);
+			ds->cached_st = st;
+		}
+	}
 	strbuf_release(&path);
 	return rc;
 }

@@ -69,6 +69,12 @@ const char *devstore_dir(const struct devstore *ds);
  * an error (logged: unreadable or corrupt file). */
 int devstore_get(struct devstore *ds, const char *user, const char *id, struct devrec *r);
 
+/* devstore_get for a daemon's hot path: when the file is the one this
+ * process read last (same inode, size and change time: every write makes
+ * a new inode), the record read then is returned after one stat(2). */
+int devstore_get_cached(struct devstore *ds, const char *user, const char *id,
+			struct devrec *r);
+
 /* Read-modify-write under the device's lock: loads the record (a new
  * one with user, id and first_seen set when there is none; *created
  * tells, if not NULL), calls fn, and writes the record back atomically
