@@ -151,6 +151,25 @@ test_expect_success 'BDAT (CHUNKING): the same content path' '
 	test_grep "^X-Postern-SCL: [0-4]" "$f"
 '
 
+# Another edge that deletes spam instead.
+EDGE_PORT=$(free_ports 1)
+edge_conf "$T/edge-del.json" '"relay_domains": ["example.test"],
+  "routes": { "example.test": { "host": "127.0.0.1:'"$SINK_PORT"'", "tls": "none" } },
+  "content": { "enabled": true, "spool_directory": "'"$T"'",
+    "scl": { "enabled": true, "model": "'"$SCL_MODEL"'", "delete_enabled": true,
+      "delete_threshold": 6 } }'
+edge_start edge-del "$T/edge-del.json"
+
+test_expect_success 'delete threshold: spam accepted with 250 and dropped, logged' '
+	n=$(edge_sink_count) &&
+	sed "s/^Subject: .*/Subject: spam to delete/" "$SPAM" >spam5 &&
+	send --from win@lottery.invalid --to alice@example.test --data @spam5 >out 2>&1 &&
+	test_grep "<-  250 2.0.0 Ok" out &&
+	test_grep "delete: scl=6 p=0\.9[0-9]* reason=model layer=3 check=scl" "$T/edge-del.log" &&
+	test_grep "delete: message dropped size=[0-9]* rcpts=1 layer=3 check=scl" "$T/edge-del.log" &&
+	sleep 0.3 && test "$(edge_sink_count)" = "$n"
+'
+
 # A second edge whose directory (LDAP) is down.
 dead=$(free_ports 1)
 EDGE_PORT=$(free_ports 1)

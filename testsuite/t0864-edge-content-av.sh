@@ -102,4 +102,21 @@ test_expect_success 'clamd down: 451 4.7.1, nothing passed on' '
 	sleep 0.2 && test "$(edge_sink_count)" = "$n"
 '
 
+EDGE_PORT=$(free_ports 1)
+edge_conf "$T/edge-accept.json" '"relay_domains": ["example.test"],
+  "routes": { "example.test": { "host": "127.0.0.1:'"$SINK_PORT"'", "tls": "none" } },
+  "content": { "enabled": true, "spool_directory": "'"$T"'",
+    "antivirus": { "enabled": true, "clamd": "unix:'"$T"'/no-clamd.sock", "on_failure": "accept" },
+    "organisation": { "key_file": "'"$T/org.key"'" } }'
+edge_start edge-accept "$T/edge-accept.json"
+
+test_expect_success 'clamd down with on_failure accept: passed on, unscanned and unstamped' '
+	swaks --server 127.0.0.1:$EDGE_PORT --from bob@sender.test --to alice@example.test \
+		--header "Subject: accepted unscanned" >out 2>&1 &&
+	test_grep "<-  250 2.0.0 Ok" out &&
+	test_grep "accept: clamd failed: " "$T/edge-accept.log" &&
+	sleep 0.3 && f=$(sunk "accepted unscanned") &&
+	! grep "^X-Postern-AV:" "$f"
+'
+
 test_done
