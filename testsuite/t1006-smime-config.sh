@@ -45,6 +45,13 @@ test_expect_success 'a message larger than max_size is exit 65' '
 	test $? = 65 && test_grep -q "cannot read the message" log
 '
 
+test_expect_success 'gateway without a gateway section: the message passes unchanged' '
+	echo "{}" >empty.json &&
+	printf "From: a@b.test\nSubject: s\n\nhi\n" >m.txt &&
+	smime-sign -c empty.json gateway -f a@b.test -- c@d.test <m.txt >out 2>log &&
+	cmp m.txt out && test_grep -q "passed recipients=1" log
+'
+
 test_expect_success 'the key and its password never reach the log' '
 	openssl pkcs12 -export -in "$PKI/alice-chain.pem" -inkey "$PKI/alice.key" \
 		-passout pass:Sekrit-Pass-9 -out a.p12 && echo Wrong-Pass-7 >bad.pass &&
