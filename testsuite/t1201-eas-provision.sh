@@ -26,7 +26,7 @@ test_expect_success 'OPTIONS lists the versions and commands' '
 '
 
 test_expect_success '14.1 FolderSync without a key: Status 142, not passed on' '
-	eas_dev -U alice:pw -d DEV1 FolderSync <"$FS" >out &&
+	eas_dev -U alice:pw -d DEV1 --save s142.wbxml FolderSync <"$FS" >out &&
 	test_grep -q "^status=200" out &&
 	test_grep -q "<Status>142</Status>" out &&
 	test "$(nreq)" = 0 &&
@@ -70,12 +70,12 @@ test_expect_success 'the Provision reply decodes with wbxml2xml and aswbxml to w
 '
 
 test_expect_success 'the temporary key does not pass: Status 144' '
-	eas_dev -U alice:pw -d DEV1 -k "$(cat tempkey)" FolderSync <"$FS" >out &&
+	eas_dev -U alice:pw -d DEV1 -k "$(cat tempkey)" --save s144.wbxml FolderSync <"$FS" >out &&
 	test_grep -q "<Status>144</Status>" out && test "$(nreq)" = 0
 '
 
 test_expect_success 'acknowledging a wrong key: Policy Status 5, no key' '
-	eas_dev -U alice:pw -d DEV1 -k 12345 Provision >out <<-EOF &&
+	eas_dev -U alice:pw -d DEV1 -k 12345 --save wrongkey.wbxml Provision >out <<-EOF &&
 	<Provision xmlns="Provision:"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><PolicyKey>12345</PolicyKey><Status>1</Status></Policy></Policies></Provision>
 	EOF
 	test_grep -q "<Status>5</Status>" out && ! grep -q PolicyKey out
@@ -83,7 +83,7 @@ test_expect_success 'acknowledging a wrong key: Policy Status 5, no key' '
 
 test_expect_success 'the acknowledgement gets the final key' '
 	t=$(cat tempkey) &&
-	eas_dev -U alice:pw -d DEV1 -t Android -k "$t" Provision >out <<-EOF &&
+	eas_dev -U alice:pw -d DEV1 -t Android -k "$t" --save final.wbxml Provision >out <<-EOF &&
 	<Provision xmlns="Provision:"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><PolicyKey>$t</PolicyKey><Status>1</Status></Policy></Policies></Provision>
 	EOF
 	sed -n "s/.*<PolicyKey>\([0-9]*\)<.*/\1/p" out >key &&
@@ -221,7 +221,7 @@ test_expect_success 'wipe marks the device; the next request gets 140, a 12.1 on
 	eas-policy -c "$EAS_CONF" wipe alice DEV1 >w.out &&
 	test_grep -q "^wipe pending: alice DEV1" w.out &&
 	n=$(nreq) &&
-	eas_dev -U alice:pw -d DEV1 -k "$(cat key)" FolderSync <"$FS" >out &&
+	eas_dev -U alice:pw -d DEV1 -k "$(cat key)" --save s140.wbxml Ping <"$EAS_FIX/docs/ping.xml" >out &&
 	test_grep -q "<Status>140</Status>" out &&
 	eas_dev -U alice:pw -d DEV1 -p 12.1 -k "$(cat key)" FolderSync <"$FS" >out &&
 	test_grep -q "^status=449" out &&
@@ -231,14 +231,14 @@ test_expect_success 'wipe marks the device; the next request gets 140, a 12.1 on
 '
 
 test_expect_success 'the Provision reply carries RemoteWipe and no policy' '
-	eas_dev -U alice:pw -d DEV1 -k 0 Provision <"$EAS_FIX/docs/provision-initial.xml" >out &&
+	eas_dev -U alice:pw -d DEV1 -k 0 --save wipe.wbxml Provision <"$EAS_FIX/docs/provision-initial.xml" >out &&
 	test_grep -q "<RemoteWipe/>" out && ! grep -q PolicyKey out &&
 	eas-policy -c "$EAS_CONF" devices --json | jq -r ".[] | select(.device_id==\"DEV1\") | .wipe" >st &&
 	echo sent >want && test_cmp want st
 '
 
 test_expect_success 'the acknowledgement is recorded with its time and status' '
-	eas_dev -U alice:pw -d DEV1 Provision <"$EAS_FIX/docs/provision-wipe-ack.xml" >out &&
+	eas_dev -U alice:pw -d DEV1 --save wipeack.wbxml Provision <"$EAS_FIX/docs/provision-wipe-ack.xml" >out &&
 	test_grep -q "<Status>1</Status>" out &&
 	eas-policy -c "$EAS_CONF" devices --json >dev.json &&
 	jq -e ".[] | select(.device_id==\"DEV1\") | .wipe == \"done\" and .wipe_status == 1 and (.wipe_acknowledged | test(\"^20[0-9-]+T\"))" dev.json &&
@@ -249,12 +249,27 @@ test_expect_success 'the acknowledgement is recorded with its time and status' '
 
 test_expect_success 'a user the directory does not know: no policy, never the backend' '
 	n=$(nreq) &&
-	eas_dev -U mallory:pw -d EVIL -k 0 Provision <"$EAS_FIX/docs/provision-initial.xml" >out &&
+	eas_dev -U mallory:pw -d EVIL -k 0 --save nopolicy.wbxml Provision <"$EAS_FIX/docs/provision-initial.xml" >out &&
 	test_grep -q "<Status>2</Status>" out && ! grep -q "<PolicyKey>" out &&
 	eas_dev -U mallory:pw -d EVIL -k 12345 FolderSync <"$FS" >out &&
 	test_grep -q "<Status>142</Status>" out &&
 	test "$(nreq)" = "$n" &&
 	test_grep -q "refused user=mallory device=EVIL cmd=FolderSync reason=unknown-user" "$LOG"
+'
+
+test_expect_success 'every reply eas-policy wrote decodes with wbxml2xml to the tree we read' '
+	for f in s142 s144 s140 wrongkey final wipe wipeack nopolicy; do
+		test -s $f.wbxml || { echo "no $f.wbxml"; exit 1; }
+		eas-policy -c "$EAS_CONF" decode <$f.wbxml >$f.ours.xml &&
+		wbxml2xml -l ACTIVESYNC -o $f.lib.xml $f.wbxml >/dev/null || exit 1
+	done &&
+	python3 "$EAS_FIX/xmltree.py" --batch *.ours.xml *.lib.xml &&
+	for f in s142 s144 s140 wrongkey final wipe wipeack nopolicy; do
+		test_cmp $f.ours.xml.tree $f.lib.xml.tree || exit 1
+	done &&
+	test_grep -q "^1 Ping:Status=140$" s140.lib.xml.tree &&
+	test_grep -q "^1 FolderHierarchy:Status=144$" s144.lib.xml.tree &&
+	test_grep -q "^1 Provision:RemoteWipe$" wipe.lib.xml.tree
 '
 
 test_done

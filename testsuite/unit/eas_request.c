@@ -187,6 +187,19 @@ static void test_store(void)
 	devstore_get(ds, "alice", "D1", &r);
 	ok(failed == 0 && r.temp_key == 201, "8 processes x 25 updates under the lock: %u",
 	   (unsigned)r.temp_key);
+	{
+		struct devstore *other = devstore_open(dir);
+		struct devrec c1, c2;
+
+		is_int(devstore_get_cached(other, "alice", "D1", &c1), 1, "cached read: first time");
+		is_int(devstore_get_cached(other, "alice", "D1", &c2), 1, "cached read: second time");
+		ok(c1.temp_key == c2.temp_key && strcmp(c2.model, "P") == 0, "the same record");
+		devstore_update(ds, "alice", "D1", bump, "Changed");
+		is_int(devstore_get_cached(other, "alice", "D1", &c2), 1, "after another process wrote");
+		is_str(c2.model, "Changed", "the new record is seen, not the cached one");
+		is_int(devstore_get_cached(other, "alice", "nope", &c2), 0, "no file: 0");
+		devstore_close(other);
+	}
 	is_int(devstore_remove(ds, "bob", "weird/id ,x"), 1, "removed");
 	is_int(devstore_remove(ds, "bob", "weird/id ,x"), 0, "already gone");
 	devstore_close(ds);
