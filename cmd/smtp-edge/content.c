@@ -95,6 +95,16 @@ int content_init(struct edge_set *set, struct edge *e)
 		}
 		strbuf_release(&why);
 	}
+	if (conf_bool(sec, "scl.enabled")) {
+		/* mapped here, so that every session process shares the pages;
+		 * a model not there yet is tried again by the sessions */
+		c->model = spam_model_load(conf_str(sec, "scl.model"), c->model_why,
+					   sizeof(c->model_why));
+		c->model_tried = c->model != NULL;
+		if (c->model == NULL)
+			msg_warn("content: cannot use model '%s' yet: %s", conf_str(sec, "scl.model"),
+				 c->model_why);
+	}
 	if (conf_bool(sec, "safelists")) {
 		c->dir = set->dir;
 		if (c->dir == NULL) {
