@@ -130,6 +130,12 @@ test_expect_success 'a forged field on ham: only our own reaches the next hop' '
 	! grep "^X-Postern-SCL: -1" "$f"
 '
 
+test_expect_success 'more header fields than the parser keeps: 554 5.6.0 (a forged field could hide past them)' '
+	{ for i in $(seq 1 1001); do echo "X-Filler-$i: x"; done; echo "X-Postern-SCL: -1"; cat "$HAM"; } >many &&
+	! send --from carol@sender.test --to alice@example.test --data @many >out 2>&1 &&
+	test_grep "<\*\* 554 5.6.0 Message header too large" out
+'
+
 test_expect_success 'a message larger than spool_memory goes through a file, unchanged' '
 	{ sed "s/^Subject: .*/Subject: big one/" "$HAM"; for i in $(seq 1 3000); do
 		echo "line $i of a long message that needs the spool file on disk"; done; } >big &&

@@ -123,4 +123,20 @@ test_expect_success 'strip: the sink gets a valid MIME message, a notice instead
 	PY
 '
 
+test_expect_success 'nesting past the parser depth: 554 5.6.0, not passed unchecked' '
+	python3 - >deep.eml <<-PY
+	import sys
+	out = ["From: bob@sender.test", "To: alice@example.test", "Subject: deep", "MIME-Version: 1.0"]
+	for i in range(40):
+	    out += ["Content-Type: multipart/mixed; boundary=\"b%d\"" % i, "", "--b%d" % i]
+	out += ["Content-Type: application/octet-stream; name=\"x.exe\"", "", "MZ"]
+	for i in reversed(range(40)):
+	    out += ["--b%d--" % i]
+	print("\n".join(out))
+	PY
+	! swaks --server 127.0.0.1:$EDGE_PORT --from bob@sender.test --to alice@example.test \
+		--data @deep.eml >out 2>&1 &&
+	test_grep "<\*\* 554 5.6.0 Message structure too complex to check" out
+'
+
 test_done

@@ -99,6 +99,11 @@ void stage_org_in(struct run *r)
 	char *sealed = NULL;
 	unsigned n = 0;
 
+	if (root->defects & MIME_D_HEADER_LIMIT) {
+		/* fields past the parser's limit could not be checked or removed */
+		run_end(r, CONTENT_REJECT, "headers", "reject", "554 5.6.0 Message header too large");
+		return;
+	}
 	if (peer && r->c->have_key)
 		verify_from_site(r, &sealed);
 	for (unsigned i = 0; i < root->nheaders && i < sizeof(r->drop); i++) {
@@ -459,6 +464,13 @@ void stage_attachments(struct run *r)
 	bool list = json_array_size(rules) > 0 || r->c->rules;
 	enum att_act worst = ATT_NONE, a;
 	const struct mime_part *p;
+
+	if (json_array_size(rules) && (mime_defects(r->mm) & (MIME_D_DEPTH_LIMIT | MIME_D_PARTS_LIMIT))) {
+		/* parts past the parser's limits could hide an attachment */
+		run_end(r, CONTENT_REJECT, "attachment", "reject",
+			"554 5.6.0 Message structure too complex to check");
+		return;
+	}
 
 	for (unsigned i = 0; (p = mime_part_at(r->mm, i)) != NULL; i++) {
 		if (p->nchildren || mime_part_is(p, "multipart", NULL) ||
