@@ -365,21 +365,35 @@ static GumboOutput *parse(const char *s, size_t len)
 	return gumbo_parse_with_options(&o, s, len);
 }
 
-static void one_pass(struct pass *p, const char *s, size_t len, int text_only)
+/* Parses s and writes it out in the pass's mode; when final is not
+ * NULL and the output equals s (the fixed point), the same tree is also
+ * written in the final mode to final, saving a parse. Returns whether
+ * the fixed point was reached (always 0 without final). */
+static int one_pass(struct pass *p, const char *s, size_t len, int text_only, struct strbuf *final)
 {
 	GumboOptions o = kGumboDefaultOptions;
 	GumboOutput *g = parse(s, len);
+	int fixed = 0;
 
 	if (text_only)
 		text_of(g->root, p->out);
 	else
 		children_put(p, g->root, 0);
-	gumbo_destroy_output(&o, g);
-}
+	if (final && p->out->len == len && (len == 0 || memcmp(p->out->buf, s, len) == 0)) {
+		struct strbuf *keep = p->out;
 
-static int eq(const struct strbuf *a, const struct strbuf *b)
-{
-	return a->len == b->len && (a->len == 0 || memcmp(a->buf, b->buf, a->len) == 0);
+		fixed = 1;
+		p->mode = M_FINAL;
+		p->out = final;
+		if (text_only)
+			text_of(g->root, p->out);
+		else
+			children_put(p, g->root, 0);
+		p->out = keep;
+		p->mode = M_VERIFY;
+	}
+	gumbo_destroy_output(&o, g);
+	return fixed;
 }
 
 static size_t count_tags(const char *s, size_t len)
@@ -408,7 +422,7 @@ int html_sanitize(const char *in, size_t len, const struct html_policy *pol,
 	p.depth_max = pol->depth_max ? pol->depth_max : DEPTH_MAX_DEFAULT;
 	p.out = &a;
 	p.first = 1;
-	one_pass(&p, in, len, 0);
+	one_pass(&p, in, len, 0, NULL);
 	p.first = 0;
 	p.st->passes = 1;
 	for (int i = 0; i < PASSES_MAX * 2 && !fixed; i++) {
@@ -417,20 +431,16 @@ int html_sanitize(const char *in, size_t len, const struct html_policy *pol,
 			text_only = 1;
 			strbuf_reset(&b);
 			p.out = &b;
-			one_pass(&p, a.buf ? a.buf : "", a.len, 1);
+			one_pass(&p, a.buf ? a.buf : "", a.len, 1, NULL);
 			t = a, a = b, b = t;
 		}
 		strbuf_reset(&b);
 		p.out = &b;
-		one_pass(&p, a.buf ? a.buf : "", a.len, text_only);
+		/* The final output is written only from a parse whose
+		 * serialisation is a fixed point. */
+		fixed = one_pass(&p, a.buf ? a.buf : "", a.len, text_only, out);
 		p.st->passes++;
-		fixed = eq(&a, &b);
 		t = a, a = b, b = t;
-	}
-	if (fixed) {
-		p.mode = M_FINAL;
-		p.out = out;
-		one_pass(&p, a.buf ? a.buf : "", a.len, text_only);
 	}
 	p.st->text_only = text_only;
 	strbuf_release(&a);
