@@ -39,42 +39,11 @@ static void user_name(struct eas *e, const char *in, char *out, size_t size)
 		*p = (char)tolower((unsigned char)*p);
 }
 
-struct wipe_ctx {
-	bool cancel;
-	bool found;
-	const char *by;
-	enum dev_wipe before;
-};
-
-static int wipe_apply(struct devrec *d, bool created, void *ctx)
-{
-	struct wipe_ctx *w = ctx;
-
-	w->found = !created;
-	if (created)
-		return 0;	/* no record is made for a device never seen */
-	w->before = d->wipe;
-	if (w->cancel) {
-		if (d->wipe != DEV_WIPE_PENDING && d->wipe != DEV_WIPE_SENT)
-			return 0;
-		d->wipe = DEV_WIPE_NONE;
-		d->wipe_requested = d->wipe_sent = 0;
-		d->wipe_by[0] = 0;
-		return 1;
-	}
-	d->wipe = DEV_WIPE_PENDING;
-	d->wipe_requested = time(NULL);
-	d->wipe_sent = d->wipe_acked = 0;
-	d->wipe_status = 0;
-	snprintf(d->wipe_by, sizeof(d->wipe_by), "%s", w->by);
-	return 1;
-}
-
 int cmd_wipe(struct eas *e, int argc, char **argv, bool cancel)
 {
 	char user[DEV_USER_MAX + 1];
-	struct wipe_ctx w = { .cancel = cancel };
 	const char *by = getenv("SUDO_USER");
+	int rc;
 
 	if (argc != 2) {
 		fprintf(stderr, "eas-policy: wipe takes USER DEVICE\n");
@@ -86,26 +55,28 @@ int cmd_wipe(struct eas *e, int argc, char **argv, bool cancel)
 	}
 	if (!by)
 		by = getenv("LOGNAME");
-	w.by = by ? by : "unknown";
+	if (!by)
+		by = "unknown";
 	user_name(e, argv[0], user, sizeof(user));
-	if (!eas_store(e) || devstore_update(e->store, user, argv[1], wipe_apply, &w) < 0)
+	if (!eas_store(e) || (rc = devstore_wipe(e->store, user, argv[1], by, cancel)) < 0)
 		return EX_TEMPFAIL;
-	if (!w.found) {
-		fprintf(stderr, "eas-policy: no device '%s' for user '%s'\n", argv[1], user);
+	if (rc == 0) {
+		struct devrec r;
+
+		if (cancel && devstore_get(e->store, user, argv[1], &r) == 1)
+			fprintf(stderr, "eas-policy: no wipe pending for device '%s' of '%s'\n",
+				argv[1], user);
+		else
+			fprintf(stderr, "eas-policy: no device '%s' for user '%s'\n", argv[1], user);
 		return EX_NEGATIVE;
 	}
 	if (cancel) {
-		if (w.before != DEV_WIPE_PENDING && w.before != DEV_WIPE_SENT) {
-			fprintf(stderr, "eas-policy: no wipe pending for device '%s' of '%s'\n",
-				argv[1], user);
-			return EX_NEGATIVE;
-		}
 		msg_info("remote wipe cancelled user=%s device=%s by=%s", msg_q(user),
-			 msg_q(argv[1]), msg_q(w.by));
+			 msg_q(argv[1]), msg_q(by));
 		printf("wipe cancelled: %s %s\n", user, argv[1]);
 	} else {
 		msg_info("remote wipe requested user=%s device=%s by=%s", msg_q(user),
-			 msg_q(argv[1]), msg_q(w.by));
+			 msg_q(argv[1]), msg_q(by));
 		printf("wipe pending: %s %s (sent at the device's next request)\n", user, argv[1]);
 	}
 	return fflush(stdout) == 0 ? 0 : EX_IOERR;

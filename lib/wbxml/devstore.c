@@ -443,6 +443,41 @@ int devstore_update(struct devstore *ds, const char *user, const char *id, devst
 	return rc;
 }
 
+struct wipe_ctx {
+	const char *by;
+	bool cancel;
+};
+
+static int wipe_apply(struct devrec *d, bool created, void *ctx)
+{
+	const struct wipe_ctx *w = ctx;
+
+	if (created)
+		return 0;	/* no record is made for a device never seen */
+	if (w->cancel) {
+		if (d->wipe != DEV_WIPE_PENDING && d->wipe != DEV_WIPE_SENT)
+			return 0;
+		d->wipe = DEV_WIPE_NONE;
+		d->wipe_requested = d->wipe_sent = 0;
+		d->wipe_by[0] = 0;
+		return 1;
+	}
+	d->wipe = DEV_WIPE_PENDING;
+	d->wipe_requested = time(NULL);
+	d->wipe_sent = d->wipe_acked = 0;
+	d->wipe_status = 0;
+	snprintf(d->wipe_by, sizeof(d->wipe_by), "%s", w->by ? w->by : "");
+	return 1;
+}
+
+int devstore_wipe(struct devstore *ds, const char *user, const char *id, const char *by,
+		  bool cancel)
+{
+	struct wipe_ctx w = { by, cancel };
+
+	return devstore_update(ds, user, id, wipe_apply, &w);
+}
+
 int devstore_remove(struct devstore *ds, const char *user, const char *id)
 {
 	struct strbuf path = STRBUF_INIT;

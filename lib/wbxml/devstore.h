@@ -84,6 +84,14 @@ typedef int (*devstore_fn)(struct devrec *r, bool created, void *ctx);
 int devstore_update(struct devstore *ds, const char *user, const char *id, devstore_fn fn,
 		    void *ctx);
 
+/* Marks a device already in the store for remote wipe (its next request
+ * gets it), keeping who asked in wipe_by; with cancel, withdraws a wipe
+ * not yet acknowledged. Shared by eas-policy wipe and owa-cas's device
+ * page. Returns 1 done, 0 no such device (or, with cancel, no wipe to
+ * withdraw), -1 error (logged). */
+int devstore_wipe(struct devstore *ds, const char *user, const char *id, const char *by,
+		  bool cancel);
+
 /* Removes a record. 1 removed, 0 none, -1 error. */
 int devstore_remove(struct devstore *ds, const char *user, const char *id);
 

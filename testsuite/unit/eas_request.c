@@ -200,6 +200,14 @@ static void test_store(void)
 		is_int(devstore_get_cached(other, "alice", "nope", &c2), 0, "no file: 0");
 		devstore_close(other);
 	}
+	is_int(devstore_wipe(ds, "alice", "nope", "admin", false), 0, "no wipe for an unknown device");
+	ok(devstore_get(ds, "alice", "nope", &r) == 0, "and no record made for it");
+	is_int(devstore_wipe(ds, "alice", "D1", "admin", false), 1, "wipe marked");
+	devstore_get(ds, "alice", "D1", &r);
+	ok(r.wipe == DEV_WIPE_PENDING && strcmp(r.wipe_by, "admin") == 0 && r.wipe_requested > 0,
+	   "pending, by admin, with its time");
+	is_int(devstore_wipe(ds, "alice", "D1", NULL, true), 1, "cancelled");
+	is_int(devstore_wipe(ds, "alice", "D1", NULL, true), 0, "nothing left to cancel");
 	is_int(devstore_remove(ds, "bob", "weird/id ,x"), 1, "removed");
 	is_int(devstore_remove(ds, "bob", "weird/id ,x"), 0, "already gone");
 	devstore_close(ds);
