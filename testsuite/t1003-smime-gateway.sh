@@ -14,6 +14,7 @@ cp "$PKI/alice-ec.pem" certs/erin@example.test.pem &&
 cp "$PKI/smime-expired.pem" certs/old@partner.test.pem || bail "certs"
 cat >cfg.json <<EOF2
 {
+	"log": { "target": "stderr" },
 	"smime-sign": {
 		"ca_file": "$PKI/root.pem",
 		"cert_dir": "$TEST_TMP/certs",

@@ -46,7 +46,7 @@ test_expect_success 'a message larger than max_size is exit 65' '
 '
 
 test_expect_success 'gateway without a gateway section: the message passes unchanged' '
-	echo "{}" >empty.json &&
+	echo "{ \"log\": { \"target\": \"stderr\" } }" >empty.json &&
 	printf "From: a@b.test\nSubject: s\n\nhi\n" >m.txt &&
 	smime-sign -c empty.json gateway -f a@b.test -- c@d.test <m.txt >out 2>log &&
 	cmp m.txt out && test_grep -q "passed recipients=1" log

@@ -190,6 +190,10 @@ int cmd_gateway(struct smime_ctx *c)
 		sk_X509_free(sk);
 		return EX_USAGE;
 	}
+	/* Run by the MTA, whatever the command writes becomes the bounce
+	 * text, which must start with the DSN code: diagnostics go to syslog
+	 * (unless log.target says stderr), the DSN line alone to stderr. */
+	prog_daemon_logging(c->st);
 	msg_context("sender", sender);
 	decide(gw, sender, nrcpt, rcpts, &sign, &enc);
 	if (sign && (signer = find_signer(gw, sender)) == NULL) {
