@@ -33,7 +33,7 @@ SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 endif
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Ilib $(PKG_CFLAGS) -MMD -MP
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) -Ilib $(PKG_CFLAGS) -MMD -MP
 # --as-needed: a program records only the shared libraries it calls, so a
 # small filter does not pay at start-up for the libraries of the big daemons.
 ALL_LDFLAGS = $(LDFLAGS) $(SANFLAGS) -Wl,--as-needed
@@ -139,7 +139,7 @@ docs: all
 	@dot -Tsvg share/doc/perimeter.dot >share/doc/perimeter.svg
 docs-check-prep: all
 
-bench: all
+bench: testbins
 	@sh share/deps.sh bench
 	@st=0; for b in bench/*.sh; do [ -e "$$b" ] || continue; echo "== $$b"; \
 	  BUILD=$(O) bash $$b || { echo "bench: $$b missed its target or failed"; st=1; }; done; exit $$st

@@ -45,6 +45,7 @@ libsrtp2-dev		SRTP/SRTCP media for um-sipd
 clamav-daemon		clamd, the real anti-virus peer of the content layer tests
 gpgsm			independent S/MIME peer for smime-sign's interop tests
 gpg-agent		holds gpgsm's private keys in those tests
+gpgconf			starts and stops the test GNUPGHOME's agent
 libwbxml2-utils		wbxml2xml/xml2wbxml, the independent WBXML decoder
 sip-tester		sipp, the SIP peer for um-sipd's tests
 baresip			a real SIP user agent (TLS, SRTP) for um-sipd's secured mode

@@ -26,8 +26,9 @@ for build in "$@"; do
 	# TESTS and UNITS (globs) pick a subset: TESTS='testsuite/t11*' UNITS=http_*
 	tests=$(ls ${TESTS:-testsuite/t[0-9]*.sh})
 	if [ "$build" != "$first" ]; then
-		# The fuzz corpora run once, in the first pass.
-		tests=$(echo "$tests" | grep -v -- '-fuzz-')
+		# The fuzz corpora and the -once- tests (packaging) run in the
+		# first pass only: they test no build-specific code.
+		tests=$(echo "$tests" | grep -v -e '-fuzz-' -e '-once-')
 	fi
 	units=$(cd "$build/unit" 2>/dev/null && ls ${UNITS:-*} 2>/dev/null | sed "s|^|$build/unit/|")
 	echo "== test suite on $build"
