@@ -58,6 +58,14 @@ test_expect_success 'output sanitised again is unchanged' '
 	test_cmp once twice
 '
 
+test_expect_success '--json sanitises an array of inputs in one run' '
+	echo "[\"<b onclick=x>a</b>\", \"<i>b</i><script>c</script>\"]" |
+		owa-cas sanitize --html --body-only --json >out &&
+	echo "[\"<b>a</b>\", \"<i>b</i>\"]" >want && test_cmp want out &&
+	{ echo "{}" | owa-cas sanitize --html --json 2>err; test $? = 65; } &&
+	test_grep -q "the input is not a JSON array of strings" err
+'
+
 test_expect_code 64 'an unknown command is a usage error' 'owa-cas frobnicate'
 
 test_done

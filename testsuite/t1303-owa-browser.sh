@@ -86,7 +86,7 @@ test_expect_success 'sent with its attachment through smtp-sink, and saved to Se
 
 test_expect_success 'private computer: documents open, the program stays blocked' '
 	browser_run owa-flow.js "$OWA_URL" carol "carol-Secret-3!" private \
-		"$TEST_TMP/www.log" "$TEST_TMP/hello.txt" priv.json ||
+		"$TEST_TMP/www.log" "$TEST_TMP/hello.txt" priv.json attachments ||
 		{ cat priv.json; false; } &&
 	jq -e ".\"part_report.docx\" | .status == 200 and .type == \"application/octet-stream\" and
 		(.disposition | startswith(\"attachment; filename=\\\"report.docx\\\"\")) and .nosniff == \"nosniff\"" priv.json &&
