@@ -222,7 +222,7 @@ struct answer {
 
 static int read_head(struct rd *r, struct http_response *res, struct answer *a)
 {
-	struct strbuf line = STRBUF_INIT;
+	struct strbuf line = STRBUF_INIT, keep = STRBUF_INIT;
 	size_t total = 0, count = 0;
 	int rc = -1;
 
@@ -241,8 +241,9 @@ static int read_head(struct rd *r, struct http_response *res, struct answer *a)
 				goto out;
 		while (line.len);
 	}
-	http_resp_status(res, a->status);
 	a->length = -1;
+	/* The headers to pass on are kept as "name\0value\0" until the head
+	 * is complete, so a broken one leaves res untouched (502). */
 	for (;;) {
 		char *colon, *v;
 
@@ -251,7 +252,8 @@ static int read_head(struct rd *r, struct http_response *res, struct answer *a)
 		if (line.len == 0)
 			break;
 		total += line.len;
-		if (total > HEAD_MAX || ++count > 200 || !(colon = memchr(line.buf, ':', line.len)))
+		if (total > HEAD_MAX || ++count > 200 || !(colon = memchr(line.buf, ':', line.len)) ||
+		    colon == line.buf || memchr(line.buf, 0, line.len))
 			goto out;
 		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 			;
@@ -263,15 +265,24 @@ static int read_head(struct rd *r, struct http_response *res, struct answer *a)
 		else if ((size_t)(colon - line.buf) == 10 &&
 			 strncasecmp(line.buf, "Connection", 10) == 0)
 			a->close = strcasestr(v, "close") != NULL;
-		if (hop(line.buf, (size_t)(colon - line.buf)))
+		if (hop(line.buf, (size_t)(colon - line.buf)) || strchr(v, '\r'))
 			continue;
-		*colon = 0;
-		if (!memchr(v, '\r', strlen(v)) && line.buf[0])
-			http_resp_header(res, line.buf, v);
+		strbuf_add(&keep, line.buf, (size_t)(colon - line.buf));
+		strbuf_addch(&keep, 0);
+		strbuf_addstr(&keep, v);
+		strbuf_addch(&keep, 0);
+	}
+	http_resp_status(res, a->status);
+	for (size_t i = 0; i < keep.len;) {
+		const char *name = keep.buf + i, *value = name + strlen(name) + 1;
+
+		http_resp_header(res, name, value);
+		i = (size_t)(value - keep.buf) + strlen(value) + 1;
 	}
 	rc = 0;
 out:
 	strbuf_release(&line);
+	strbuf_release(&keep);
 	return rc;
 }
 
