@@ -732,6 +732,11 @@ static void hop_send(struct session *s, const struct content_out *o)
 	struct smtp_reply r;
 	char first[300];
 
+	if (s->hop == NULL || !smtp_client_usable(s->hop)) {
+		session_reply(s, "451 4.4.2 Next hop lost, try again later");
+		session_decide(s, 4, "nexthop", "defer", "451 4.4.2", "next hop lost before the data");
+		return;
+	}
 	if (o->require_tls && smtp_client_tls(s->hop) == NULL) {
 		session_reply(s, "451 4.7.4 TLS to the next hop is required for this message");
 		session_decide(s, 3, "rules", "defer", "451 4.7.4", "require_tls: next hop without TLS "
