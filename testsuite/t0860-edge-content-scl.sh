@@ -176,6 +176,37 @@ test_expect_success 'delete threshold: spam accepted with 250 and dropped, logge
 	sleep 0.3 && test "$(edge_sink_count)" = "$n"
 '
 
+# An edge whose next hop goes away while the client sends the data.
+lost_port=$(free_ports 1)
+bg_start sink-lost smtp-sink -u root "127.0.0.1:$lost_port" 16
+wait_port "$lost_port" || bail "smtp-sink (lost) does not listen"
+EDGE_PORT=$(free_ports 1)
+edge_conf "$T/edge-lost.json" '"relay_domains": ["example.test"],
+  "routes": { "example.test": { "host": "127.0.0.1:'"$lost_port"'", "tls": "none" } },
+  "content": { "enabled": true, "spool_directory": "'"$T"'" }'
+edge_start edge-lost "$T/edge-lost.json"
+
+test_expect_success 'the next hop gone before the end of the data: 4xx, the client keeps the message' '
+	python3 - $EDGE_PORT "$T/sink-lost.pid" >out <<-PY
+	import os, signal, socket, sys, time
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+	f = s.makefile("rb")
+	def reply():
+	    while True:
+	        l = f.readline().decode()
+	        if l[3:4] != "-":
+	            return l.strip()
+	reply()
+	for c in ("EHLO c.test", "MAIL FROM:<carol@sender.test>", "RCPT TO:<alice@example.test>", "DATA"):
+	    s.sendall((c + "\r\n").encode()); reply()
+	os.kill(int(open(sys.argv[2]).read()), signal.SIGKILL)
+	time.sleep(0.3)
+	s.sendall(b"Subject: lost hop\r\n\r\nbody\r\n.\r\n")
+	print(reply())
+	PY
+	test_grep "^4[0-9][0-9] 4\.[0-9.]* " out
+'
+
 # A second edge whose directory (LDAP) is down.
 dead=$(free_ports 1)
 EDGE_PORT=$(free_ports 1)
