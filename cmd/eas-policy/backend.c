@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,6 +104,16 @@ static int connect_backend(const struct eas *e, char *why, size_t whylen)
 		    (errno == EINPROGRESS && wait_fd(fd, POLLOUT, e->backend_connect_ms) > 0 &&
 		     getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)) {
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			/* Blocking from now on, bounded by the socket timeouts:
+			 * one recv per read instead of recv, poll, recv. */
+			if (e->backend_timeout_ms > 0) {
+				struct timeval tv = { e->backend_timeout_ms / 1000,
+						      (e->backend_timeout_ms % 1000) * 1000 };
+
+				setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+				setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+			}
+			fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 			break;
 		}
 		snprintf(why, whylen, "cannot connect to %s: %s", be.hostport,
@@ -173,8 +184,7 @@ static int fill(struct rd *r)
 			return 0;
 		if (errno == EINTR)
 			continue;
-		if (errno != EAGAIN || wait_fd(r->fd, POLLIN, r->ms) <= 0)
-			return -1;
+		return -1;	/* EAGAIN: SO_RCVTIMEO ran out */
 	}
 }
 

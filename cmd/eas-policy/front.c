@@ -249,7 +249,7 @@ static int pass_through(struct eas *e, const struct eas_req *r, struct http_requ
 	/* A streamed answer leaves in several writes (head, then body
 	 * pieces): without TCP_NODELAY the second waits for the client's
 	 * delayed ACK, 40 ms a response. Not a socket (inetd pipes): no harm. */
-	{
+	if (req->serial == 1) {
 		int one = 1;
 
 		(void)setsockopt(stream_rfd(req->stream), IPPROTO_TCP, TCP_NODELAY, &one,
