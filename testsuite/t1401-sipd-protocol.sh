@@ -66,6 +66,12 @@ test_expect_success 'two requests in one write and one across three writes are a
 	test_cmp want ids
 '
 
+test_expect_success 'a CRLF CRLF keep-alive ping gets a CRLF pong' '
+	printf "\n\n" | sipd_raw "$SIPD_PORT" >out &&
+	printf "\n" >want &&
+	test_cmp want out
+'
+
 test_expect_success 'an unknown Require gets 420 with Unsupported' '
 	opt req 1 "Require: 100rel, foo\n" | sipd_raw "$SIPD_PORT" >out &&
 	test_grep "^SIP/2.0 420 Bad Extension" out &&

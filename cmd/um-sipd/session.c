@@ -775,6 +775,11 @@ static void read_conn(struct session *ss)
 			ss->dead = true;
 			break;
 		}
+		if (k == SIP_READER_PING) {
+			out_printf(ss, "\r\n");	/* the pong */
+			flush(ss);
+			continue;
+		}
 		if (m.request)
 			on_request(ss, &m);
 		else

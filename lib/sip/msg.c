@@ -329,8 +329,17 @@ int sip_reader_next(struct sip_reader *r, struct sip_msg *m, char *why, size_t w
 	struct sip_msg head;
 	long cl;
 
-	while (r->off < r->buf.len && (r->buf.buf[r->off] == '\r' || r->buf.buf[r->off] == '\n'))
+	if (r->buf.len - r->off >= 4 && memcmp(r->buf.buf + r->off, "\r\n\r\n", 4) == 0) {
+		r->off += 4;
+		return SIP_READER_PING;
+	}
+	while (r->off < r->buf.len && (r->buf.buf[r->off] == '\r' || r->buf.buf[r->off] == '\n')) {
+		/* a ping may still be arriving: wait for its end */
+		if (r->buf.len - r->off < 4 && r->buf.buf[r->off] == '\r' &&
+		    memcmp(r->buf.buf + r->off, "\r\n\r\n", r->buf.len - r->off) == 0)
+			return 0;
 		r->off++;
+	}
 	s = r->buf.buf + r->off;
 	n = r->buf.len - r->off;
 	if (n == 0)

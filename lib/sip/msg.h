@@ -63,7 +63,10 @@ void sip_reader_feed(struct sip_reader *r, const void *data, size_t len);
  * needed, -1 with why when the stream cannot be framed any more (a head
  * over SIP_HEAD_MAX, a bad or too large Content-Length, a bad message):
  * the caller answers 400 or 513 when it can and closes the connection.
- * CRLF keep-alives between messages (RFC 5626) are skipped. */
+ * SIP_READER_PING for a CRLF CRLF keep-alive ping between messages
+ * (RFC 5626 4.4.1), which the caller answers with one CRLF (the pong);
+ * lone CRLFs are skipped. */
+#define SIP_READER_PING 2
 int sip_reader_next(struct sip_reader *r, struct sip_msg *m, char *why, size_t whylen);
 /* Bytes held and not yet framed. */
 size_t sip_reader_pending(const struct sip_reader *r);

@@ -32,6 +32,7 @@ static void test_one_read(void)
 	snprintf(buf, sizeof(buf), "\r\n\r\n%s%s", invite, bye);
 	sip_reader_init(&r);
 	sip_reader_feed(&r, buf, strlen(buf));
+	is_int(sip_reader_next(&r, &m, why, sizeof(why)), SIP_READER_PING, "a CRLF CRLF ping first");
 	is_int(sip_reader_next(&r, &m, why, sizeof(why)), 1, "first message of a read");
 	ok(m.request, "is a request");
 	is_str(m.method, "INVITE", "method");
@@ -70,6 +71,27 @@ static void test_byte_by_byte(void)
 	}
 	is_int(got, 1, "one message from byte-by-byte reads");
 	is_int(at, n, "only once its last body byte arrived");
+	sip_reader_clear(&r);
+}
+
+static void test_ping_split(void)
+{
+	struct sip_reader r;
+	struct sip_msg m;
+	char why[SIP_WHY_MAX];
+
+	sip_reader_init(&r);
+	sip_reader_feed(&r, "\r\n", 2);
+	is_int(sip_reader_next(&r, &m, why, sizeof(why)), 0, "half a ping: wait");
+	sip_reader_feed(&r, "\r\n", 2);
+	is_int(sip_reader_next(&r, &m, why, sizeof(why)), SIP_READER_PING, "the ping across reads");
+	{
+		const char *o = "\r\nOPTIONS sip:x SIP/2.0\r\nl: 0\r\n\r\n";
+
+		sip_reader_feed(&r, o, strlen(o));
+	}
+	is_int(sip_reader_next(&r, &m, why, sizeof(why)), 1, "a lone CRLF before a message is skipped");
+	sip_msg_free(&m);
 	sip_reader_clear(&r);
 }
 
@@ -142,6 +164,7 @@ int main(void)
 {
 	test_one_read();
 	test_byte_by_byte();
+	test_ping_split();
 	test_limits();
 	test_response_and_helpers();
 	return tap_done();
