@@ -55,6 +55,8 @@ test_expect_success 'quarantine list: id, envelope, reason, subject' '
 
 test_expect_success 'quarantine list --json' '
 	smtp-edge -c "$T/edge.json" --json quarantine list >out.json &&
+	smtp-edge -c "$T/edge.json" quarantine list --json >out2.json &&
+	test_cmp out.json out2.json &&
 	test "$(jq -r ".[0].id" out.json)" = "$(qid)" &&
 	test "$(jq -r ".[0].recipients[1]" out.json)" = carol@example.test &&
 	test "$(jq -r ".[0].reason" out.json)" = "spam confidence level 6"

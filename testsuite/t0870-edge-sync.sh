@@ -67,6 +67,15 @@ test_expect_success 'the synced file validates the same recipients as LDAP' '
 	test "$(grep -c "^550 5.1.1" file.out)" = 2
 '
 
+test_expect_success 'sync --filter "(objectClass=*)": the containers too, with their naming attributes' '
+	smtp-edge -c "$T/ldap.json" sync --output all.ldif --filter "(objectClass=*)" >out 2>err &&
+	test_grep "^dn: dc=example,dc=test" all.ldif &&
+	test_grep "^dc: example" all.ldif &&
+	test_grep "^dn: ou=people,dc=example,dc=test" all.ldif &&
+	test_grep "^ou: people" all.ldif &&
+	! grep -i "^userPassword" all.ldif
+'
+
 test_expect_success 'LDAP down: exit 75, the old file kept' '
 	cp "$T/edge.ldif" before &&
 	sed "s|$LDAP_URI|ldap://127.0.0.1:$(free_ports 1)|" "$T/ldap.json" >down.json &&

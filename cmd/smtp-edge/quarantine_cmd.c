@@ -238,7 +238,18 @@ static int cmd_release(struct prog_state *st, const char *id)
 
 int content_cmd_quarantine(struct prog_state *st, int argc, char **argv)
 {
-	const char *sub = argc > 1 ? argv[1] : "";
+	const char *sub;
+	int n = 0;
+
+	/* --json may also come after the command words */
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			st->json = true;
+		else
+			argv[n++] = argv[i];
+	}
+	argc = n;
+	sub = argc > 1 ? argv[1] : "";
 
 	if (strcmp(sub, "list") == 0 && argc == 2)
 		return cmd_list(st);

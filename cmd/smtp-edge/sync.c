@@ -68,7 +68,8 @@ static int sl_load(void)
 
 /* The attributes copied; alias attributes come from the config. */
 static const char *const copied[] = {
-	"objectClass", "uid", "cn", "sn", "displayName", "mail", "posternSafeSenders",
+	"objectClass", "dc", "o", "ou", "uid", "cn", "sn", "displayName", "mail",
+	"posternSafeSenders",
 	"posternBlockedSenders", "posternSCLJunkThreshold", NULL
 };
 
