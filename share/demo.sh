@@ -247,8 +247,10 @@ sys.stdout.write(bytes(ulaw(int(12000 * math.sin(2 * math.pi * (440 + 220 * (i /
                        for i in range(24000)))
 PY
 sed "s|@AUDIO@|$work/tone.ul|" "$src/voicemail.xml" >"$work/voicemail.xml"
+# The phone: the test client eas-client when it is built (make testbins),
+# else curl with eas-policy encode and decode.
 client=$build/tools/eas-client
-[ -x "$client" ] || client="$client (not built: make O=${build##*/} ${build##*/}/tools/eas-client)"
+[ -x "$client" ] || client=$bin/eas-policy
 
 cat <<EOF
 

@@ -84,6 +84,16 @@ test_expect_success 'the phone command provisions through eas-policy and syncs' 
 	test_grep -q "^backend: POST /Microsoft-Server-ActiveSync?Cmd=FolderSync" "$work/eas-backend.log"
 '
 
+test_expect_success 'without the test tools the phone speaks through curl and eas-policy' '
+	sh "$SRCDIR/share/demo/phone.sh" "$BIN/eas-policy" "http://127.0.0.1:$((base + 4))" \
+		bob:bob-Demo-2 DEMOPHONE2 >out 2>&1 &&
+	test_grep -q "^  AlphanumericDevicePasswordRequired = 1" out &&
+	test_grep -q "^  MinDevicePasswordLength = 8" out &&
+	test_grep -q "^phone: FolderSync through eas-policy to the backend: ok" out &&
+	"$BIN/eas-policy" -c "$work/postern.json" devices >list &&
+	test_grep -q "^bob  *DEMOPHONE2  *Android  *Demo Phone .* executives  *provisioned  *none$" list
+'
+
 test_expect_success 'the sipp command leaves a voicemail that the web mail lists' '
 	cmd=$(sed -n 4p try) && eval "$cmd" >out 2>&1 &&
 	for i in $(seq 1 100); do grep -ql "^Content-Type: audio/wav" "$work"/mail/alice/new/* 2>/dev/null && break; sleep 0.1; done &&

@@ -170,6 +170,13 @@ test_expect_success 'Autodiscover for a sample user gives the demo URLs (over th
 	test_grep -q "<Url>$EAS/Microsoft-Server-ActiveSync</Url>" ms.xml
 '
 
+test_expect_success 'no program reported a sanitizer error or died' '
+	! grep -l "runtime error\|AddressSanitizer\|LeakSanitizer" "$work"/*.log &&
+	for p in smtp-edge owa-cas autodiscover-gen eas-policy um-sipd; do
+		pgrep -f "$p -c $work/postern.json" >/dev/null || { echo "$p is gone"; return 1; }
+	done
+'
+
 test_expect_success 'stopping the demo stops every program and removes its files' '
 	kill -TERM "$(cat "$TEST_TMP/demo.pid")" &&
 	for i in $(seq 1 100); do test -d "$work" || break; sleep 0.1; done &&

@@ -2,11 +2,34 @@
 # The demo's phone: provisions a device through eas-policy with the test
 # client eas-client (Provision with DeviceInformation, the temporary key,
 # the acknowledgement, the final key) and syncs its folders. When the
-# server asks for a remote wipe instead, it acknowledges it.
-# Usage: phone.sh EAS-CLIENT URL USER:PASSWORD DEVICE-ID
+# server asks for a remote wipe instead, it acknowledges it. Given
+# eas-policy in place of eas-client (a build without the test tools), it
+# speaks through curl, with eas-policy encode and decode for the WBXML.
+# Usage: phone.sh EAS-CLIENT|EAS-POLICY URL USER:PASSWORD DEVICE-ID
 set -eu
 client=$1 url=$2 cred=$3 dev=$4
-eas() { "$client" -u "$url" -U "$cred" -d "$dev" -t Android "$@"; }
+case ${client##*/} in
+eas-policy)
+	wd=$(mktemp -d "${TMPDIR:-/tmp}/phone.XXXXXX")
+	trap 'rm -rf "$wd"' EXIT
+	eas() { # [-k KEY] CMD < XML: like eas-client, status line then XML
+		key=
+		if [ "$1" = -k ]; then key=$2; shift 2; fi
+		"$client" encode >"$wd/req"
+		set -- -sS -u "$cred" -H "MS-ASProtocolVersion: 14.1" -H "User-Agent: postern-demo/1" \
+			-H "Content-Type: application/vnd.ms-sync.wbxml" --data-binary "@$wd/req" \
+			-o "$wd/reply" -w 'status=%{http_code}\n' \
+			"$url/Microsoft-Server-ActiveSync?Cmd=$1&User=${cred%%:*}&DeviceId=$dev&DeviceType=Android"
+		if [ -n "$key" ]; then set -- -H "X-MS-PolicyKey: $key" "$@"; fi
+		: >"$wd/reply"
+		curl "$@"
+		[ ! -s "$wd/reply" ] || "$client" decode <"$wd/reply"
+	}
+	;;
+*)
+	eas() { "$client" -u "$url" -U "$cred" -d "$dev" -t Android "$@"; }
+	;;
+esac
 out=$(eas -k 0 Provision <<XML
 <?xml version="1.0" encoding="utf-8"?>
 <Provision xmlns="Provision:" xmlns:settings="Settings:">
