@@ -254,7 +254,8 @@ test_expect_success 'a user the directory does not know: no policy, never the ba
 	eas_dev -U mallory:pw -d EVIL -k 12345 FolderSync <"$FS" >out &&
 	test_grep -q "<Status>142</Status>" out &&
 	test "$(nreq)" = "$n" &&
-	test_grep -q "refused user=mallory device=EVIL cmd=FolderSync reason=unknown-user" "$LOG"
+	test_grep -q "refused user=mallory device=EVIL cmd=FolderSync reason=unknown-user" "$LOG" &&
+	! ls "$EAS_STORE" | grep -q mallory
 '
 
 test_expect_success 'every reply eas-policy wrote decodes with wbxml2xml to the tree we read' '

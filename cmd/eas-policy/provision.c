@@ -240,8 +240,15 @@ int provision_handle(struct eas *e, const struct eas_req *r, const struct wbxml_
 	struct devstore *ds = eas_store(e);
 
 	parse_request(&p, in);
-	if (!ds || devstore_update(ds, r->user, r->q.device, decide, &p) < 0)
+	if (!r->policy) {
+		/* A user the directory does not know leaves no record: names
+		 * from outside must not grow the store. */
+		p.answer = !p.has_policy ? A_PROTOCOL :
+			!p.policy_type || strcmp(p.policy_type, EAS_PROVISION_TYPE) != 0 ? A_BADTYPE :
+			A_NOPOLICY;
+	} else if (!ds || devstore_update(ds, r->user, r->q.device, decide, &p) < 0) {
 		return 503;
+	}
 	reply(&p, out);
 	if (p.answer == A_WIPE_ACKED || p.answer == A_WIPE_FAILED)
 		msg_info("remote wipe acknowledged user=%s device=%s status=%d",
