@@ -230,8 +230,9 @@ test_expect_success 'wipe marks the device; the next request gets 140, a 12.1 on
 	echo pending >want && test_cmp want st
 '
 
-test_expect_success 'the Provision reply carries RemoteWipe and no policy' '
-	eas_dev -U alice:pw -d DEV1 -k 0 --save wipe.wbxml Provision <"$EAS_FIX/docs/provision-initial.xml" >out &&
+test_expect_success 'the (empty, as MS-ASPROV says) Provision gets RemoteWipe and no policy' '
+	echo "<Provision xmlns=\"Provision:\"/>" |
+	eas_dev -U alice:pw -d DEV1 -k 0 --save wipe.wbxml Provision >out &&
 	test_grep -q "<RemoteWipe/>" out && ! grep -q PolicyKey out &&
 	eas-policy -c "$EAS_CONF" devices --json | jq -r ".[] | select(.device_id==\"DEV1\") | .wipe" >st &&
 	echo sent >want && test_cmp want st
