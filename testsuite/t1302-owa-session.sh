@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 need owa-cas curl jq
 
-owa_setup '"public_timeout": "3s", "login_user_failures": 3, "login_address_failures": 8'
+owa_setup '"public_timeout": "4s", "login_user_failures": 3, "login_address_failures": 8'
 owa_start owa1 || bail "owa-cas did not start"
 URL1=$OWA_URL
 cp "$OWA_CONF" "$OWA_DIR/other.json"
@@ -91,13 +91,17 @@ test_expect_success 'the Secure flag is on unless cookie_secure is false' '
 	test_grep -i "^Set-Cookie: owa=.*; Secure; HttpOnly; SameSite=Strict" h4
 '
 
+# The public timeout is 4 s: each test below signs in afresh, so a slow
+# machine does not end the session before it is used.
 test_expect_success 'a state change without the CSRF token is refused' '
+	rm -f jar && login carol "carol-Secret-3!" &&
 	curl -s -o body -w "%{http_code}\n" -b jar -d "f=&op=read&m=x" "$URL1/act" >code &&
 	echo 403 >want && test_cmp want code &&
 	test_grep "refused: CSRF token missing or wrong" "$TEST_TMP/owa1.log"
 '
 
 test_expect_success 'logout ends the session; the old cookie replayed is refused everywhere' '
+	rm -f jar && login carol "carol-Secret-3!" &&
 	c=$(cookie) &&
 	curl -s -b jar "$URL1/mail" >page &&
 	tok=$(sed -n "s/.*name=\"csrf\" value=\"\([^\"]*\)\".*/\1/p" page | head -n 1) &&
@@ -117,7 +121,7 @@ test_expect_success 'a public session ends after the inactivity timeout; activit
 	sleep 2 && curl -s -o /dev/null -w "%{http_code}\n" -b jar -c jar "$URL1/mail" >code &&
 	sleep 2 && curl -s -o /dev/null -w "%{http_code}\n" -b jar -c jar "$URL1/mail" >>code &&
 	printf "200\n200\n" >want && test_cmp want code &&
-	sleep 4 &&
+	sleep 5 &&
 	curl -s -o /dev/null -w "%{http_code} %{redirect_url}\n" -b jar "$URL1/mail" >code &&
 	echo "303 $URL1/login?why=expired" >want && test_cmp want code
 '
