@@ -169,6 +169,16 @@ test_expect_success 'the directory gives exec1 the executives policy' '
 	test_grep -q "<MinDevicePasswordLength>8</MinDevicePasswordLength>" out
 '
 
+test_expect_success 'a partial acknowledgement under allow_partial false: Status 139, no key' '
+	t=$(sed -n "s/.*<PolicyKey>\([0-9]*\)<.*/\1/p" out) && test -n "$t" &&
+	eas_dev -U exec1:pw -d EXEC1 -k "$t" Provision >ack <<-EOF &&
+	<Provision xmlns="Provision:"><Policies><Policy><PolicyType>MS-EAS-Provisioning-WBXML</PolicyType><PolicyKey>$t</PolicyKey><Status>2</Status></Policy></Policies></Provision>
+	EOF
+	test_grep -q "<Status>139</Status>" ack && ! grep -q PolicyKey ack &&
+	eas-policy -c "$EAS_CONF" devices --user exec1 --json | jq -r ".[0].key_state" >st &&
+	echo none >want && test_cmp want st
+'
+
 test_expect_success 'a policy name the config lacks falls back to the default, with a warning' '
 	eas_dev -U nopol:pw -d NOPOL -k 0 Provision <"$EAS_FIX/docs/provision-initial.xml" >out &&
 	test_grep -q "<MinDevicePasswordLength>6</MinDevicePasswordLength>" out &&

@@ -26,6 +26,7 @@ struct eas_policy {
 	const char *name;
 	bool password_required, alphanumeric, password_recovery, allow_simple;
 	bool storage_card_encryption, device_encryption, attachments;
+	bool allow_partial;	/* acknowledgement Status 2 accepted */
 	int min_length, wipe_after_failures, complex_characters;
 	int password_expiration_days, password_history;
 	long long max_inactivity_s, max_attachment_size;

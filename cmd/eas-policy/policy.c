@@ -44,6 +44,8 @@ const struct conf_key policy_keys[] = {
 	  "largest attachment downloaded (MaxAttachmentSize); absent: no limit" },
 	{ "password_recovery", CONF_BOOL, "false", 0, 0, NULL, NULL, 0,
 	  "the device sends a recovery password (PasswordRecoveryEnabled), shown by eas-policy recovery" },
+	{ "allow_partial", CONF_BOOL, "true", 0, 0, NULL, NULL, 0,
+	  "a device that applied the policy only in part (acknowledgement Status 2) is let in; false: Status 139" },
 	{ NULL }
 };
 
@@ -75,6 +77,7 @@ int policy_load(struct eas *e, const json_t *sec)
 			q->attachments = conf_bool(p, "attachments");
 			q->max_attachment_size = conf_int(p, "max_attachment_size");
 			q->password_recovery = conf_bool(p, "password_recovery");
+			q->allow_partial = conf_bool(p, "allow_partial");
 		}
 	e->default_policy = policy_find(e, def);
 	if (!e->default_policy) {
@@ -92,6 +95,7 @@ int policy_load(struct eas *e, const json_t *sec)
 		q->complex_characters = 1;
 		q->allow_simple = true;
 		q->attachments = true;
+		q->allow_partial = true;
 		e->npolicies = 1;
 		e->default_policy = q;
 	}

@@ -119,8 +119,8 @@ static int decide(struct devrec *d, bool created, void *ctx)
 			return 1;
 		}
 		/* 1 applied; 2 partially (the PIN at least): both take
-		 * the key, as Exchange does with its default settings. */
-		if (p->ack_status != 1 && p->ack_status != 2) {
+		 * the key unless the policy says allow_partial false. */
+		if (p->ack_status != 1 && !(p->ack_status == 2 && r->policy->allow_partial)) {
 			d->keystate = DEV_KEY_NONE;
 			d->temp_key = 0;
 			p->answer = A_REFUSED;
@@ -197,6 +197,10 @@ static void reply(const struct prov *p, struct strbuf *out)
 		goto done;
 	case A_WIPE_ACKED:
 		wbxml_add_elem_text(doc, root, CP_PROVISION, PROV_STATUS, "1");
+		goto done;
+	case A_REFUSED:
+		/* MS-ASPROV 3.1.5.2: the device cannot comply with the policy. */
+		wbxml_add_elem_text(doc, root, CP_PROVISION, PROV_STATUS, "139");
 		goto done;
 	case A_NOPOLICY: pstatus = "2"; break;
 	case A_BADTYPE: pstatus = "3"; break;
