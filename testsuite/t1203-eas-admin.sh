@@ -43,6 +43,10 @@ test_expect_success '-n: wipe after 3 failures is out of range' '
 test_expect_success '-n: a backend that is no http URL' '
 	check_bad "{\"eas-policy\":{\"backend\":\"ftp://x\"}}" "is not an http:// or https:// URL"
 '
+test_expect_success '-n: check_password without the directory' '
+	check_bad "{\"eas-policy\":{\"check_password\":true,\"directory\":false}}" \
+		"eas-policy.check_password: needs"
+'
 test_expect_success '-n: a secret file that cannot be read' '
 	check_bad "{\"eas-policy\":{\"secret_file\":\"$T/nope\"}}" "cannot read secret_file"
 '

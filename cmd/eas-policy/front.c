@@ -50,7 +50,7 @@ static bool who(const struct http_request *req, const struct eas_query *q, char 
 	char *colon = NULL, *bs;
 
 	if (auth && strncasecmp(auth, "Basic ", 6) == 0 &&
-	    base64_decode(auth + 6, strlen(auth + 6), &dec) == 0 &&
+	    base64_decode(auth + 6, strlen(auth + 6), &dec) == 0 && dec.len > 0 &&
 	    (colon = memchr(dec.buf, ':', dec.len)) && !memchr(dec.buf, 0, dec.len)) {
 		*colon = 0;
 		name = dec.buf;

@@ -244,6 +244,11 @@ static int settle(struct eas *e, const struct prog_state *st)
 			  conf_path(st->conf), e->backend);
 		return -1;
 	}
+	if (e->check_password && !e->use_directory) {
+		msg_error("%s: eas-policy.check_password: needs \"directory\": true",
+			  conf_path(st->conf));
+		return -1;
+	}
 	if (policy_load(e, sec) < 0)
 		return -1;
 	return 0;
