@@ -3,7 +3,8 @@
 # part of an alternative, charset decoded), for plain text (escaped and
 # linkified), remote images left out unless --allow-remote, bare --html.
 . "$(dirname "$0")/lib.sh"
-need owa-cas
+need owa-cas jq
+owa_setup
 
 cat >alt.msg <<'MSG'
 From: a@example.test
@@ -67,5 +68,19 @@ test_expect_success '--json sanitises an array of inputs in one run' '
 '
 
 test_expect_code 64 'an unknown command is a usage error' 'owa-cas frobnicate'
+
+test_expect_success 'under inetd one connection is served on stdin and stdout' '
+	printf "GET /login HTTP/1.0\r\nHost: x\r\n\r\n" |
+		REMOTE_ADDR=192.0.2.7 owa-cas --inetd -c "$OWA_CONF" >out 2>log &&
+	head -n 1 out | grep -q "^HTTP/1.[01] 200" &&
+	test_grep -q "public or shared computer" out &&
+	test_grep -qi "^Content-Security-Policy: default-src .none." out &&
+	test_grep -q "client=192.0.2.7" log
+'
+
+test_expect_code 78 'a missing master secret is a configuration error' '
+	jq ".\"owa-cas\".secret_file = \"/nonexistent/secret\"" "$OWA_CONF" >bad.json &&
+	owa-cas --inetd -c bad.json </dev/null
+'
 
 test_done
