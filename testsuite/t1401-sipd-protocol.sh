@@ -53,6 +53,17 @@ test_expect_success 'at the length limit um-sipd sends BYE along the route set w
 	sipd_within "$(sipd_duration got.wav)" 1.0 0.05
 '
 
+test_expect_success 'a late offer: our SDP in the 200, the answer in the ACK, the audio recorded' '
+	sipd_tone late.ul 0.7 900 ul &&
+	sipd_scenario uac-lateoffer late.xml AUDIO="$TEST_TMP/late.ul" HOLD=850 &&
+	sipd_sipp "$TEST_TMP/late.xml" +33123451002 || { tail -n 20 sipp.out; exit 1; }
+	serve_wait_log sipd "voicemail delivered .*to=bob@example.test" &&
+	m=$(grep -l "^X-Rcpt-Args: <bob@example.test>" "$SINK_DIR"/*) &&
+	sipd_mail_wav "$m" late.wav &&
+	sipd_within "$(sipd_duration late.wav)" 0.7 0.2 &&
+	sipd_within "$(sipd_freq late.wav)" 900 5
+'
+
 opt() {
 	printf "OPTIONS sip:um@127.0.0.1 SIP/2.0\nVia: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bK%s\nFrom: <sip:gw@127.0.0.1>;tag=a\nTo: <sip:um@127.0.0.1>\nCall-ID: %s\nCSeq: %s OPTIONS\n%sContent-Length: 0\n\n" "$1" "$1" "${2:-1}" "${3:-}"
 }

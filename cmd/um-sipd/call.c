@@ -43,6 +43,8 @@ struct call_media {
 	struct dtmf_rx dtmf;
 	const char *end;		/* why the call must end, once known */
 	unsigned long rx_packets, rx_dropped, rx_early;
+	bool pending;			/* our late offer awaits its answer */
+	bool require_srtp;
 };
 
 static int sock_bind(const char *addr, unsigned lo, unsigned hi, unsigned *port)
@@ -97,6 +99,36 @@ static void remote_set(struct call_media *m, const char *addr, unsigned port)
 	freeaddrinfo(ai);
 }
 
+/* The half of the set-up that needs the peer's SDP (an offer, or the
+ * answer to our late offer): the stream, SRTP keys, where to send. */
+static int media_take(struct call_media *m, const struct sdp *sdp, bool require_srtp,
+		      const char *our_key, char *why, size_t whylen)
+{
+	struct sdp_answer_opts ao = { .require_srtp = require_srtp, .allow_srtp = true };
+	char w[128];
+
+	if (sdp_choose(sdp, &ao, &m->ch, why, whylen) < 0)
+		return -1;
+	if (m->ch.secure) {
+		if (m->tx == NULL && (our_key == NULL ||
+		    (m->tx = media_srtp_new(m->ch.crypto.suite, our_key, false, w, sizeof(w))) == NULL)) {
+			snprintf(why, whylen, "SRTP set-up failed");
+			return -1;
+		}
+		if ((m->rx = media_srtp_new(m->ch.crypto.suite, m->ch.crypto.key, true, w,
+					    sizeof(w))) == NULL) {
+			snprintf(why, whylen, "SRTP set-up failed: %s", w);
+			return -1;
+		}
+	} else if (m->tx) {
+		snprintf(why, whylen, "plain RTP answered to our SRTP offer");
+		return -1;
+	}
+	m->alaw = strcmp(m->ch.codec, "PCMA") == 0;
+	remote_set(m, m->ch.remote_addr, m->ch.remote_port);
+	return 0;
+}
+
 struct call_media *call_media_new(const struct sipd *d, const struct call_media_opts *o,
 				  const struct sdp *offer, struct strbuf *answer,
 				  char *why, size_t whylen, int *status)
@@ -108,7 +140,8 @@ struct call_media *call_media_new(const struct sipd *d, const struct call_media_
 	size_t beep = d->beep ? 8000 * 4 / 10 : 0, gap = d->beep ? 8000 / 10 : 0;
 
 	m->fd = -1;
-	if (sdp_choose(offer, &ao, &m->ch, why, whylen) < 0) {
+	m->require_srtp = o->require_srtp;
+	if (offer && sdp_choose(offer, &ao, &m->ch, why, whylen) < 0) {
 		*status = 488;
 		goto fail;
 	}
@@ -122,23 +155,36 @@ struct call_media *call_media_new(const struct sipd *d, const struct call_media_
 		m->ssrc = (uint32_t)getpid();
 	ao.sess_id = m->ssrc;
 	ao.sess_version = 1;
-	if (m->ch.secure) {
-		char w[128];
-
-		if (media_srtp_key_new(key, sizeof(key)) < 0 ||
-		    (m->tx = media_srtp_new(m->ch.crypto.suite, key, false, w, sizeof(w))) == NULL ||
-		    (m->rx = media_srtp_new(m->ch.crypto.suite, m->ch.crypto.key, true, w,
-					    sizeof(w))) == NULL) {
-			snprintf(why, whylen, "SRTP set-up failed");
-			*status = 488;
+	if ((offer ? m->ch.secure : o->require_srtp)) {
+		if (media_srtp_key_new(key, sizeof(key)) < 0) {
+			snprintf(why, whylen, "no random key");
+			*status = 503;
 			goto fail;
 		}
 		ao.our_key = key;
 	}
-	sdp_answer(offer, &ao, &m->ch, answer);
+	if (offer == NULL) {
+		/* late offer: ours goes in the 200, the answer in the ACK */
+		sdp_offer(&ao, answer);
+		if (ao.our_key) {
+			char w[128];
+
+			if ((m->tx = media_srtp_new("AES_CM_128_HMAC_SHA1_80", key, false, w,
+						    sizeof(w))) == NULL) {
+				snprintf(why, whylen, "SRTP set-up failed: %s", w);
+				*status = 503;
+				goto fail;
+			}
+		}
+		m->pending = true;
+	} else {
+		if (media_take(m, offer, o->require_srtp, ao.our_key, why, whylen) < 0) {
+			*status = 488;
+			goto fail;
+		}
+		sdp_answer(offer, &ao, &m->ch, answer);
+	}
 	mem_wipe(key, sizeof(key));
-	m->alaw = strcmp(m->ch.codec, "PCMA") == 0;
-	remote_set(m, m->ch.remote_addr, m->ch.remote_port);
 	m->play_len = o->greeting_len + gap + beep;
 	m->play = xcalloc(m->play_len ? m->play_len : 1, sizeof(int16_t));
 	if (o->greeting_len)
@@ -152,8 +198,30 @@ struct call_media *call_media_new(const struct sipd *d, const struct call_media_
 	m->first = true;
 	return m;
 fail:
+	mem_wipe(key, sizeof(key));
 	call_media_free(m);
 	return NULL;
+}
+
+bool call_media_pending(const struct call_media *m)
+{
+	return m->pending;
+}
+
+int call_media_answer(struct call_media *m, const char *body, size_t len, char *why,
+		      size_t whylen)
+{
+	struct sdp sdp;
+
+	if (len == 0) {
+		snprintf(why, whylen, "no SDP answer in the ACK");
+		return -1;
+	}
+	if (sdp_parse(body, len, &sdp, why, whylen) < 0 ||
+	    media_take(m, &sdp, m->require_srtp, NULL, why, whylen) < 0)
+		return -1;
+	m->pending = false;
+	return 0;
 }
 
 void call_media_free(struct call_media *m)

@@ -23,11 +23,17 @@ struct call_media_opts {
 
 /* Opens the socket and answers the offer into answer. NULL with why and
  * the status to refuse with (488 for the offer, 503 for resources). The
- * greeting is copied. */
+ * greeting is copied. With no offer (a late-offer INVITE), answer gets
+ * our offer and the media waits for call_media_answer. */
 struct call_media *call_media_new(const struct sipd *d, const struct call_media_opts *o,
 				  const struct sdp *offer, struct strbuf *answer,
 				  char *why, size_t whylen, int *status);
 void call_media_free(struct call_media *m);
+/* True while our late offer waits for the answer. */
+bool call_media_pending(const struct call_media *m);
+/* The answer to our offer (the ACK's body). 0, or -1 with why. */
+int call_media_answer(struct call_media *m, const char *body, size_t len, char *why,
+		      size_t whylen);
 bool call_media_secure(const struct call_media *m);
 int call_media_fd(const struct call_media *m);
 /* After the ACK: the greeting starts. */

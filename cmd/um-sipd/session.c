@@ -438,6 +438,7 @@ static void new_call(struct session *ss, struct sip_msg *m)
 	struct call_media_opts mo;
 	struct call *c;
 	int code;
+	bool late;
 
 	respond(ss, m, 100, NULL, NULL);
 	if (ss->ncalls >= ss->d->max_calls) {
@@ -472,10 +473,11 @@ static void new_call(struct session *ss, struct sip_msg *m)
 		free(num);
 		return;
 	}
-	if (ctype == NULL || strncasecmp(ctype, "application/sdp", 15) != 0 || m->body_len == 0 ||
-	    sdp_parse(m->body, m->body_len, &offer, why, sizeof(why)) < 0) {
-		if (ctype == NULL || m->body_len == 0)
-			snprintf(why, sizeof(why), "no SDP offer in the INVITE");
+	late = m->body_len == 0;
+	if (!late && (ctype == NULL || strncasecmp(ctype, "application/sdp", 15) != 0 ||
+		      sdp_parse(m->body, m->body_len, &offer, why, sizeof(why)) < 0)) {
+		if (ctype == NULL || strncasecmp(ctype, "application/sdp", 15) != 0)
+			snprintf(why, sizeof(why), "the INVITE's body is not SDP");
 		msg_info("call refused status=488 number=%s reason=%s", num, msg_q(why));
 		refuse(ss, m, 488, why);
 		free(num);
@@ -512,7 +514,8 @@ static void new_call(struct session *ss, struct sip_msg *m)
 			mo.greeting_len = len;
 			c->greeting_from = "user";
 		}
-		c->media = call_media_new(ss->d, &mo, &offer, &c->answer_sdp, why, sizeof(why), &code);
+		c->media = call_media_new(ss->d, &mo, late ? NULL : &offer, &c->answer_sdp, why,
+					  sizeof(why), &code);
 		free(own);
 	}
 	if (c->media == NULL) {
@@ -652,6 +655,19 @@ static void on_ack(struct session *ss, struct sip_msg *m)
 		return;
 	if (sip_cseq_parse(sip_msg_get(m, "CSeq"), &n, meth, sizeof(meth)) < 0 || n != c->invite_cseq)
 		return;
+	if (c->state == C_ANSWERED && call_media_pending(c->media)) {
+		char why[SDP_WHY_MAX + 32];
+
+		c->retx_at = c->ack_deadline = 0;
+		if (call_media_answer(c->media, m->body, m->body_len, why, sizeof(why)) < 0) {
+			/* RFC 3261 13.3.1.4: a bad answer in the ACK ends the call */
+			msg_warn("call ended: bad SDP answer in the ACK call_id=%s reason=%s",
+				 msg_q(c->call_id), msg_q(why));
+			send_bye(ss, c, "bad SDP answer");
+			call_end(ss, c, "bad-answer");
+			return;
+		}
+	}
 	if (c->state == C_ANSWERED) {
 		c->state = C_CONFIRMED;
 		call_media_start(c->media);

@@ -345,3 +345,18 @@ void sdp_answer(const struct sdp *offer, const struct sdp_answer_opts *o,
 		strbuf_addf(out, "a=%s\r\n", dir_answer(m->dir));
 	}
 }
+
+void sdp_offer(const struct sdp_answer_opts *o, struct strbuf *out)
+{
+	const char *ipv = strchr(o->addr, ':') ? "IP6" : "IP4";
+
+	strbuf_addf(out, "v=0\r\no=postern %llu %llu IN %s %s\r\ns=voicemail\r\n",
+		    o->sess_id, o->sess_version, ipv, o->addr);
+	strbuf_addf(out, "c=IN %s %s\r\nt=0 0\r\n", ipv, o->addr);
+	strbuf_addf(out, "m=audio %u %s 0 8 101\r\n", o->port, o->our_key ? "RTP/SAVP" : "RTP/AVP");
+	strbuf_addstr(out, "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+		      "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-15\r\na=ptime:20\r\n");
+	if (o->our_key)
+		strbuf_addf(out, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:%s\r\n", o->our_key);
+	strbuf_addstr(out, "a=sendrecv\r\n");
+}

@@ -83,6 +83,12 @@ struct sdp_answer_opts {
  * or -1 with why (no audio stream we can take: 488). */
 int sdp_choose(const struct sdp *offer, const struct sdp_answer_opts *o,
 	       struct sdp_choice *ch, char *why, size_t whylen);
+/* Writes our own offer into out (appended), for an INVITE that came
+ * without one (RFC 3261 13.2.1 late offer): one audio stream, PCMU, PCMA
+ * and telephone-event 101, 20 ms; RTP/SAVP with our SDES key (tag 1,
+ * AES_CM_128_HMAC_SHA1_80) when o->our_key is set. The answer comes in
+ * the ACK and goes through sdp_parse and sdp_choose like an offer. */
+void sdp_offer(const struct sdp_answer_opts *o, struct strbuf *out);
 /* Writes the answer for choice ch into out (appended). */
 void sdp_answer(const struct sdp *offer, const struct sdp_answer_opts *o,
 		const struct sdp_choice *ch, struct strbuf *out);

@@ -72,6 +72,21 @@ int main(void)
 		is_int(sdp_choose(&s, &o, &ch, why, sizeof(why)), -1, "no G.711: refused");
 		is_str(why, "neither PCMU nor PCMA offered", "reason");
 	}
+	{
+		struct strbuf off = STRBUF_INIT;
+		struct sdp_answer_opts oo = { .addr = "::1", .port = 30000, .sess_id = 7,
+					      .sess_version = 1,
+					      .our_key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" };
+		struct sdp_answer_opts take = { .require_srtp = true, .allow_srtp = true };
+
+		sdp_offer(&oo, &off);
+		ok(strstr(off.buf, "c=IN IP6 ::1\r\n") != NULL, "late offer: IPv6 connection line");
+		is_int(sdp_parse(off.buf, off.len, &s, why, sizeof(why)), 0, "our offer parses");
+		is_int(sdp_choose(&s, &take, &ch, why, sizeof(why)), 0, "and is acceptable as SRTP");
+		ok(ch.secure && ch.pt == 0 && ch.dtmf_pt == 101 && ch.remote_port == 30000,
+		   "PCMU first, telephone-event 101, our port");
+		strbuf_release(&off);
+	}
 	ok(sdp_parse("v=0\r\n", 5, &s, why, sizeof(why)) < 0, "no m-line");
 	ok(sdp_parse("v=0\r\nm=audio 99999 RTP/AVP 0\r\n", 31, &s, why, sizeof(why)) < 0, "bad port");
 	ok(sdp_parse("v=0\r\nm=audio 1 RTP/AVP 300\r\n", 28, &s, why, sizeof(why)) < 0, "bad payload type");
