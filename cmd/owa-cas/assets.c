@@ -51,7 +51,7 @@ const char owa_css[] =
 ".toolbar{display:flex;gap:8px;flex-wrap:wrap;margin:8px 0 12px}.toolbar form{display:flex;"
 "gap:6px}\n"
 "ul.attachments{list-style:none;padding:8px 12px;background:var(--panel);border:1px solid "
-"var(--line);border-radius:8px}ul.attachments li{padding:3px 0}ul.attachments em{color:"
+"var(--line);border-radius:8px}ul.attachments li{padding:3px 0}ul.attachments .size{white-space:nowrap}ul.attachments em{color:"
 "var(--muted);font-size:13px}.blocked{text-decoration:line-through;color:var(--danger)}\n"
 "p.smime{padding:8px 12px;border-radius:6px;font-size:14px}p.smime.pass{background:#e6f4ea;"
 "border:1px solid #9bd3ad}p.smime.fail{background:#fdecea;border:1px solid #f1a9a0}\n"
@@ -79,7 +79,8 @@ const char owa_css[] =
 "background:var(--accent);color:#fff;border:0;padding:9px}\n"
 "@media (max-width:760px){.layout{flex-direction:column}nav.folders{width:auto;border-right:0;"
 "border-bottom:1px solid var(--line)}nav.folders ul{display:flex;flex-wrap:wrap;gap:4px}"
-"td.size,th.size,td.date,th.date{display:none}}\n";
+"td.size,th.size,td.date,th.date{display:none}form.search{flex:1 1 100%;order:3;min-width:0;max-width:100%}"
+"form.search input{min-width:0;flex:1 1 140px}main{padding:12px}}\n";
 
 const char owa_js[] =
 "/* postern web mail: comfort only; every page works without it. */\n"
