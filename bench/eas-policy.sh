@@ -3,16 +3,18 @@
 # with keep-alive posts a provisioned device's FolderSync through
 # eas-policy to an nginx that answers a fixed WBXML body, then straight
 # to that nginx; prints both rates and their ratio, which must be at
-# least 0.70. Also the Provision round trip (curl, initial request) and a
-# whole provisioning (both steps, eas-client processes included).
+# least 0.70. For reference, nginx's own reverse proxy in front of the
+# same backend is measured too. Also the Provision round trip (curl,
+# initial request) and a whole provisioning (both steps, eas-client
+# processes included).
 . "$(dirname "$0")/lib.sh"
 . "$SRCDIR/testsuite/fixtures/eas/setup.sh"
 need nginx wrk curl python3
 
 DUR=${BENCH_SECONDS:-3}
 CONNS=${BENCH_CONNECTIONS:-16}
-read -r NGINX_PORT EAS_PORT <<EOF_PORTS
-$(free_ports 2)
+read -r NGINX_PORT EAS_PORT PROXY_PORT <<EOF_PORTS
+$(free_ports 3)
 EOF_PORTS
 EAS_BPORT=$NGINX_PORT
 
@@ -34,6 +36,17 @@ http {
 	uwsgi_temp_path $TEST_TMP/nginx/uwsgi;
 	scgi_temp_path $TEST_TMP/nginx/scgi;
 	keepalive_requests 1000000;
+	# A reference: nginx itself as a keep-alive reverse proxy in front
+	# of the same backend, what any proxy on this machine pays.
+	upstream backend { server 127.0.0.1:$NGINX_PORT; keepalive 32; }
+	server {
+		listen 127.0.0.1:$PROXY_PORT;
+		location / {
+			proxy_pass http://backend;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+		}
+	}
 	server {
 		listen 127.0.0.1:$NGINX_PORT;
 		location / {
@@ -88,11 +101,13 @@ run() {
 }
 # Rounds alternate so that a machine busy with something else weighs on
 # both sides alike; the medians are compared.
-: >"$TEST_TMP/through" >"$TEST_TMP/direct"
+: >"$TEST_TMP/through" >"$TEST_TMP/direct" >"$TEST_TMP/proxy"
 for i in $(seq "${BENCH_ROUNDS:-3}"); do
 	through=$(run "$EAS_PORT")
 	direct=$(run "$NGINX_PORT")
-	echo "round $i: eas-policy ${through}; nginx ${direct}"
+	proxy=$(run "$PROXY_PORT")
+	echo "round $i: eas-policy ${through}; nginx ${direct}; nginx proxy_pass ${proxy}"
+	echo "${proxy%% *}" >>"$TEST_TMP/proxy"
 	case "$through$direct" in *"errors=0 non2xx=0"*"errors=0 non2xx=0"*) ;;
 		*) bench_fail "errors during the runs" 1 ;; esac
 	echo "${through%% *}" >>"$TEST_TMP/through"
@@ -102,6 +117,8 @@ t_rps=$(bench_median "$TEST_TMP/through") d_rps=$(bench_median "$TEST_TMP/direct
 echo "eas-policy pass-through: $t_rps requests/s (median)"
 echo "nginx direct:            $d_rps requests/s (median)"
 ratio=$(bench_ratio "$t_rps" "$d_rps")
+p_rps=$(bench_median "$TEST_TMP/proxy")
+echo "reference, nginx proxy_pass: $p_rps requests/s (median), ratio $(bench_ratio "$p_rps" "$d_rps")"
 echo "ratio: $ratio (target >= 0.70)"
 
 # The Provision round trip: the initial request alone (curl), 20 times.
