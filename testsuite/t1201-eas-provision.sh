@@ -11,7 +11,7 @@
 . "$SRCDIR/testsuite/fixtures/eas/setup.sh"
 need python3 node wbxml2xml jq
 
-EAS_PING_DELAY=3
+EAS_PING_DELAY=4
 eas_start || bail "cannot start eas-policy and its backend"
 LOG=$TEST_TMP/eas.log
 FS=$EAS_FIX/docs/foldersync.xml
@@ -136,11 +136,9 @@ test_expect_success 'a long Ping does not hold up the same device'"'"'s other re
 	ping=$!
 
 	sleep 0.5 &&
-	start=$(date +%s%N) &&
 	eas_dev -U alice:pw -d DEV1 -k "$k" FolderSync <"$FS" >out &&
-	end=$(date +%s%N) &&
 	test_grep -q "^header X-Backend: seen" out &&
-	test $(( (end - start) / 1000000 )) -lt 2000 &&
+	# The Ping (held 4 s by the backend) has not answered yet.
 	! test -s ping.out &&
 	wait $ping &&
 	test_grep -q "^header X-Backend: seen" ping.out
