@@ -204,6 +204,9 @@ test_expect_success 'a changed policy (SIGHUP) refuses the old key (144), re-pro
 	kill -HUP "$(cat "$TEST_TMP/eas.pid")" &&
 	for i in $(seq 50); do grep -q "reloaded config=" "$LOG" && break; sleep 0.1; done &&
 	test_grep -q "reloaded config=.* policies=2" "$LOG" &&
+	eas-policy -c "$EAS_CONF" devices --user alice --json |
+		jq -r ".[] | select(.device_id==\"DEV1\") | .key_state" >st &&
+	echo outdated >want && test_cmp want st &&
 	n=$(nreq) &&
 	eas_dev -U alice:pw -d DEV1 -k "$(cat key)" FolderSync <"$FS" >out &&
 	test_grep -q "<Status>144</Status>" out && test "$(nreq)" = "$n" &&

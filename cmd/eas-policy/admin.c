@@ -94,9 +94,31 @@ static void fmt_time(time_t t, char *buf, size_t size)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+struct listing {
+	struct eas *e;
+	json_t *array;
+};
+
+/* "provisioned", or "outdated" when the policy the device holds has
+ * changed since (its key is no longer the one the policy gives): the
+ * device re-provisions at its next request. */
+static const char *key_state(const struct eas *e, const struct devrec *r)
+{
+	const struct eas_policy *p;
+
+	if (r->keystate == DEV_KEY_PROVISIONED && (p = policy_find(e, r->policy)) &&
+	    policy_key(e, p, r->user, r->id) != r->key)
+		return "outdated";
+	return devstore_keystate_name(r->keystate);
+}
+
 static int print_json(const struct devrec *r, void *ctx)
 {
-	json_array_append_new(ctx, devstore_to_json(r, false));
+	struct listing *l = ctx;
+	json_t *o = devstore_to_json(r, false);
+
+	json_object_set_new(o, "key_state", json_string(key_state(l->e, r)));
+	json_array_append_new(l->array, o);
 	return 0;
 }
 
@@ -107,6 +129,7 @@ static const char *dash(const char *s)
 
 static int print_line(const struct devrec *r, void *ctx)
 {
+	struct listing *l = ctx;
 	char seen[32], wipe[64];
 
 	fmt_time(r->last_seen, seen, sizeof(seen));
@@ -116,7 +139,7 @@ static int print_line(const struct devrec *r, void *ctx)
 		snprintf(wipe, sizeof(wipe), "%s", devstore_wipe_name(r->wipe));
 	printf("%-16s %-24s %-12s %-20s %-16s %-20s %-10s %-11s %s\n", r->user, r->id,
 	       dash(r->type), dash(r->model), dash(r->os), seen, dash(r->policy),
-	       devstore_keystate_name(r->keystate), wipe);
+	       key_state(l->e, r), wipe);
 	return 0;
 }
 
@@ -131,8 +154,9 @@ int cmd_devices(struct eas *e, const char *user, bool json)
 		return EX_TEMPFAIL;
 	if (json) {
 		json_t *a = json_array();
+		struct listing l = { e, a };
 
-		n = devstore_list(e->store, user ? name : NULL, print_json, a);
+		n = devstore_list(e->store, user ? name : NULL, print_json, &l);
 		if (n >= 0) {
 			json_dumpf(a, stdout, JSON_INDENT(2));
 			putchar('\n');
@@ -141,7 +165,9 @@ int cmd_devices(struct eas *e, const char *user, bool json)
 	} else {
 		printf("%-16s %-24s %-12s %-20s %-16s %-20s %-10s %-11s %s\n", "USER", "DEVICE",
 		       "TYPE", "MODEL", "OS", "LAST-SEEN", "POLICY", "KEY", "WIPE");
-		n = devstore_list(e->store, user ? name : NULL, print_line, NULL);
+		struct listing l = { e, NULL };
+
+		n = devstore_list(e->store, user ? name : NULL, print_line, &l);
 	}
 	if (n < 0)
 		return EX_TEMPFAIL;
