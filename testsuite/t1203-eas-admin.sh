@@ -78,7 +78,8 @@ sys.stdout.buffer.write(("POST /Microsoft-Server-ActiveSync?Cmd=Provision&User=%
     "Host: x\r\nMS-ASProtocolVersion: 14.1\r\nX-MS-PolicyKey: 0\r\nConnection: close\r\n"
     "Content-Length: %d\r\n\r\n" % (sys.argv[2], sys.argv[3], len(body))).encode() + body)
 PY
-	sed "s|\"backend\": \"http://[^\"]*\"|\"backend\": \"http://127.0.0.1:9\"|" "$EAS_CONF" >inetd.json
+	sed "s|\"backend\": \"http://[^\"]*\"|\"backend\": \"http://127.0.0.1:9\"|; s|\"store\":|${EXTRA:-}&|" \
+		"$EAS_CONF" >inetd.json
 	REMOTE_ADDR=127.0.0.1 eas-policy -c inetd.json --inetd <req >resp 2>inetd.log
 }
 
@@ -132,6 +133,19 @@ test_expect_success 'and a request for that device gets 503, not a fresh record 
 	provision_inetd bob PHONE2 &&
 	head -n 1 resp | grep -q "^HTTP/1.1 503" &&
 	test_grep -q "not json" "$EAS_STORE/bob,PHONE2.json"
+'
+
+test_expect_success 'a third device for a user with max_devices 2: Provision Status 177, no record' '
+	EXTRA="\"max_devices\": 2, " provision_inetd carol CD1 &&
+	EXTRA="\"max_devices\": 2, " provision_inetd carol CD2 &&
+	EXTRA="\"max_devices\": 2, " provision_inetd carol CD3 &&
+	sed "1,/^\r\$/d" resp | ep decode >reply.xml &&
+	test_grep -q "<Status>177</Status>" reply.xml &&
+	test_grep -q "result=too-many-devices" inetd.log &&
+	! test -e "$EAS_STORE/carol,CD3.json" &&
+	EXTRA="\"max_devices\": 2, " provision_inetd carol CD2 &&
+	sed "1,/^\r\$/d" resp | ep decode >reply.xml &&
+	test_grep -q "<PolicyKey>" reply.xml
 '
 
 test_done

@@ -51,6 +51,7 @@ struct eas {
 	size_t nversions;
 	const char *commands;		/* "Sync,SendMail,..." */
 	long long wbxml_max, last_seen_interval_s;
+	long max_devices;		/* per user */
 	bool check_password;
 	struct wbxml_limits lim;
 };

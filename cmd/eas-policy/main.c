@@ -82,6 +82,8 @@ static const struct conf_key eas_keys[] = {
 	  "deepest element nesting accepted in WBXML (400 beyond)" },
 	{ "wbxml_string_max", CONF_SIZE, "\"8k\"", 64, 16 << 20, NULL, NULL, 0,
 	  "longest string or opaque value accepted in WBXML (400 beyond)" },
+	{ "max_devices", CONF_INT, "100", 1, 100000, NULL, NULL, 0,
+	  "devices one user may provision; a new one beyond gets Provision Status 177" },
 	{ "last_seen_interval", CONF_DURATION, "\"60s\"", 0, 86400000, NULL, NULL, 0,
 	  "how often a passing device's last-seen time is written" },
 	{ NULL }
@@ -206,6 +208,7 @@ static int settle(struct eas *e, const struct prog_state *st)
 	e->check_password = conf_bool(sec, "check_password");
 	e->wbxml_max = conf_int(sec, "wbxml_max");
 	e->last_seen_interval_s = conf_int(sec, "last_seen_interval") / 1000;
+	e->max_devices = (long)conf_int(sec, "max_devices");
 	e->lim.depth_max = (size_t)conf_int(sec, "wbxml_depth_max");
 	e->lim.string_max = (size_t)conf_int(sec, "wbxml_string_max");
 	e->lim.strtbl_max = (size_t)e->wbxml_max;

@@ -26,7 +26,7 @@ struct prov {
 	int ack_status;
 	/* The answer. */
 	enum { A_POLICY, A_NOPOLICY, A_FINAL, A_WRONGKEY, A_REFUSED, A_WIPE, A_WIPE_ACKED,
-	       A_WIPE_FAILED, A_BADTYPE, A_PROTOCOL } answer;
+	       A_WIPE_FAILED, A_BADTYPE, A_PROTOCOL, A_TOOMANY } answer;
 	uint32_t key;			/* the key sent */
 };
 
@@ -202,6 +202,10 @@ static void reply(const struct prov *p, struct strbuf *out)
 		/* MS-ASPROV 3.1.5.2: the device cannot comply with the policy. */
 		wbxml_add_elem_text(doc, root, CP_PROVISION, PROV_STATUS, "139");
 		goto done;
+	case A_TOOMANY:
+		/* MS-ASCMD 2.2.2: MaximumDevicesReached. */
+		wbxml_add_elem_text(doc, root, CP_PROVISION, PROV_STATUS, "177");
+		goto done;
 	case A_NOPOLICY: pstatus = "2"; break;
 	case A_BADTYPE: pstatus = "3"; break;
 	case A_WRONGKEY: pstatus = "5"; break;
@@ -232,9 +236,28 @@ static const char *answer_name(int a)
 	static const char *const names[] = {
 		"policy-sent", "no-policy", "provisioned", "wrong-key", "refused", "wipe-sent",
 		"wipe-acknowledged", "wipe-failed", "unknown-policy-type", "protocol-error",
+		"too-many-devices",
 	};
 
 	return names[a];
+}
+
+static int count_one(const struct devrec *r, void *ctx)
+{
+	(*(long *)ctx)++;
+	return 0;
+}
+
+/* A device new to the store, for a user who has max_devices already. */
+static bool too_many(const struct eas *e, struct devstore *ds, const struct eas_req *r)
+{
+	struct devrec rec;
+	long n = 0;
+
+	if (devstore_get(ds, r->user, r->q.device, &rec) != 0)
+		return false;
+	devstore_list(ds, r->user, count_one, &n);
+	return n >= e->max_devices;
 }
 
 int provision_handle(struct eas *e, const struct eas_req *r, const struct wbxml_doc *in,
@@ -250,7 +273,11 @@ int provision_handle(struct eas *e, const struct eas_req *r, const struct wbxml_
 		p.answer = !p.has_policy ? A_PROTOCOL :
 			!p.policy_type || strcmp(p.policy_type, EAS_PROVISION_TYPE) != 0 ? A_BADTYPE :
 			A_NOPOLICY;
-	} else if (!ds || devstore_update(ds, r->user, r->q.device, decide, &p) < 0) {
+	} else if (!ds) {
+		return 503;
+	} else if (too_many(e, ds, r)) {
+		p.answer = A_TOOMANY;
+	} else if (devstore_update(ds, r->user, r->q.device, decide, &p) < 0) {
 		return 503;
 	}
 	reply(&p, out);
