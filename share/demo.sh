@@ -57,13 +57,19 @@ start() {
 	name=$1; shift
 	"$@" >"$work/$name.log" 2>&1 &
 	pids="$pids $!"
+	echo $! >"$work/$name.pid"
 }
-# ready NAME PATTERN: waits (10 s at most) until NAME's log holds PATTERN.
+# ready NAME PATTERN: waits (10 s at most) until NAME's log holds PATTERN;
+# fails at once when NAME has exited.
 ready() {
 	i=0
 	until grep -q "$2" "$work/$1.log" 2>/dev/null; do
 		i=$((i + 1))
-		[ $i -lt 200 ] || { tail -n 5 "$work/$1.log" >&2; echo "demo: $1 did not start" >&2; exit 1; }
+		if [ $i -ge 200 ] || ! kill -0 "$(cat "$work/$1.pid")" 2>/dev/null; then
+			tail -n 5 "$work/$1.log" >&2
+			echo "demo: $1 did not start" >&2
+			exit 1
+		fi
 		sleep 0.05
 	done
 }
@@ -130,7 +136,7 @@ TemporaryDirectory $work/clamd
 User $(id -un)
 CONF
 	start clamd clamd --config-file="$work/clamd/clamd.conf"
-	av=', "antivirus": { "enabled": true, "clamd": "unix:'$work/clamd/clamd.sock'", "timeout": "10s" }'
+	av=', "antivirus": { "enabled": true, "clamd": "unix:'$work/clamd/clamd.sock'", "timeout": "10s", "stamp": false }'
 fi
 
 openssl rand -base64 48 >"$work/owa/secret"

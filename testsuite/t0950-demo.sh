@@ -7,18 +7,31 @@
 . "$(dirname "$0")/lib.sh"
 need tmux swaks sipp curl openssl /usr/bin/python3 pgrep
 
-# demo_base: the first of 14 consecutive ports on which nothing listens.
+# demo_base: the first of 14 consecutive ports that this process can bind
+# (TCP and UDP) on 127.0.0.1, below the range of ephemeral ports that
+# other tests' connections take.
 demo_base() {
-	local b i
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		b=$(free_ports 1)
-		[ "$b" -lt 65000 ] || continue
-		for i in $(seq 1 13); do
-			"$TOOLS/freeport" --probe $((b + i)) && continue 2
-		done
-		echo "$b" && return 0
-	done
-	return 1
+	/usr/bin/python3 - <<-'PY'
+	import random, socket, sys
+	for _ in range(200):
+	    b = random.randrange(10000, 32000)
+	    try:
+	        held = []
+	        for p in range(b, b + 14):
+	            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+	                s = socket.socket(socket.AF_INET, kind)
+	                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	                s.bind(("127.0.0.1", p))
+	                held.append(s)
+	        print(b)
+	        sys.exit(0)
+	    except OSError:
+	        pass
+	    finally:
+	        for s in held:
+	            s.close()
+	sys.exit(1)
+	PY
 }
 log=$TEST_TMP/demo.log
 mkdir -p "$TEST_TMP/demo"
@@ -31,7 +44,7 @@ for try in 1 2 3; do
 	tmux -S "$sock" new-session -d -s demo -x 200 -y 50 \
 		"DEMO_PORT=$base TMPDIR=$TEST_TMP/demo sh '$SRCDIR/share/demo.sh' '$POSTERN_BUILD' >'$log' 2>&1" ||
 		bail "tmux did not start"
-	for i in $(seq 1 600); do grep -q "^demo: \(ready\|stopped\)" "$log" 2>/dev/null && break; sleep 0.05; done
+	for i in $(seq 1 1200); do grep -q "^demo: \(ready\|stopped\)" "$log" 2>/dev/null && break; sleep 0.05; done
 	grep -q "^demo: ready" "$log" && break
 	grep -q "in use" "$log" || break
 	for i in $(seq 1 50); do tmux -S "$sock" has-session -t demo 2>/dev/null || break; sleep 0.1; done
@@ -96,7 +109,7 @@ test_expect_success 'without the test tools the phone speaks through curl and ea
 
 test_expect_success 'the sipp command leaves a voicemail that the web mail lists' '
 	cmd=$(sed -n 4p try) && eval "$cmd" >out 2>&1 &&
-	for i in $(seq 1 100); do grep -ql "^Content-Type: audio/wav" "$work"/mail/alice/new/* 2>/dev/null && break; sleep 0.1; done &&
+	for i in $(seq 1 200); do grep -ql "^Content-Type: audio/wav" "$work"/mail/alice/new/* 2>/dev/null && break; sleep 0.1; done &&
 	f=$(grep -l "^Content-Type: audio/wav" "$work"/mail/alice/new/*) &&
 	test_grep -q "^Subject: Voicemail from Demo Caller" "$f" &&
 	cmd=$(sed -n 2p try) && eval "$cmd" >out &&

@@ -12,18 +12,31 @@
 need swaks sipp curl openssl jq clamd /usr/bin/python3
 browser_need
 
-# demo_base: the first of 14 consecutive ports on which nothing listens.
+# demo_base: the first of 14 consecutive ports that this process can bind
+# (TCP and UDP) on 127.0.0.1, below the range of ephemeral ports that
+# other tests' connections take.
 demo_base() {
-	local b i
-	for _ in 1 2 3 4 5 6 7 8 9 10; do
-		b=$(free_ports 1)
-		[ "$b" -lt 65000 ] || continue
-		for i in $(seq 1 13); do
-			"$TOOLS/freeport" --probe $((b + i)) && continue 2
-		done
-		echo "$b" && return 0
-	done
-	return 1
+	/usr/bin/python3 - <<-'PY'
+	import random, socket, sys
+	for _ in range(200):
+	    b = random.randrange(10000, 32000)
+	    try:
+	        held = []
+	        for p in range(b, b + 14):
+	            for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+	                s = socket.socket(socket.AF_INET, kind)
+	                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+	                s.bind(("127.0.0.1", p))
+	                held.append(s)
+	        print(b)
+	        sys.exit(0)
+	    except OSError:
+	        pass
+	    finally:
+	        for s in held:
+	            s.close()
+	sys.exit(1)
+	PY
 }
 mkdir -p "$TEST_TMP/demo"
 log=$TEST_TMP/demo.log
@@ -31,7 +44,7 @@ log=$TEST_TMP/demo.log
 for try in 1 2 3; do
 	base=$(demo_base) || bail "no 14 free ports in a row"
 	DEMO_PORT=$base TMPDIR=$TEST_TMP/demo bg_start demo sh "$SRCDIR/share/demo.sh" "$POSTERN_BUILD"
-	for i in $(seq 1 600); do grep -q "^demo: \(ready\|stopped\)" "$log" && break; sleep 0.05; done
+	for i in $(seq 1 1200); do grep -q "^demo: \(ready\|stopped\)" "$log" && break; sleep 0.05; done
 	grep -q "^demo: ready" "$log" && break
 	grep -q "in use" "$log" || break
 	wait "$(cat "$TEST_TMP/demo.pid")"
@@ -111,7 +124,7 @@ test_expect_success 'a caller leaves a voicemail with sipp; it arrives as mail w
 	(cd "$TEST_TMP" && timeout 40 sipp -sf "$work/voicemail.xml" -s 1001 -t t1 -m 1 \
 		-p $((base + 8)) -mp $((base + 10)) -nostdin -timeout 30s "127.0.0.1:$SIP" >sipp.out 2>&1) ||
 		{ tail -n 20 sipp.out; false; } &&
-	for i in $(seq 1 100); do test -n "$(holding "audio/wav")" && break; sleep 0.1; done &&
+	for i in $(seq 1 200); do test -n "$(holding "audio/wav")" && break; sleep 0.1; done &&
 	f=$(holding "audio/wav") && test -n "$f" &&
 	test_grep -q "^Subject: Voicemail from Demo Caller" "$f" &&
 	test_grep -q "voicemail delivered .*to=alice@demo.test reply=\"250 2.0.0 Ok: delivered\"" "$work/um-sipd.log"

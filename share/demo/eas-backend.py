@@ -33,5 +33,6 @@ class Handler(BaseHTTPRequestHandler):
     do_OPTIONS = do_POST
 
 
+server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
 print("backend: listening on 127.0.0.1:%s" % sys.argv[1], flush=True)
-ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
+server.serve_forever()
