@@ -2,7 +2,7 @@
 # um-sipd under load: sipp over TCP places 2-second voicemail calls (a
 # 2 s tone as RTP, then BYE) at rising rates until a step has failures,
 # against um-sipd and against sipp's own uas scenario (the ceiling: a UAS
-# that records nothing). Prints for each the highest rate (calls per
+# that records nothing and echoes the RTP back, -rtp_echo). Prints for each the highest rate (calls per
 # second) whose step had no failed call and kept its rate, and the ratio, which must be
 # at least 0.5. Then the largest number of simultaneous recordings held
 # without RTP loss (tshark -z rtp,streams on the loopback capture: every
@@ -33,8 +33,11 @@ open(sys.argv[1], "w").write(s)
 PY
 
 UAS_PORT=$(free_ports 1)
-bg_start uas sipp -t tn -sn uas -i 127.0.0.1 -p "$UAS_PORT" -mp "$(free_ports 1)" -nostdin \
-	-max_socket 5000
+# -rtp_echo: the uas sends the caller's RTP back, as um-sipd sends its
+# own stream, so that sipp's caller side carries the same media load in
+# both runs
+bg_start uas sipp -t tn -sn uas -i 127.0.0.1 -p "$UAS_PORT" -mp "$(free_ports 1)" -rtp_echo \
+	-nostdin -max_socket 5000
 sleep 0.5
 
 # pss PID...: the summed PSS in kB of the processes and their children.
