@@ -47,17 +47,28 @@ static const char *const policy_names[] = {
 	"harvest_limit", "harvest_delay", "harvest_disconnect", "routes", "partners",
 	"proxy_protocol", "xclient", "spf", "allow", "deny", "trusted_networks", "dnsbl",
 	"dnswl", "dnsbl_threshold", "allow_threshold", "dns_tempfail_action", "dnsbl_timeout",
-	"pregreet_wait", NULL
+	"pregreet_wait", "content", NULL
 };
 
 #define POLICY_KEYS_MAX 48
 #define POLICY_SUB_MAX 32
 
 static struct conf_key policy_keys[POLICY_KEYS_MAX];
+
+/* lib/net's serve keys with our own "workers" default: a pool. Measured
+ * (bench/smtp-edge.sh), a pooled worker costs ~0.4 ms of CPU a message
+ * against ~8 ms for a process forked per connection, which builds its
+ * own resolver context and starts with an empty DNS cache. */
+#define SERVE_KEYS_MAX 16
+static struct conf_key edge_serve_keys[SERVE_KEYS_MAX];
 static struct conf_key policy_spf_keys[POLICY_SUB_MAX];
+/* content: its keys and those of its objects, without defaults; the
+ * quarantine stays one for all (the quarantine commands use it) */
+static struct conf_key policy_content_keys[POLICY_SUB_MAX];
+static struct conf_key policy_content_sub[8][POLICY_SUB_MAX];
 
 static const struct conf_key edge_keys[] = {
-	{ "serve", CONF_INCLUDE, NULL, 0, 0, NULL, serve_conf_keys, 0, NULL },
+	{ "serve", CONF_INCLUDE, NULL, 0, 0, NULL, edge_serve_keys, 0, NULL },
 	{ "connfilter", CONF_INCLUDE, NULL, 0, 0, NULL, connfilter_conf_keys, 0, NULL },
 	{ "hostname", CONF_STRING, NULL, 0, 0, NULL, NULL, 0,
 	  "our name in the banner, EHLO, Received and Authentication-Results; absent: the host name" },
@@ -121,11 +132,12 @@ static const struct conf_key edge_keys[] = {
 	  "SPF check of MAIL FROM and the action per result" },
 	{ "content", CONF_OBJECT, NULL, 0, 0, NULL, content_conf_keys, 0,
 	  "the content layer (layer 3): safelists, spam confidence, attachments, anti-virus, "
-	  "transport rules, quarantine; one for all policies" },
+	  "transport rules, quarantine; a policy may override any of it but the quarantine" },
 	{ "policies", CONF_MAP, "{}", 0, 0, NULL, policy_keys, 0,
 	  "per-listener policies (inbound, outbound): each member overrides some of the keys "
 	  "above for the sessions of the listener it is named after (or listed in its "
-	  "\"listeners\"); an object key (spf) is overridden member by member" },
+	  "\"listeners\"); an object key (spf, content and its objects) is overridden "
+	  "member by member" },
 	{ NULL }
 };
 
@@ -165,13 +177,52 @@ static void keys_strip(struct conf_key *dst, const struct conf_key *src, size_t 
 	memset(&dst[i], 0, sizeof(dst[i]));
 }
 
+static void content_keys_strip(void)
+{
+	size_t i = 0, nsub = 0;
+
+	for (const struct conf_key *k = content_conf_keys; k->name; k++) {
+		if (strcmp(k->name, "quarantine") == 0)
+			continue;
+		if (i + 1 >= POLICY_SUB_MAX)
+			msg_panic("smtp-edge: policy key table too small");
+		policy_content_keys[i] = *k;
+		policy_content_keys[i].def = NULL;
+		if (k->type == CONF_OBJECT) {
+			if (nsub >= sizeof(policy_content_sub) / sizeof(policy_content_sub[0]))
+				msg_panic("smtp-edge: policy key table too small");
+			keys_strip(policy_content_sub[nsub], k->sub, POLICY_SUB_MAX);
+			policy_content_keys[i].sub = policy_content_sub[nsub++];
+		}
+		i++;
+	}
+	memset(&policy_content_keys[i], 0, sizeof(policy_content_keys[i]));
+}
+
 void edge_conf_prepare(void)
 {
 	size_t i = 0;
 
 	if (policy_keys[0].name)
 		return;
+	for (const struct conf_key *k = serve_conf_keys; k->name; k++) {
+		if (i + 1 >= SERVE_KEYS_MAX)
+			msg_panic("smtp-edge: serve key table too small");
+		edge_serve_keys[i] = *k;
+		if (strcmp(k->name, "workers") == 0) {
+			edge_serve_keys[i].def = "-1";
+			edge_serve_keys[i].min = -1;
+			edge_serve_keys[i].doc =
+				"-d and systemd Accept=no: -1 (the default) keeps a pool of two session "
+				"processes per CPU, at least 4 and at most 32, that serve connection "
+				"after connection; N keeps N; 0 forks a process per connection "
+				"(beyond the pool, up to max_connections, a process is forked)";
+		}
+		i++;
+	}
+	i = 0;
 	keys_strip(policy_spf_keys, spf_conf_keys, POLICY_SUB_MAX);
+	content_keys_strip();
 	for (const char *const *n = policy_names; *n; n++) {
 		const struct conf_key *k = key_find(edge_keys, *n);
 
@@ -180,7 +231,8 @@ void edge_conf_prepare(void)
 		policy_keys[i] = *k;
 		policy_keys[i].def = NULL;
 		if (k->type == CONF_OBJECT)
-			policy_keys[i].sub = policy_spf_keys;	/* spf is the only one */
+			policy_keys[i].sub = strcmp(k->name, "content") == 0 ? policy_content_keys :
+					     policy_spf_keys;
 		i++;
 	}
 	policy_keys[i++] = (struct conf_key){ "listeners", CONF_STRINGS, NULL, 0, 0, NULL, NULL, 0,
@@ -364,6 +416,21 @@ static int relay_nets_init(struct edge *e)
 	return 0;
 }
 
+/* src's members on top of dst's, objects member by member. */
+static void object_merge(json_t *dst, const json_t *src)
+{
+	const char *key;
+	json_t *v, *old;
+
+	json_object_foreach((json_t *)src, key, v) {
+		old = json_object_get(dst, key);
+		if (json_is_object(old) && json_is_object(v))
+			object_merge(old, v);
+		else
+			json_object_set(dst, key, v);
+	}
+}
+
 /* The section with a policy member's keys on top (member NULL: the
  * section alone). Owned by the caller. */
 static json_t *policy_merge(const json_t *sec, const json_t *member)
@@ -379,7 +446,7 @@ static json_t *policy_merge(const json_t *sec, const json_t *member)
 
 		old = json_object_get(m, key);
 		if (k && k->type == CONF_OBJECT && json_is_object(old))
-			json_object_update(old, v);
+			object_merge(old, v);
 		else
 			json_object_set(m, key, v);
 	}
@@ -457,13 +524,14 @@ static bool any_validation(const json_t *sec)
 	return false;
 }
 
-int edge_init(struct edge_set *set, const struct prog_state *st, struct conf *c)
+static int set_init(struct edge_set *set, const struct prog_state *st, struct conf *c, bool check)
 {
 	const json_t *pols;
 	const char *name;
 	json_t *m;
 
 	memset(set, 0, sizeof(*set));
+	set->check = check;
 	set->st = st;
 	set->conf = c;
 	set->sec = conf_section(c, "smtp-edge");
@@ -471,7 +539,7 @@ int edge_init(struct edge_set *set, const struct prog_state *st, struct conf *c)
 	/* SPF, the DNS lists and MX routes use it; it starts lazily. */
 	if ((set->dns = dns_new(conf_section(c, "dns"))) == NULL)
 		return -1;
-	if (any_validation(set->sec) &&
+	if (!check && any_validation(set->sec) &&
 	    (set->dir = dir_open(conf_section(c, "directory"))) == NULL)
 		return -1;
 	set->pol = xcalloc(json_object_size(pols) + 1, sizeof(*set->pol));
@@ -486,6 +554,20 @@ int edge_init(struct edge_set *set, const struct prog_state *st, struct conf *c)
 			return -1;
 	}
 	return 0;
+}
+
+int edge_init(struct edge_set *set, const struct prog_state *st, struct conf *c)
+{
+	return set_init(set, st, c, false);
+}
+
+int edge_check(const struct prog_state *st, struct conf *c)
+{
+	struct edge_set set;
+	int rc = set_init(&set, st, c, true);
+
+	edge_clear(&set);
+	return rc;
 }
 
 struct edge *edge_policy_for(struct edge_set *set, const char *listener)

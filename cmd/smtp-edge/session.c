@@ -348,8 +348,10 @@ static void session_init(struct session *s, struct edge *e, int in, int out,
 	s->out = out;
 	snprintf(s->real_ip, sizeof(s->real_ip), "%s", peer->host[0] ? peer->host : "unknown");
 	snprintf(s->ip, sizeof(s->ip), "%s", s->real_ip);
-	snprintf(s->id, sizeof(s->id), "%lX%lX", (unsigned long)time(NULL) & 0xffffff,
-		 ((unsigned long)getpid() << 4) + (seq++ & 0xf));
+	/* fixed widths, so that no two (time, pid, seq) read the same: a
+	 * pooled worker runs many sessions a second */
+	snprintf(s->id, sizeof(s->id), "%06lX%06lX%04lX", (unsigned long)time(NULL) & 0xffffff,
+		 (unsigned long)getpid() & 0xffffff, seq++ & 0xffff);
 	strbuf_init(&s->reply, 0);
 	strbuf_init(&s->mail_from, 0);
 	strbuf_init(&s->mail_params, 0);

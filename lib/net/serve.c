@@ -127,8 +127,21 @@ static void mask_caught(int how)
 	sigprocmask(how, &set, NULL);
 }
 
+size_t serve_auto_workers(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		n = 1;
+	n *= 2;
+	return (size_t)(n < SERVE_AUTO_WORKERS_MIN ? SERVE_AUTO_WORKERS_MIN :
+			n > SERVE_AUTO_WORKERS_MAX ? SERVE_AUTO_WORKERS_MAX : n);
+}
+
 static void serve_init(struct serve *s, const json_t *section, const struct serve_handler *h)
 {
+	long long workers;
+
 	memset(s, 0, sizeof(*s));
 	s->h = h;
 	snprintf(s->user, sizeof(s->user), "%s", conf_str(section, "user") ? conf_str(section, "user") : "");
@@ -139,7 +152,8 @@ static void serve_init(struct serve *s, const json_t *section, const struct serv
 		s->max = 1;
 	if (s->backlog <= 0)
 		s->backlog = 128;
-	s->nworkers = (size_t)conf_int(section, "workers");
+	workers = conf_int(section, "workers");
+	s->nworkers = workers < 0 ? serve_auto_workers() : (size_t)workers;
 	if (s->nworkers > s->max)
 		s->nworkers = s->max;	/* more could never be busy at once */
 	s->max_use = (unsigned long)conf_int(section, "worker_max_use");
@@ -612,8 +626,8 @@ static int serve_loop(struct serve *s)
 	int rc;
 
 	for (size_t i = 0; i < s->ls.n; i++)
-		msg_info("listening addr=%s listener=%s max_connections=%zu", msg_q(s->ls.l[i].addr),
-			 msg_q(s->ls.l[i].name), s->max);
+		msg_info("listening addr=%s listener=%s max_connections=%zu workers=%zu",
+			 msg_q(s->ls.l[i].addr), msg_q(s->ls.l[i].name), s->max, s->nworkers);
 	while (!s->stop) {
 		long long now = now_ms();
 		nfds_t n = 1, nl;

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "conf/conf.h"
 #include "net/sockaddr.h"
@@ -26,6 +27,15 @@
  * all busy gets a forked process as before) and worker_max_use (int,
  * default 100: connections a worker serves before it is replaced). */
 extern const struct conf_key serve_conf_keys[];
+
+/* A daemon may give "workers" another default in its own copy of the
+ * keys (smtp-edge does) and a negative value: "auto", a pool of
+ * serve_auto_workers(): two per online CPU, between
+ * SERVE_AUTO_WORKERS_MIN and SERVE_AUTO_WORKERS_MAX (and never more
+ * than max_connections). */
+#define SERVE_AUTO_WORKERS_MIN 4
+#define SERVE_AUTO_WORKERS_MAX 32
+size_t serve_auto_workers(void);
 
 enum serve_mode {
 	SERVE_STANDALONE,	/* -d: bind "listen" and accept in a loop */
