@@ -246,15 +246,6 @@ static int pass_through(struct eas *e, const struct eas_req *r, struct http_requ
 	char why[256] = "";
 	int rc;
 
-	/* A streamed answer leaves in several writes (head, then body
-	 * pieces): without TCP_NODELAY the second waits for the client's
-	 * delayed ACK, 40 ms a response. Not a socket (inetd pipes): no harm. */
-	if (req->serial == 1) {
-		int one = 1;
-
-		(void)setsockopt(stream_rfd(req->stream), IPPROTO_TCP, TCP_NODELAY, &one,
-				 sizeof(one));
-	}
 	strbuf_addf(&url, "%s%s", e->backend, req->target);
 	for (size_t i = 0; i < req->nheaders; i++) {
 		const char *name = req->headers[i].name;

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -176,7 +178,12 @@ int http_server_session(int in, int out, const struct serve_peer *peer, void *ct
 	struct stream *s = stream_new(in, out, srv->lim.header_timeout, HTTP_LINE_MAX);
 	struct tls_report rep;
 	int rc = EX_OK;
+	int one = 1;
 
+	/* Streamed answers leave in several writes (head, then body pieces):
+	 * without TCP_NODELAY each later one waits for the client's delayed
+	 * ACK, 40 ms a response. Not a TCP socket (inetd pipes): no harm. */
+	(void)setsockopt(out, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	tls_report_init(&rep);
 	if (srv->tls && stream_starttls_server(s, srv->tls, &rep) < 0) {
 		msg_info("TLS handshake failed: %s client=%s", msg_q(stream_error(s)), peer->addr);
