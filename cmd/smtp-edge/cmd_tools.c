@@ -109,9 +109,9 @@ static json_t *tool_section(struct prog_state *st)
 	json_object_foreach((json_t *)member, key, v) {
 		old = json_object_get(out, key);
 		if (key_is_object(key) && json_is_object(old))
-			json_object_update(old, v);
+			json_object_update(old, (json_t *)v);
 		else
-			json_object_set(out, key, v);
+			json_object_set(out, key, (json_t *)v);
 	}
 	return out;
 }

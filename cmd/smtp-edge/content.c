@@ -88,8 +88,12 @@ int content_init(struct edge_set *set, struct edge *e)
 
 		c->rules = rules_load(rf, &why);
 		if (c->rules == NULL) {
+			char *line, *save = NULL;
+
 			strbuf_rtrim(&why);
-			msg_error("content: bad rules file: %s", why.buf ? why.buf : "");
+			for (line = strtok_r(why.buf ? why.buf : "", "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save))
+				msg_error("content: bad rules file: %s", line);
 			strbuf_release(&why);
 			return -1;
 		}
@@ -101,11 +105,16 @@ int content_init(struct edge_set *set, struct edge *e)
 		c->model = spam_model_load(conf_str(sec, "scl.model"), c->model_why,
 					   sizeof(c->model_why));
 		c->model_tried = c->model != NULL;
+		if (c->model == NULL && set->check) {
+			msg_error("content: bad spam model: '%s': %s", conf_str(sec, "scl.model"),
+				  c->model_why);
+			return -1;
+		}
 		if (c->model == NULL)
 			msg_warn("content: cannot use model '%s' yet: %s", conf_str(sec, "scl.model"),
 				 c->model_why);
 	}
-	if (conf_bool(sec, "safelists")) {
+	if (conf_bool(sec, "safelists") && !set->check) {
 		c->dir = set->dir;
 		if (c->dir == NULL) {
 			c->dir = dir_open(conf_section(set->conf, "directory"));

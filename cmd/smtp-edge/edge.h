@@ -87,6 +87,7 @@ struct edge_set {
 	struct dns *dns;
 	struct edge *pol;		/* pol[0]: the section itself, "default" */
 	size_t npol;
+	bool check;			/* -n: every file strictly, no directory */
 };
 
 /* config.c: builds the policies' key table from the section's (call
@@ -96,6 +97,10 @@ void edge_conf_prepare(void);
  * after logging (the caller exits 78). */
 int edge_init(struct edge_set *set, const struct prog_state *st, struct conf *c);
 void edge_clear(struct edge_set *set);
+/* -n: the same set-up with the files checked strictly (rules file,
+ * organisation key, spam model present and whole), without connecting
+ * to the directory. Returns 0, or -1 after logging each problem. */
+int edge_check(const struct prog_state *st, struct conf *c);
 /* The policy for a session that came in on listener (the fdname): the
  * policy whose "listeners" names it, else the one named like it, else
  * the default. Never NULL. */

@@ -2,6 +2,7 @@
  * before-queue proxy that filters connections (layer 1) and envelopes
  * (layer 2) and relays by route with TLS and domain security (layer 4);
  * also the spf and check-ip troubleshooting commands. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -100,6 +101,23 @@ static int serve(struct prog_state *st, enum serve_mode mode)
 	return rc;
 }
 
+/* -n is taken here rather than by prog_start, so that it also checks
+ * what the key table cannot: the rules file, the organisation key, the
+ * spam model, the routes, the certificates. */
+static bool take_check(int *argc, char **argv)
+{
+	for (int i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-n") == 0) {
+			memmove(argv + i, argv + i + 1, (size_t)(*argc - i) * sizeof(*argv));
+			(*argc)--;
+			return true;
+		}
+	}
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	enum serve_mode mode = SERVE_SYSTEMD;
@@ -115,11 +133,23 @@ int main(int argc, char **argv)
 		.ctx = &mode,
 	};
 	struct prog_state st;
+	bool check;
 	int rc;
 
 	edge_conf_prepare();
+	check = take_check(&argc, argv);
 	prog_start(&p, &st, argc, argv);
-	if (st.argc > 0 && strcmp(st.argv[0], "spf") == 0)
+	if (check) {
+		rc = st.argc > 0 ? EX_USAGE : edge_check(&st, st.conf) < 0 ? EX_CONFIG : 0;
+		if (rc == 0 && msg_verbose())
+			conf_dump(st.conf, stdout);
+		if (rc == 0)
+			fprintf(stderr, "smtp-edge: config ok: %s\n", conf_path(st.conf));
+		else if (rc == EX_CONFIG)
+			fprintf(stderr, "smtp-edge: config not usable: %s\n", conf_path(st.conf));
+		else
+			fprintf(stderr, "smtp-edge: -n takes no command\n");
+	} else if (st.argc > 0 && strcmp(st.argv[0], "spf") == 0)
 		rc = edge_cmd_spf(&st, st.argc, st.argv);
 	else if (st.argc > 0 && strcmp(st.argv[0], "check-ip") == 0)
 		rc = edge_cmd_check_ip(&st, st.argc, st.argv);

@@ -685,6 +685,44 @@ static void flow_push(struct session *s)
 	strbuf_reset(&f->buf);
 }
 
+static const char *addr_domain(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+
+	return at ? at + 1 : "";
+}
+
+/* A redirect: the hop for the first target's route (the one the
+ * transaction has when it fits, else a new session). Returns 0, or -1
+ * with the reply queued. */
+static int redirect_hop(struct session *s, const struct content_out *o)
+{
+	const char *domain = addr_domain(o->rcpts[0]);
+	const struct edge_route *r = edge_route_for(s->e, domain);
+
+	if (r == NULL) {
+		session_reply(s, "451 4.4.0 No route for the redirected message");
+		session_decide(s, 3, "rules", "defer", "451 4.4.0", "redirect: no route to=%s",
+			       msg_q(o->rcpts[0]));
+		return -1;
+	}
+	if (hop_fits(s, r, domain))
+		return 0;
+	if (s->hop)
+		hop_drop(s, smtp_client_usable(s->hop));
+	s->hop = edge_route_open(s->e, r, domain, &s->hop_err);
+	if (s->hop == NULL) {
+		session_reply(s, "451 4.4.0 Next hop of the redirected message unavailable");
+		session_decide(s, 4, "nexthop", "defer", s->hop_err.text.buf,
+			       "next hop unavailable route=%s", msg_q(r->domain));
+		return -1;
+	}
+	s->hop_route = r;
+	msg_info("redirect: through route=%s hop=%s", msg_q(r->domain),
+		 msg_q(smtp_client_peer(s->hop)));
+	return 0;
+}
+
 /* Content mode, the recipients a rule changed: a redirect starts the
  * hop's transaction again, copies are added to it. Returns 0, or -1
  * with the reply queued. */
@@ -699,6 +737,10 @@ static int hop_rcpts(struct session *s, const struct content_out *o)
 	smtp_reply_init(&r);
 	if (o->rcpts_replace) {
 		hop_reset(s);
+		if (redirect_hop(s, o) < 0) {
+			smtp_reply_clear(&r);
+			return -1;
+		}
 		if (s->hop == NULL || smtp_client_cmd(s->hop, &r, "MAIL FROM:<%s>%s",
 				s->mail_from.buf ? s->mail_from.buf : "",
 				s->mail_params.buf ? s->mail_params.buf : "") != 250) {
@@ -709,7 +751,15 @@ static int hop_rcpts(struct session *s, const struct content_out *o)
 		s->hop_mail = true;
 	}
 	for (size_t i = 0; i < o->nrcpts; i++) {
-		int code = smtp_client_cmd(s->hop, &r, "RCPT TO:<%s>", o->rcpts[i]);
+		int code;
+
+		if (o->rcpts_replace && s->hop_route != edge_route_for(s->e, addr_domain(o->rcpts[i]))) {
+			session_decide(s, 3, "rules", "refuse", NULL, "redirected to=%s: not on the "
+				       "route of the first target route=%s", msg_q(o->rcpts[i]),
+				       msg_q(s->hop_route->domain));
+			continue;
+		}
+		code = smtp_client_cmd(s->hop, &r, "RCPT TO:<%s>", o->rcpts[i]);
 
 		session_decide(s, 3, "rules", code / 100 == 2 ? "accept" : "refuse",
 			       code / 100 == 2 ? NULL : smtp_reply_first(&r, first, sizeof(first)),
@@ -732,19 +782,19 @@ static void hop_send(struct session *s, const struct content_out *o)
 	struct smtp_reply r;
 	char first[300];
 
-	if (s->hop == NULL || !smtp_client_usable(s->hop)) {
+	if (!o->rcpts_replace && (s->hop == NULL || !smtp_client_usable(s->hop))) {
 		session_reply(s, "451 4.4.2 Next hop lost, try again later");
 		session_decide(s, 4, "nexthop", "defer", "451 4.4.2", "next hop lost before the data");
 		return;
 	}
+	if (hop_rcpts(s, o) < 0)
+		return;
 	if (o->require_tls && smtp_client_tls(s->hop) == NULL) {
 		session_reply(s, "451 4.7.4 TLS to the next hop is required for this message");
 		session_decide(s, 3, "rules", "defer", "451 4.7.4", "require_tls: next hop without TLS "
 			       "hop=%s", msg_q(smtp_client_peer(s->hop)));
 		return;
 	}
-	if (hop_rcpts(s, o) < 0)
-		return;
 	smtp_reply_init(&r);
 	if (smtp_client_data_start(s->hop, &r) != 354 ||
 	    smtp_client_data_write(s->hop, o->head.buf, o->head.len, &r) < 0 ||
