@@ -144,7 +144,7 @@ bench: testbins
 	@st=0; for b in bench/*.sh; do [ -e "$$b" ] || continue; echo "== $$b"; \
 	  BUILD=$(O) bash $$b || { echo "bench: $$b missed its target or failed"; st=1; }; done; exit $$st
 
-demo: deps all
+demo: deps all $(O)/tools/eas-client
 	@sh share/demo.sh $(O)
 
 install: all

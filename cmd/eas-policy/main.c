@@ -230,9 +230,20 @@ static int settle(struct eas *e, const struct prog_state *st)
 	if (secret) {
 		struct strbuf sb = STRBUF_INIT;
 
-		if (strbuf_read_file(&sb, secret, sizeof(e->secret)) < 0 || sb.len == 0) {
+		/* A file made by `openssl rand -base64 48 >F` ends in a newline:
+		 * the secret is the line, not the line break. */
+		if (strbuf_read_file(&sb, secret, 4096) < 0 || sb.len == 0) {
 			msg_error("cannot read secret_file '%s': %s", secret,
 				  sb.len == 0 && errno == 0 ? "empty" : strerror(errno));
+			strbuf_release(&sb);
+			return -1;
+		}
+		while (sb.len > 0 && (sb.buf[sb.len - 1] == '\n' || sb.buf[sb.len - 1] == '\r'))
+			sb.len--;
+		if (sb.len == 0 || sb.len > sizeof(e->secret)) {
+			msg_error("secret_file '%s': %zu bytes, want 1 to %zu (e.g. openssl rand -hex 32)",
+				  secret, sb.len, sizeof(e->secret));
+			mem_wipe(sb.buf, sb.len);
 			strbuf_release(&sb);
 			return -1;
 		}
