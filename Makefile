@@ -157,6 +157,8 @@ install: all
 	for f in completions/zsh/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(ZSHCOMPDIR)/; done; true
 	cp -R share/. $(DESTDIR)$(SHAREDIR)/
 	rm -f $(DESTDIR)$(SHAREDIR)/deps.sh
+	# The default voicemail greeting, synthesised by um-sipd (no WAV in the tree).
+	$(O)/bin/um-sipd greeting $(DESTDIR)$(SHAREDIR)/greeting.wav
 	# Units and inetd lines name /usr/local/bin in the tree; point them at BINDIR.
 	install -d $(DESTDIR)$(SYSTEMDDIR)
 	for u in share/systemd/*; do sed 's|/usr/local/bin/|$(BINDIR)/|g' $$u \
