@@ -34,7 +34,8 @@ test_expect_success 'default: 8 connections in turn, all relayed by pooled worke
 	test "$(wc -l <pool.pids)" = 8 &&
 	n=$(sort -u pool.pids | wc -l) &&
 	test "$n" -le "$want" &&
-	test "$n" -lt 8
+	test "$n" -lt 8 &&
+	test "$(grep -c "message: from=<bob@sender.test> to=<alice@example.test> rcpts=1 size=[0-9]* scl=none actions=none relay=127.0.0.1:$SINK_PORT status=sent reply=\"250 " "$TEST_TMP/pool.log")" = 8
 '
 
 EDGE_PORT=

@@ -3,7 +3,8 @@
 # (here inbound has its own rules file, outbound turns the content layer
 # off, the default keeps the section's). A transport rule's redirect goes
 # through the route of its target: a second sink gets the redirected
-# message, the first gets nothing; a target without a route is 451.
+# message, the first gets nothing; a target without a route is 451. One
+# summary line per message says what became of it.
 . "$(dirname "$0")/lib.sh"
 need swaks smtp-sink
 
@@ -90,7 +91,8 @@ test_expect_success 'redirect: through the target'"'"'s route, to the second sin
 	! grep "^X-Rcpt-Args: <alice@example.test>" "$f" &&
 	test -z "$(sunk "$HUB_DIR" "four hold")" &&
 	test_grep "redirect: through route=legal.test hop=127.0.0.1:$LEGAL_PORT" "$LOG" &&
-	test_grep "accept: redirected to=hold@legal.test layer=3 check=rules" "$LOG"
+	test_grep "accept: redirected to=hold@legal.test layer=3 check=rules" "$LOG" &&
+	test_grep -E "message: from=<bob@sender.test> to=<alice@example.test> rcpts=1 size=[0-9]+ scl=none actions=rules:match,rules:accept relay=127.0.0.1:$LEGAL_PORT status=sent reply=\"250 " "$LOG"
 '
 
 test_expect_success 'the next message goes through the first route again' '
@@ -102,6 +104,7 @@ test_expect_success 'redirect to a domain without a route: 451, nothing delivere
 	! send $P_DEF --header "Subject: six lost" --header "X-Nowhere: yes" >out 2>&1 &&
 	test_grep "<\*\* 451 4.4.0 No route for the redirected message" out &&
 	test_grep "defer: redirect: no route to=lost@nowhere.test" "$LOG" &&
+	test_grep "message: from=<bob@sender.test> .* status=deferred reply=\"451 4.4.0 No route for the redirected message\"" "$LOG" &&
 	sleep 0.2 &&
 	test -z "$(sunk "$HUB_DIR" "six lost")" && test -z "$(sunk "$LEGAL_DIR" "six lost")"
 '

@@ -200,6 +200,7 @@ int content_add(struct session *s, const char *data, size_t len)
 void content_out_init(struct content_out *o)
 {
 	memset(o, 0, sizeof(*o));
+	o->scl = RULES_SCL_UNKNOWN;
 }
 
 void content_out_release(struct content_out *o)
@@ -421,5 +422,6 @@ void content_run(struct session *s, const struct strbuf *trace, struct content_o
 		make_head(&r);
 		out->verdict = CONTENT_DELIVER;
 	}
+	out->scl = r.scl;
 	run_free(&r);
 }

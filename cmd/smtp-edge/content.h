@@ -62,6 +62,8 @@ struct content_out {
 	size_t nrcpts;
 	bool rcpts_replace;		/* redirect: rcpts replace the envelope's */
 	bool require_tls;		/* to the next hop */
+	int scl;			/* the SCL given, RULES_SCL_UNKNOWN (content/rules.h)
+					   when none */
 };
 
 void content_out_init(struct content_out *o);

@@ -59,6 +59,8 @@ void session_decide(struct session *s, int layer, const char *check, const char 
 	va_start(ap, fmt);
 	strbuf_vaddf(&why, fmt, ap);
 	va_end(ap);
+	if (layer == 3)
+		strbuf_addf(&s->actions, "%s%s:%s", s->actions.len ? "," : "", check, action);
 	msg_info("%s: %s layer=%d check=%s client=%s%s%s%s%s", action, why.buf, layer, check,
 		 s->ip, s->in_mail ? " from=" : "",
 		 s->in_mail ? msg_q(s->mail_from.len ? s->mail_from.buf : "<>") : "",
@@ -356,6 +358,7 @@ static void session_init(struct session *s, struct edge *e, int in, int out,
 	strbuf_init(&s->mail_from, 0);
 	strbuf_init(&s->mail_params, 0);
 	strbuf_init(&s->first_rcpt, 0);
+	strbuf_init(&s->actions, 0);
 	strbuf_init(&s->flow.buf, 0);
 	smtp_reply_init(&s->hop_err);
 	tls_report_init(&s->tls_rep);
@@ -372,6 +375,7 @@ static void session_free(struct session *s)
 	strbuf_release(&s->mail_from);
 	strbuf_release(&s->mail_params);
 	strbuf_release(&s->first_rcpt);
+	strbuf_release(&s->actions);
 	strbuf_release(&s->flow.buf);
 	smtp_reply_clear(&s->hop_err);
 	tls_report_clear(&s->tls_rep);

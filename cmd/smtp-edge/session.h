@@ -68,6 +68,7 @@ struct session {
 	unsigned long long size_limit;
 
 	struct content_txn *content;	/* the content layer's (content.c) */
+	struct strbuf actions;		/* layer-3 decisions, for the summary line */
 
 	/* The next hop, kept across transactions while the route stays. */
 	struct smtp_client *hop;

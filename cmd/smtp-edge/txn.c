@@ -13,6 +13,7 @@
 #include <openssl/ssl.h>
 
 #include "content.h"
+#include "content/rules.h"
 #include "session.h"
 #include "tls/names.h"
 #include "util/mem.h"
@@ -91,6 +92,7 @@ void txn_reset(struct session *s)
 	s->bdat = false;
 	s->bdat_failed = false;
 	s->size_limit = 0;
+	strbuf_reset(&s->actions);
 }
 
 static void park_close(struct parked *p)
@@ -815,6 +817,31 @@ static void hop_send(struct session *s, const struct content_out *o)
 	smtp_reply_clear(&r);
 }
 
+/* One line per message, whatever became of it (Postfix-like): the
+ * envelope, the size received, the SCL, the content layer's decisions,
+ * the next hop and our final reply (the last one queued). */
+static void txn_summary(struct session *s, int scl, bool dropped, bool hop_used)
+{
+	const char *rep = s->reply.buf ? s->reply.buf : "", *end = rep + s->reply.len, *p;
+	char text[300], sclbuf[16] = "none";
+	const char *status;
+
+	while (end > rep && (end[-1] == '\n' || end[-1] == '\r'))
+		end--;
+	for (p = end; p > rep && p[-1] != '\n'; p--)
+		;
+	snprintf(text, sizeof(text), "%.*s", (int)(end - p), p);
+	if (scl != RULES_SCL_UNKNOWN)
+		snprintf(sclbuf, sizeof(sclbuf), "%d", scl);
+	status = text[0] == '2' ? (dropped ? "dropped" : "sent") :
+		 text[0] == '4' ? "deferred" : "rejected";
+	msg_info("message: from=<%s> to=<%s> rcpts=%zu size=%llu scl=%s actions=%s relay=%s "
+		 "status=%s reply=%s", s->mail_from.buf ? s->mail_from.buf : "",
+		 s->first_rcpt.buf ? s->first_rcpt.buf : "", s->nrcpt, s->dec.bytes, sclbuf,
+		 s->actions.len ? s->actions.buf : "none",
+		 hop_used && s->hop ? smtp_client_peer(s->hop) : "none", status, msg_q(text));
+}
+
 /* Content mode: the stages decide, then the hop gets the message (or an
  * RSET from txn_reset). */
 static void content_finish(struct session *s)
@@ -832,6 +859,7 @@ static void content_finish(struct session *s)
 		if (o.verdict == CONTENT_DROP)
 			s->msgs++;
 	}
+	txn_summary(s, o.scl, o.verdict == CONTENT_DROP, o.verdict == CONTENT_DELIVER);
 	if (s->hop && !smtp_client_usable(s->hop))
 		hop_drop(s, false);
 	content_out_release(&o);
@@ -870,6 +898,7 @@ static void data_finish(struct session *s)
 			       smtp_reply_first(&r, first, sizeof(first)),
 			       "next hop refused the message hop=%s", msg_q(smtp_client_peer(s->hop)));
 	}
+	txn_summary(s, RULES_SCL_UNKNOWN, false, !f->stopped);
 	if (!content_on(s) || !f->stopped)
 		s->hop_mail = false;	/* the hop's transaction ended either way */
 	smtp_reply_clear(&r);
