@@ -16,7 +16,9 @@
 # its largest session. Exits 0 when b/c >= 1.2 and b/a >= 0.5 in both modes, 1 when
 # a target is missed, 69 when a program is missing, 70 when a run fails.
 # smtp-edge runs with a pool of as many workers as smtp-source has
-# sessions ("workers": 20; Postfix reuses its smtpd processes too):
+# sessions ("workers": 20 here; its default is a pool of two per CPU, 4 to
+# 32; EDGE_BENCH_WORKERS=0 measures fork per connection; Postfix reuses
+# its smtpd processes too):
 # forking a process per connection costs 10 to 20 times the CPU per
 # message (each process makes its own resolver context and has an empty
 # DNS answer cache, and cannot keep its next-hop session for the next
