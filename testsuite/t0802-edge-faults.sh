@@ -1,6 +1,7 @@
 #!/bin/bash
 # Faults on the way to the next hop: down (4xx at RCPT), slow (timeout,
-# 4xx), the session process killed with -9 in the middle of DATA (the
+# 4xx), the session process (the pooled worker serving the client: its pid
+# from the listener's log) killed with -9 in the middle of DATA (the
 # client never got 250, the next hop delivered nothing); nothing is ever
 # acknowledged that the next hop has not accepted.
 . "$(dirname "$0")/lib.sh"
@@ -71,8 +72,8 @@ test_expect_success 'kill -9 of the session mid-DATA: no 250 for the client, not
 
 	for i in $(seq 100); do [ -e sent ] && break; sleep 0.05; done &&
 	sleep 0.3 &&
-	child=$(pgrep -P "$EDGE_PID" | head -n 1) &&
-	test -n "$child" &&
+	child=$(sed -n "s/.*connection peer=.* pid=\([0-9]*\) sessions=.*/\1/p" "$LOG" | tail -n 1) &&
+	test -n "$child" && pgrep -P "$EDGE_PID" | grep -qx "$child" &&
 	kill -9 "$child" &&
 	wait $client &&
 	test_grep "^354 " client.out &&
@@ -82,7 +83,8 @@ test_expect_success 'kill -9 of the session mid-DATA: no 250 for the client, not
 	! grep -l "Subject: killed" "$SINK_DIR"/*
 '
 
-test_expect_success 'the listener survives and serves the next client' '
+test_expect_success 'the listener survives, logs the kill and serves the next client' '
+	test_grep "warning: session killed: Killed pid=[0-9]* signal=9" "$LOG" &&
 	swaks --server 127.0.0.1:$EDGE_PORT --from bob@sender.test --to alice@example.test >out 2>&1 &&
 	test_grep "<-  250 2.0.0 Ok" out
 '
