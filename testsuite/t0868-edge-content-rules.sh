@@ -51,7 +51,8 @@ test_expect_success 'attachment condition: a copy to the archive and a sealed cl
 test_expect_success 'words in the body to the outside: refused with the rule text' '
 	! send --from carol@example.test --to bob@partner.test --header "Subject: plans" \
 		--body "This is STRICTLY confidential." >out 2>&1 &&
-	test_grep "<\*\* 550 5.7.1 Confidential mail may not leave the organisation" out
+	test_grep "<\*\* 550 5.7.1 Confidential mail may not leave the organisation" out &&
+	test_grep "message: from=<carol@example.test> to=<bob@partner.test> rcpts=1 size=[0-9]* scl=none actions=.*rules:reject relay=none status=rejected reply=\"550 5.7.1 Confidential mail" "$LOG"
 '
 
 test_expect_success 'require_tls: a next hop without TLS gives 451 4.7.4' '
@@ -74,6 +75,7 @@ test_expect_success 'delete: 250 and nothing at the next hop' '
 		--header "X-Mailer: MassMailer 2" >out 2>&1 &&
 	test_grep "<-  250 2.0.0 Ok" out &&
 	test_grep "delete: message dropped .* check=rules" "$LOG" &&
+	test_grep "message: from=<bob@sender.test> to=<alice@example.test> .* actions=.*rules:delete relay=none status=dropped reply=\"250 " "$LOG" &&
 	sleep 0.2 && test -z "$(sunk "Subject: bulk")"
 '
 
