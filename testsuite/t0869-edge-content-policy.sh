@@ -109,4 +109,15 @@ test_expect_success 'redirect to a domain without a route: 451, nothing delivere
 	test -z "$(sunk "$HUB_DIR" "six lost")" && test -z "$(sunk "$LEGAL_DIR" "six lost")"
 '
 
+test_expect_success 'rules check --policy: the policy'"'"'s rules file, else the section'"'"'s' '
+	smtp-edge -c "$T/edge.json" rules check --policy inbound >out &&
+	test_grep "^1 rules, no errors" out &&
+	smtp-edge -c "$T/edge.json" rules check --policy outbound >out &&
+	test_grep "^3 rules, no errors" out &&
+	smtp-edge -c "$T/edge.json" rules check >out &&
+	test_grep "^3 rules, no errors" out &&
+	{ smtp-edge -c "$T/edge.json" rules check --policy nosuch 2>err; test $? = 78; } &&
+	test_grep "no policy .nosuch. in smtp-edge.policies" err
+'
+
 test_done

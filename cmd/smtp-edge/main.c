@@ -31,7 +31,8 @@ static const struct opt_cmd edge_cmds[] = {
 	  "print what layer 1 would decide about IP, and why (under the named policy)" },
 	{ "quarantine", "list [--json] | show ID | release ID | delete ID",
 	  "the quarantine: list, show, release through the next hop (original envelope), delete" },
-	{ "rules", "test [--rules FILE] [--from ADDR] [--to ADDR]... [--scl N] [--tls] < MSG | check",
+	{ "rules", "test [--rules FILE | --policy NAME] [--from ADDR] [--to ADDR]... [--scl N] "
+	  "[--tls] < MSG | check [--rules FILE | --policy NAME]",
 	  "which transport rules fire on a message and why; check the rules file" },
 	{ "sync", "--output FILE [--filter FILTER]",
 	  "EdgeSync: recipients, aliases, safelists and thresholds from LDAP into an LDIF file" },

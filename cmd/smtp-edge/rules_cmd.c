@@ -20,7 +20,7 @@
 #define MSG_MAX (64u << 20)
 #define RCPT_MAX 256
 
-enum { R_FROM = OPT_ID(120), R_TO, R_SCL, R_TLS, R_RULES };
+enum { R_FROM = OPT_ID(120), R_TO, R_SCL, R_TLS, R_RULES, R_POLICY };
 
 const struct opt content_cmd_opts[] = {
 	{ "from", R_FROM, OPT_ARG, "ADDR", NULL, "rules test: the envelope sender" },
@@ -29,6 +29,9 @@ const struct opt content_cmd_opts[] = {
 	{ "tls", R_TLS, OPT_NOARG, NULL, NULL, "rules test: as if the client used TLS" },
 	{ "rules", R_RULES, OPT_ARG, "FILE", "file",
 	  "rules test|check: this rules file instead of content.rules_file" },
+	{ "policy", R_POLICY, OPT_ARG, "NAME", NULL,
+	  "rules test|check: the rules file of this policy (its content.rules_file, else the "
+	  "section's)" },
 	{ NULL }
 };
 
@@ -108,13 +111,23 @@ static void actions_print(const struct rules_actions *a)
 		printf("add_header:\n%s", a->headers.buf);
 }
 
-static struct rules *load(const struct prog_state *st, const char *file)
+static struct rules *load(const struct prog_state *st, const char *file, const char *policy)
 {
+	const json_t *sec = conf_section(st->conf, "smtp-edge"), *member = NULL;
 	struct strbuf why = STRBUF_INIT;
 	struct rules *r;
 
+	if (policy && strcmp(policy, "default") != 0) {
+		member = json_object_get(conf_get(sec, "policies"), policy);
+		if (member == NULL) {
+			fprintf(stderr, "smtp-edge: no policy '%s' in smtp-edge.policies\n", policy);
+			return NULL;
+		}
+	}
+	if (file == NULL && member)
+		file = conf_str(member, "content.rules_file");
 	if (file == NULL)
-		file = conf_str(conf_section(st->conf, "smtp-edge"), "content.rules_file");
+		file = conf_str(sec, "content.rules_file");
 	if (file == NULL) {
 		fprintf(stderr, "smtp-edge: no rules file (content.rules_file or --rules)\n");
 		return NULL;
@@ -191,7 +204,7 @@ static int test(struct rules *r, const char *from, const char *const *to, size_t
 int content_cmd_rules(struct prog_state *st, int argc, char **argv)
 {
 	const struct opt *tables[] = { content_cmd_opts, NULL };
-	const char *from = NULL, *file = NULL, *to[RCPT_MAX];
+	const char *from = NULL, *file = NULL, *policy = NULL, *to[RCPT_MAX];
 	size_t nto = 0;
 	struct opt_state os;
 	struct rules *r;
@@ -217,12 +230,13 @@ int content_cmd_rules(struct prog_state *st, int argc, char **argv)
 			break;
 		case R_TLS: tls = true; break;
 		case R_RULES: file = os.arg; break;
+		case R_POLICY: policy = os.arg; break;
 		default: goto usage;
 		}
 	}
 	if (os.ind + 1 != argc)
 		goto usage;
-	if ((r = load(st, file)) == NULL)
+	if ((r = load(st, file, policy)) == NULL)
 		return EX_CONFIG;
 	if (strcmp(argv[1], "check") == 0) {
 		printf("%zu rules, no errors\n", rules_count(r));
@@ -233,7 +247,7 @@ int content_cmd_rules(struct prog_state *st, int argc, char **argv)
 	rules_free(r);
 	return rc;
 usage:
-	fprintf(stderr, "usage: smtp-edge rules test [--rules FILE] [--from ADDR] [--to ADDR]... "
-		"[--scl N] [--tls] < MESSAGE | rules check [--rules FILE]\n");
+	fprintf(stderr, "usage: smtp-edge rules test [--rules FILE | --policy NAME] [--from ADDR] "
+		"[--to ADDR]... [--scl N] [--tls] < MESSAGE | rules check [--rules FILE | --policy NAME]\n");
 	return EX_USAGE;
 }
