@@ -24,7 +24,9 @@ cat >"$T/rules.json" <<'EOF'
   { "name": "legal-hold", "if": { "header": { "name": "X-Legal-Hold", "contains": "yes" } },
     "actions": { "redirect": "hold@legal.test" } },
   { "name": "nowhere", "if": { "header": { "name": "X-Nowhere", "contains": "yes" } },
-    "actions": { "redirect": "lost@nowhere.test" } }
+    "actions": { "redirect": "lost@nowhere.test" } },
+  { "name": "two-routes", "if": { "header": { "name": "X-Two", "contains": "yes" } },
+    "actions": { "redirect": ["hold2@legal.test", "bob@example.test"] } }
 ] }
 EOF
 cat >"$T/rules-in.json" <<'EOF'
@@ -109,13 +111,23 @@ test_expect_success 'redirect to a domain without a route: 451, nothing delivere
 	test -z "$(sunk "$HUB_DIR" "six lost")" && test -z "$(sunk "$LEGAL_DIR" "six lost")"
 '
 
+test_expect_success 'redirect to two routes: the first target'"'"'s only, the other left out' '
+	send $P_DEF --header "Subject: seven two" --header "X-Two: yes" >out 2>&1 &&
+	test_grep "<-  250 2.0.0 Ok" out &&
+	waitfor "$LEGAL_DIR" "seven two" &&
+	test_grep "^X-Rcpt-Args: <hold2@legal.test>" "$f" &&
+	! grep "^X-Rcpt-Args: <bob@example.test>" "$f" &&
+	test_grep "refuse: redirected to=bob@example.test: not on the route of the first target route=legal.test" "$LOG" &&
+	test -z "$(sunk "$HUB_DIR" "seven two")"
+'
+
 test_expect_success 'rules check --policy: the policy'"'"'s rules file, else the section'"'"'s' '
 	smtp-edge -c "$T/edge.json" rules check --policy inbound >out &&
 	test_grep "^1 rules, no errors" out &&
 	smtp-edge -c "$T/edge.json" rules check --policy outbound >out &&
-	test_grep "^3 rules, no errors" out &&
+	test_grep "^4 rules, no errors" out &&
 	smtp-edge -c "$T/edge.json" rules check >out &&
-	test_grep "^3 rules, no errors" out &&
+	test_grep "^4 rules, no errors" out &&
 	{ smtp-edge -c "$T/edge.json" rules check --policy nosuch 2>err; test $? = 78; } &&
 	test_grep "no policy .nosuch. in smtp-edge.policies" err
 '
