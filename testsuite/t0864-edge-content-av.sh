@@ -29,6 +29,12 @@ send() {
 sunk() { grep -l "$1" "$SINK_DIR"/* 2>/dev/null | head -n 1; }
 # the message as the sink got it, without smtp-sink's envelope lines
 # and its Received field
+# scanned_since N: clamd has logged more than N scans (its log may lag
+# its answer a little)
+scanned_since() {
+	for i in $(seq 40); do [ "$(clamd_scans)" -gt "$1" ] && return 0; sleep 0.05; done
+	return 1
+}
 as_sent() { sed '1,/^X-Rcpt-Args/d' "$1" | sed '1,/^Received: from edge/{/^Received: from edge/d;/^\t/d}'; }
 
 test_expect_success 'a clean message: scanned, stamped and sealed' '
@@ -39,7 +45,7 @@ test_expect_success 'a clean message: scanned, stamped and sealed' '
 	test_grep "^X-Postern-AV: clean; engine=clamd; t=[0-9]*; bh=[A-Za-z0-9+/=]*; s=[A-Za-z0-9+/=]*\$" "$f" &&
 	test_grep "^X-Postern-Org-Seal: t=[0-9]*; h=X-Postern-AV; bh=" "$f" &&
 	test_grep "accept: clamd says clean layer=3 check=antivirus" "$LOG" &&
-	test "$(clamd_scans)" -gt "$s0"
+	scanned_since "$s0"
 '
 
 test_expect_success 'EICAR in an attachment: 554 5.7.1 naming the signature' '
@@ -62,7 +68,7 @@ test_expect_success 'a stamp from outside is removed and the message scanned' '
 	sleep 1 && # the new stamp has another t= than the forwarded one
 	send --data @fwd >out 2>&1 &&
 	test_grep "<-  250 2.0.0 Ok" out &&
-	test "$(clamd_scans)" -gt "$s0" &&
+	scanned_since "$s0" &&
 	test_grep "strip: internal header fields removed count=2 peer=outside" "$LOG" &&
 	sleep 0.2 && g=$(sunk "forged outside") &&
 	test "$(grep -c "^X-Postern-AV:" "$g")" = 1 &&
@@ -84,7 +90,7 @@ test_expect_success 'a stamp with a bad seal from the trusted peer: removed, sca
 	send --xclient-addr 192.0.2.10 --data @fwd3 >out 2>&1 &&
 	test_grep "<-  250 2.0.0 Ok" out &&
 	test_grep "strip: anti-virus stamp not valid: body changed layer=3 check=antivirus client=192.0.2.10" "$LOG" &&
-	test "$(clamd_scans)" -gt "$s0"
+	scanned_since "$s0"
 '
 
 EDGE_PORT=$(free_ports 1)
