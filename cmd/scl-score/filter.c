@@ -221,21 +221,25 @@ static int decide(const struct scl *s, const struct spam_model *m, struct spam_f
 	struct mime_limits ml = MIME_LIMITS_INIT;
 	struct strbuf from = STRBUF_INIT;
 	struct scl_policy pol = s->pol;
-	struct mime_msg *mm;
+	struct mime_msg *mm = NULL;
 	bool safe = false, blocked = false;
 	const char *why;
 	int rc = 0;
 
-	scl_features(s, m, msg, len, fv);
+	/* One parse for the features, the phrases and the From address
+	 * (spam_features_mime parses again only for an mbox From_ line). */
+	if (s->nallowed || s->nblocked || (s->use_directory && s->cli->nrcpt > 0)) {
+		ml.decode_max = s->scan_bytes;
+		mm = mime_parse(msg, len > s->scan_bytes ? s->scan_bytes : len, &ml);
+	}
+	spam_fv_reset(fv);
+	spam_features_mime(fv, mm, msg, len, &s->lim);
+	spam_fv_finish(fv, m->hdr.bits);
 	v->margin = spam_model_margin(m, fv);
 	v->p = spam_model_prob(m, v->margin);
 	v->scl = scl_from_prob(v->p);
 	v->reason = "model";
-	/* Parsed again for the phrases and the From address only when they
-	 * are asked for: a process per message pays for every parse. */
-	if (s->nallowed || s->nblocked || (s->use_directory && s->cli->nrcpt > 0)) {
-		ml.decode_max = s->scan_bytes;
-		mm = mime_parse(msg, len > s->scan_bytes ? s->scan_bytes : len, &ml);
+	if (mm) {
 		phrases(s, mm, v);
 		if (s->use_directory && s->cli->nrcpt > 0) {
 			from_address(mm, &from);

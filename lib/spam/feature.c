@@ -418,12 +418,19 @@ struct url_ctx {
 	unsigned n;
 };
 
+#define URLS_MAX 200		/* URLs looked at per message */
+
 static int url_one(const char *url, size_t len, void *ctx)
 {
 	struct url_ctx *u = ctx;
 	const char *h, *dot = NULL;
 	bool numeric = true;
 
+	/* mime_urls gives the URLs in the same order whatever its limit:
+	 * the first URLS_MAX of a tree parsed with a higher limit are those
+	 * of one parsed with this one. */
+	if (u->n >= URLS_MAX)
+		return 1;
 	u->n++;
 	strbuf_reset(&u->host);
 	if (mime_url_host(url, len, &u->host) < 0 || u->host.len == 0) {
@@ -462,13 +469,10 @@ static void url_features(struct spam_fv *fv, const struct mime_msg *m)
 	strbuf_release(&u.host);
 }
 
-void spam_features(struct spam_fv *fv, const char *msg, size_t len,
-		   const struct spam_fx_limits *lim)
+/* The limits with their defaults. */
+static struct spam_fx_limits fx_limits(const struct spam_fx_limits *lim)
 {
 	struct spam_fx_limits l = { 0, 0, 0, 0 };
-	struct mime_limits ml = MIME_LIMITS_INIT;
-	struct strbuf text = STRBUF_INIT;
-	struct mime_msg *m;
 
 	if (lim)
 		l = *lim;
@@ -476,25 +480,91 @@ void spam_features(struct spam_fv *fv, const char *msg, size_t len,
 	l.text_bytes = lim_or(l.text_bytes, 64 * 1024);
 	l.words = lim_or(l.words, 6000);
 	l.header_bytes = lim_or(l.header_bytes, 512);
-	/* An mbox From_ line is no header field. */
-	if (len >= 5 && memcmp(msg, "From ", 5) == 0) {
-		const char *nl = memchr(msg, '\n', len);
-		size_t skip = nl ? (size_t)(nl - msg) + 1 : len;
+	return l;
+}
+
+/* The bytes of msg that are parsed: an mbox From_ line is no header
+ * field, and at most scan_bytes. *len becomes the message's length
+ * without the From_ line (its size feature); *scan the bytes parsed. */
+static const char *fx_span(const char *msg, size_t *len, const struct spam_fx_limits *l,
+			   size_t *scan)
+{
+	if (*len >= 5 && memcmp(msg, "From ", 5) == 0) {
+		const char *nl = memchr(msg, '\n', *len);
+		size_t skip = nl ? (size_t)(nl - msg) + 1 : *len;
 
 		msg += skip;
-		len -= skip;
+		*len -= skip;
 	}
-	ml.decode_max = l.scan_bytes;
-	ml.urls_max = 200;
+	*scan = *len > l->scan_bytes ? l->scan_bytes : *len;
+	return msg;
+}
+
+static struct mime_msg *fx_parse(const char *msg, size_t scan, const struct spam_fx_limits *l)
+{
+	struct mime_limits ml = MIME_LIMITS_INIT;
+
+	ml.decode_max = l->scan_bytes;
+	ml.urls_max = URLS_MAX;
 	ml.parts_max = 1000;
-	m = mime_parse(msg, len > l.scan_bytes ? l.scan_bytes : len, &ml);
+	return mime_parse(msg, scan, &ml);
+}
+
+/* Whether the tree m gives the features fx_parse's tree of msg[0..scan)
+ * gives: the same bytes, the same structural limits, decoding never cut
+ * (decoded bytes are no more than encoded ones) and URLs at least
+ * URLS_MAX (url_one stops there). */
+static bool fx_tree_fits(const struct mime_msg *m, const char *msg, size_t scan)
+{
+	const struct mime_limits *ml = mime_limits(m);
+	size_t rlen;
+	const char *raw = mime_raw(m, &rlen);
+
+	if (rlen != scan || (raw != msg && memcmp(raw, msg, scan) != 0))
+		return false;
+	return ml->depth_max == MIME_DEPTH_MAX_DEFAULT && ml->parts_max == 1000 &&
+	       ml->header_bytes_max == MIME_HEADER_BYTES_MAX_DEFAULT &&
+	       ml->headers_max == MIME_HEADERS_MAX_DEFAULT && ml->decode_max >= scan &&
+	       ml->urls_max >= URLS_MAX;
+}
+
+static void fx_tree(struct spam_fv *fv, const struct mime_msg *m, size_t len,
+		    const struct spam_fx_limits *l)
+{
+	struct strbuf text = STRBUF_INIT;
+
 	add_num(fv, "X:size=", log2_class(len));
-	header_features(fv, mime_root(m), l.header_bytes);
+	header_features(fv, mime_root(m), l->header_bytes);
 	address_features(fv, mime_root(m));
 	structure_features(fv, m);
 	url_features(fv, m);
-	mime_text(m, MIME_TEXT_NO_SUBJECT, l.text_bytes, &text);
-	spam_tokenize(fv, "", text.buf ? text.buf : "", text.len, true, l.words);
+	mime_text(m, MIME_TEXT_NO_SUBJECT, l->text_bytes, &text);
+	spam_tokenize(fv, "", text.buf ? text.buf : "", text.len, true, l->words);
 	strbuf_release(&text);
+}
+
+void spam_features_mime(struct spam_fv *fv, const struct mime_msg *m, const char *msg,
+			size_t len, const struct spam_fx_limits *lim)
+{
+	struct spam_fx_limits l = fx_limits(lim);
+	struct mime_msg *own = NULL;
+	size_t scan;
+
+	msg = fx_span(msg, &len, &l, &scan);
+	if (m == NULL || !fx_tree_fits(m, msg, scan))
+		m = own = fx_parse(msg, scan, &l);
+	fx_tree(fv, m, len, &l);
+	mime_free(own);
+}
+
+void spam_features(struct spam_fv *fv, const char *msg, size_t len,
+		   const struct spam_fx_limits *lim)
+{
+	struct spam_fx_limits l = fx_limits(lim);
+	size_t left = len, scan;
+	const char *p = fx_span(msg, &left, &l, &scan);
+	struct mime_msg *m = fx_parse(p, scan, &l);
+
+	spam_features_mime(fv, m, msg, len, lim);
 	mime_free(m);
 }

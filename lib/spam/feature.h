@@ -59,8 +59,20 @@ const char *spam_fv_name(const struct spam_fv *fv, size_t i);
 size_t spam_tokenize(struct spam_fv *fv, const char *prefix, const char *text, size_t len,
 		     bool osb, size_t max_words);
 
-/* All the features of a raw message (any bytes at all). lim may be NULL. */
+/* All the features of a raw message (any bytes at all). lim may be NULL.
+ * Parses msg, then spam_features_mime. */
 void spam_features(struct spam_fv *fv, const char *msg, size_t len,
 		   const struct spam_fx_limits *lim);
+
+/* The same features from m, a tree the caller has already parsed of msg
+ * (one parse per message): bit-identical to spam_features(msg, len).
+ * m is used when it is the tree of the bytes spam_features parses (msg
+ * without an mbox From_ line, at most lim->scan_bytes of it) with
+ * mime_parse's default depth, parts, header limits, decode_max at least
+ * those bytes and urls_max at least 200; otherwise (or m NULL) msg is
+ * parsed again here. m is only read. */
+struct mime_msg;
+void spam_features_mime(struct spam_fv *fv, const struct mime_msg *m, const char *msg,
+			size_t len, const struct spam_fx_limits *lim);
 
 #endif
