@@ -251,7 +251,7 @@ static int score(struct run *r, double *p)
 	}
 	lim.scan_bytes = (size_t)conf_int(r->c->sec, "scl.scan_bytes");
 	spam_fv_init(&fv, false);
-	spam_features(&fv, r->raw, r->len, &lim);
+	spam_features_mime(&fv, r->mm, r->raw, r->len, &lim);
 	spam_fv_finish(&fv, m->hdr.bits);
 	*p = spam_model_prob(m, spam_model_margin(m, &fv));
 	spam_fv_release(&fv);
