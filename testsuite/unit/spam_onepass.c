@@ -121,8 +121,8 @@ int main(void)
 		struct mime_msg *m = mime_new(NULL);
 		struct spam_fv a, b;
 
-		for (size_t i = 0; msg[i]; i += 7)
-			mime_feed(m, msg + i, strlen(msg + i) < 7 ? strlen(msg + i) : 7);
+		for (size_t i = 0, len = strlen(msg); i < len; i += 7)
+			mime_feed(m, msg + i, len - i < 7 ? len - i : 7);
 		mime_finish(m);
 		spam_fv_init(&a, true);
 		spam_fv_init(&b, true);
