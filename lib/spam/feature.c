@@ -505,7 +505,9 @@ static struct mime_msg *fx_parse(const char *msg, size_t scan, const struct spam
 	struct mime_limits ml = MIME_LIMITS_INIT;
 
 	ml.decode_max = l->scan_bytes;
-	ml.urls_max = URLS_MAX;
+	/* One more than url_one takes: it stops the walk at once, sooner
+	 * than mime_urls would at its own limit. */
+	ml.urls_max = URLS_MAX + 1;
 	ml.parts_max = 1000;
 	return mime_parse(msg, scan, &ml);
 }
