@@ -156,7 +156,8 @@ install: all
 	for f in completions/bash/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(BASHCOMPDIR)/; done; true
 	for f in completions/zsh/*; do [ -e "$$f" ] && install -m 644 $$f $(DESTDIR)$(ZSHCOMPDIR)/; done; true
 	cp -R share/. $(DESTDIR)$(SHAREDIR)/
-	rm -f $(DESTDIR)$(SHAREDIR)/deps.sh
+	# deps.sh and the demo belong to the source tree (make deps, make demo).
+	rm -rf $(DESTDIR)$(SHAREDIR)/deps.sh $(DESTDIR)$(SHAREDIR)/demo.sh $(DESTDIR)$(SHAREDIR)/demo
 	# The default voicemail greeting, synthesised by um-sipd (no WAV in the tree).
 	$(O)/bin/um-sipd greeting $(DESTDIR)$(SHAREDIR)/greeting.wav
 	# Units and inetd lines name /usr/local/bin in the tree; point them at BINDIR.
