@@ -42,6 +42,7 @@ libarchive-dev		archive listing (attachment filter, WebReady containers)
 libxml2-dev		XML parsing (autodiscover, WebReady documents)
 libgumbo-dev		the HTML5 parser behind owa-cas's sanitiser
 libsrtp2-dev		SRTP/SRTCP media for um-sipd
+7zip			7zz makes the 7z archives the attachment filter must see into
 clamav-daemon		clamd, the real anti-virus peer of the content layer tests
 gpgsm			independent S/MIME peer for smime-sign's interop tests
 gpg-agent		holds gpgsm's private keys in those tests

@@ -1,12 +1,12 @@
 #!/bin/bash
 # smtp-edge's attachment filter: rules by extension, file name (glob) and
 # MIME type, applied to the names inside archives too (zip in zip, a lone
-# gzip) read with libarchive, an encrypted archive as its own condition;
+# gzip, 7z made by 7-Zip, tar.gz) read with libarchive, an encrypted archive as its own condition;
 # actions reject (550 5.7.1 with the rule's text), delete (accepted,
 # dropped, logged) and strip (the sink gets a valid MIME message with a
 # notice in place of the attachment).
 . "$(dirname "$0")/lib.sh"
-need swaks smtp-sink python3
+need swaks smtp-sink python3 7zz
 
 T=$TEST_TMP
 smtp_sink_start
@@ -86,6 +86,24 @@ test_expect_success 'a program in a lone gzip (tool.exe.gz): refused' '
 	! att tool.exe.gz "$T/tool.exe.gz" application/gzip "gzip exe" >out 2>&1 &&
 	test_grep "<\*\* 550 5.7.1 Executable" out &&
 	test_grep "inner=\"tool.exe (depth 1)\"" "$LOG"
+'
+
+test_expect_success 'a program inside a 7z made by 7-Zip: refused, the inner name logged' '
+	mkdir -p 7z/bin && echo MZ >7z/bin/update.exe && echo notes >7z/readme.txt &&
+	(cd 7z && 7zz a -bd ../tools.7z bin readme.txt >/dev/null) &&
+	! att tools.7z tools.7z application/x-7z-compressed "seven zip" >out 2>&1 &&
+	test_grep "<\*\* 550 5.7.1 Executable attachments are not accepted here" out &&
+	test_grep "inner=\"bin/update.exe" "$LOG" &&
+	test -z "$(sunk "seven zip")"
+'
+
+test_expect_success 'a program inside a tar.gz: refused; a harmless tar.gz passes' '
+	mkdir -p tgz/ok tgz/bad && echo MZ >tgz/bad/run.scr && echo fine >tgz/ok/notes.txt &&
+	tar czf bad.tar.gz -C tgz/bad run.scr && tar czf ok.tar.gz -C tgz/ok notes.txt &&
+	! att bad.tar.gz bad.tar.gz application/gzip "tar bad" >out 2>&1 &&
+	test_grep "inner=\"run.scr" "$LOG" &&
+	att ok.tar.gz ok.tar.gz application/gzip "tar ok" >out 2>&1 &&
+	smtp_sink_wait 1 && test -n "$(sunk "tar ok")"
 '
 
 test_expect_success 'an encrypted archive: its own condition, refused with its text' '
