@@ -12,6 +12,9 @@
 #include "mail/address.h"
 #include "html/url.h"
 #include "mail/mime.h"
+#include "dir/dir.h"
+#include "spam/safelist.h"
+#include "util/strbuf.h"
 #include "util/atomic.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -699,8 +702,11 @@ out:
 	return 0;
 }
 
-/* Safe and blocked senders: the directory's blobs are not writable from
- * here, so they live in the Maildir as JSON, one list each. */
+/* Safe and blocked senders: the addresses as entered live in the Maildir
+ * as JSON, one list each; their hashes (spam/safelist.h) go to the
+ * directory's posternSafeSenders and posternBlockedSenders blobs, which
+ * smtp-edge reads, when the directory takes the write (LDAP with write
+ * access for the service account). Otherwise the Maildir is all. */
 #define SENDERS_FILE "postern-senders.json"
 #define SENDERS_MAX 1000
 
@@ -752,6 +758,75 @@ static json_t *senders_parse(const char *text)
 	return a;
 }
 
+/* The blob of hashes of the list's addresses. */
+static void senders_blob(json_t *a, struct strbuf *blob)
+{
+	unsigned char h[SAFELIST_HASH_LEN];
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(a, i, v) {
+		const char *s = json_string_value(v);
+
+		safelist_hash(s, strlen(s), h);
+		strbuf_add(blob, h, sizeof(h));
+	}
+}
+
+/* Writes both blobs to the directory: DIR_OK or the first failure. */
+static int senders_to_dir(struct req *r, json_t *j)
+{
+	static const char *const attrs[2][2] = {
+		{ "safe", "posternSafeSenders" }, { "blocked", "posternBlockedSenders" } };
+	int rc = DIR_OK;
+
+	for (size_t k = 0; k < 2 && rc == DIR_OK; k++) {
+		struct strbuf blob = STRBUF_INIT;
+
+		senders_blob(json_object_get(j, attrs[k][0]), &blob);
+		rc = dir_set_blob(owa.dir, r->uid, attrs[k][1], blob.buf ? blob.buf : "",
+				  blob.len);
+		strbuf_release(&blob);
+	}
+	if (rc != DIR_OK)
+		msg_info("senders kept in the mailbox only user=%s backend=%s why=%s",
+			 msg_q(r->uid), dir_backend(owa.dir),
+			 rc == DIR_READONLY ? "read-only" : rc == DIR_NOTFOUND ? "not found" :
+			 "temporary failure");
+	else
+		msg_info("senders written to the directory user=%s", msg_q(r->uid));
+	return rc;
+}
+
+/* Where the lists are, as the directory shows them now. */
+static void senders_where(struct req *r, struct strbuf *b)
+{
+	struct dir_entry *e = NULL;
+	size_t ns = 0, nb = 0;
+	bool there = false;
+
+	if (dir_lookup_uid(owa.dir, r->uid, &e) == DIR_OK) {
+		const struct dir_value *v;
+
+		if (dir_entry_get(e, "posternSafeSenders", &v) > 0) {
+			ns = v[0].len / SAFELIST_HASH_LEN;
+			there = true;
+		}
+		if (dir_entry_get(e, "posternBlockedSenders", &v) > 0) {
+			nb = v[0].len / SAFELIST_HASH_LEN;
+			there = true;
+		}
+	}
+	dir_entry_free(e);
+	if (there)
+		strbuf_addf(b, "<p class=\"where\">The directory holds %zu safe and %zu "
+			    "blocked sender%s for the mail gateway; the addresses below are "
+			    "kept in your mailbox.</p>", ns, nb, nb == 1 ? "" : "s");
+	else
+		strbuf_addstr(b, "<p class=\"where\">These lists are kept in your mailbox "
+			      "only: the directory cannot be written from here.</p>");
+}
+
 void devices_section(struct req *r, struct strbuf *b, const struct form *fm);
 
 int h_options(struct http_request *q, struct http_response *s, void *u)
@@ -781,7 +856,13 @@ int h_options(struct http_request *q, struct http_response *s, void *u)
 				msg_error("cannot write '%s': %m", p.buf);
 				note = "The lists could not be saved.";
 			} else {
-				note = "Saved.";
+				int rc = senders_to_dir(&r, j);
+
+				note = rc == DIR_OK ? "Saved to the directory." :
+					rc == DIR_READONLY ? "Saved in your mailbox only: "
+					"the directory is not writable from here." :
+					"Saved in your mailbox only: the directory could not "
+					"be updated.";
 			}
 			free(text);
 			json_decref(j);
@@ -794,7 +875,9 @@ int h_options(struct http_request *q, struct http_response *s, void *u)
 		esc(&b, note);
 		strbuf_addstr(&b, "</p>");
 	}
-	strbuf_addf(&b, "<section><h2>Safe and blocked senders</h2><form method=\"post\" "
+	strbuf_addstr(&b, "<section><h2>Safe and blocked senders</h2>");
+	senders_where(&r, &b);
+	strbuf_addf(&b, "<form method=\"post\" "
 		    "action=\"/options\" class=\"senders\"><input type=\"hidden\" name=\"csrf\" "
 		    "value=\"%s\"><label>Safe senders (one address or @domain a line)"
 		    "<textarea name=\"safe\" rows=\"6\">", r.csrf);

@@ -24,6 +24,9 @@ struct dir_backend {
 					  const char *password, struct strbuf *err);
 	enum dir_status (*reload)(void *be, struct strbuf *err);
 	void (*close)(void *be);
+	/* NULL when the backend is read-only; returns a dir_set_blob code. */
+	int (*set_blob)(void *be, const char *dn, const char *attr, const void *data,
+			size_t len, struct strbuf *err);
 };
 
 extern const struct dir_backend dir_file_backend;	/* dir_file.c */

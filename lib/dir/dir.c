@@ -187,6 +187,31 @@ enum dir_status dir_check_password(struct dir *d, const char *user, const char *
 	return dir_result(d, s);
 }
 
+int dir_set_blob(struct dir *d, const char *dn_or_uid, const char *attr, const void *data,
+		 size_t len)
+{
+	struct dir_entry *e = NULL;
+	int rc;
+
+	if (d->be->set_blob == NULL)
+		return DIR_READONLY;
+	if (dn_or_uid == NULL || *dn_or_uid == '\0' || strlen(dn_or_uid) > DIR_KEY_MAX)
+		return DIR_NOTFOUND;
+	if (strchr(dn_or_uid, '=') == NULL) {
+		enum dir_status s = dir_lookup_uid(d, dn_or_uid, &e);
+
+		if (s != DIR_OK)
+			return s;
+		dn_or_uid = e->dn;
+	}
+	strbuf_reset(&d->err);
+	rc = d->be->set_blob(d->priv, dn_or_uid, attr, data, len, &d->err);
+	if (rc == DIR_TEMPFAIL)
+		dir_result(d, DIR_TEMPFAIL);
+	dir_entry_free(e);
+	return rc;
+}
+
 const char *dir_error(const struct dir *d)
 {
 	return d->err.buf ? d->err.buf : "";

@@ -54,6 +54,19 @@ enum dir_status dir_lookup_phone(struct dir *d, const char *phone, struct dir_en
  * bind as the user's DN on a connection of its own. */
 enum dir_status dir_check_password(struct dir *d, const char *user, const char *password);
 
+/* dir_set_blob's answer when the directory cannot be written from here:
+ * the file backend, or an LDAP server that refuses the service account
+ * (insufficient access) or whose schema does not allow the attribute in
+ * that entry. Callers keep the data elsewhere. */
+#define DIR_READONLY 3
+
+/* Replaces every value of attr in the entry dn_or_uid (a DN when it holds
+ * '=', else a uid looked up first) with the len bytes at data (no value
+ * when len is 0). LDAP: a modify as the service account. Returns DIR_OK,
+ * DIR_NOTFOUND, DIR_TEMPFAIL or DIR_READONLY. */
+int dir_set_blob(struct dir *d, const char *dn_or_uid, const char *attr, const void *data,
+		 size_t len);
+
 /* Why the last call returned DIR_TEMPFAIL (or dir_open failed), for
  * messages: never holds a password. Borrowed from d. */
 const char *dir_error(const struct dir *d);

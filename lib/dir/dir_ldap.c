@@ -36,6 +36,7 @@
 	X(ldap_initialize) \
 	X(ldap_is_ldap_url) \
 	X(ldap_memfree) \
+	X(ldap_modify_ext_s) \
 	X(ldap_msgfree) \
 	X(ldap_next_attribute) \
 	X(ldap_next_entry) \
@@ -541,6 +542,55 @@ static void *dirldap_open(const json_t *section, struct strbuf *err)
 	return dl;
 }
 
+/* One modify as the service account, reconnecting once if a reused
+ * connection has died. */
+static int dirldap_set_blob(void *be, const char *dn, const char *attr, const void *data,
+			    size_t len, struct strbuf *err)
+{
+	struct dirldap *dl = be;
+	struct berval bv, *bvs[2] = { &bv, NULL };
+	LDAPMod mod, *mods[2] = { &mod, NULL };
+	bool reused = dl->svc.used;
+	int rc;
+
+	bv.bv_len = (ber_len_t)len;
+	bv.bv_val = (char *)data;
+	memset(&mod, 0, sizeof(mod));
+	mod.mod_op = LDAP_MOD_REPLACE | LDAP_MOD_BVALUES;
+	mod.mod_type = (char *)attr;
+	mod.mod_bvalues = len ? bvs : NULL;
+	for (int tries = 0;; tries++) {
+		rc = svc_ready(dl, err);
+		if (rc != LDAP_SUCCESS)
+			return DIR_TEMPFAIL;
+		rc = ldl.ldap_modify_ext_s(dl->svc.ld, dn, mods, NULL, NULL);
+		if (!ldap_rc_down(rc) || !reused || tries > 0)
+			break;
+		conn_drop(&dl->svc);
+		msg_info("reconnecting to the directory after a modify failed");
+	}
+	switch (rc) {
+	case LDAP_SUCCESS:
+		dl->svc.used = true;
+		return DIR_OK;
+	case LDAP_NO_SUCH_OBJECT:
+		return DIR_NOTFOUND;
+	case LDAP_INSUFFICIENT_ACCESS:
+	case LDAP_UNWILLING_TO_PERFORM:
+	case LDAP_STRONG_AUTH_REQUIRED:
+	case LDAP_CONFIDENTIALITY_REQUIRED:
+	case LDAP_OBJECT_CLASS_VIOLATION:	/* the entry's classes lack attr */
+	case LDAP_UNDEFINED_TYPE:		/* the schema lacks attr */
+		conn_error(dl->svc.ld, rc, "cannot modify", dl->uri, err);
+		return DIR_READONLY;
+	default:
+		conn_error(dl->svc.ld, rc, "cannot modify", dl->uri, err);
+		if (ldap_rc_down(rc))
+			conn_drop(&dl->svc);
+		return DIR_TEMPFAIL;
+	}
+}
+
 const struct dir_backend dir_ldap_backend = {
 	.name = "ldap",
 	.open = dirldap_open,
@@ -548,4 +598,5 @@ const struct dir_backend dir_ldap_backend = {
 	.check_password = dirldap_check_password,
 	.reload = dirldap_reload,
 	.close = dirldap_close,
+	.set_blob = dirldap_set_blob,
 };
