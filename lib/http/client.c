@@ -1,7 +1,6 @@
 /* The HTTP client on libcurl, loaded with dlopen on the first request
  * (see client.h for why); request and response bodies in memory or
  * streamed through callbacks. */
-#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,66 +9,15 @@
 
 #include <curl/curl.h>
 
+#include "tls/curlapi.h"
+
 #include "http/client.h"
 #include "util/mem.h"
 
-#define LIBCURL "libcurl.so.4"
 #define CLIENT_MAX_DEFAULT (16u << 20)
 #define CLIENT_HEADERS_MAX 200
 
-static struct {
-	bool tried, ok;
-	char why[200];
-	CURLcode (*global_init)(long);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_perform)(CURL *);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	void (*easy_cleanup)(CURL *);
-	const char *(*easy_strerror)(CURLcode);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void (*slist_free_all)(struct curl_slist *);
-} cu;
-
-static bool sym(void *lib, const char *name, void *slot, size_t size)
-{
-	void *p = dlsym(lib, name);
-
-	if (p == NULL) {
-		snprintf(cu.why, sizeof(cu.why), "%s has no %s", LIBCURL, name);
-		return false;
-	}
-	memcpy(slot, &p, size);	/* void * to function pointer, defined */
-	return true;
-}
-
-#define SYM(lib, name, field) sym(lib, name, &cu.field, sizeof(cu.field))
-
-static bool load(void)
-{
-	void *lib;
-
-	if (cu.tried)
-		return cu.ok;
-	cu.tried = true;
-	lib = dlopen(LIBCURL, RTLD_NOW | RTLD_LOCAL);
-	if (lib == NULL) {
-		snprintf(cu.why, sizeof(cu.why), "cannot load %s: %s", LIBCURL, dlerror());
-		return false;
-	}
-	cu.ok = SYM(lib, "curl_global_init", global_init) &&
-		SYM(lib, "curl_easy_init", easy_init) &&
-		SYM(lib, "curl_easy_setopt", easy_setopt) &&
-		SYM(lib, "curl_easy_perform", easy_perform) &&
-		SYM(lib, "curl_easy_getinfo", easy_getinfo) &&
-		SYM(lib, "curl_easy_cleanup", easy_cleanup) &&
-		SYM(lib, "curl_easy_strerror", easy_strerror) &&
-		SYM(lib, "curl_slist_append", slist_append) &&
-		SYM(lib, "curl_slist_free_all", slist_free_all);
-	if (cu.ok)
-		cu.global_init(CURL_GLOBAL_DEFAULT);
-	return cu.ok;
-}
+static const struct curl_api *cu;
 
 void http_client_resp_init(struct http_client_resp *r)
 {
@@ -146,7 +94,7 @@ static int tell_headers(struct xfer *x)
 	if (x->headers_told)
 		return 0;
 	x->headers_told = true;
-	cu.easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->r->status);
+	cu->easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->r->status);
 	if (x->q->on_headers && x->q->on_headers(x->r, x->q->user) != 0) {
 		x->aborted = true;
 		return -1;
@@ -193,29 +141,29 @@ static struct curl_slist *header_list(const struct http_client_req *q)
 	struct curl_slist *l = NULL;
 
 	for (size_t i = 0; i < q->nheaders; i++)
-		l = cu.slist_append(l, q->headers[i]);
+		l = cu->slist_append(l, q->headers[i]);
 	if (q->body_read && q->body_size < 0)
-		l = cu.slist_append(l, "Transfer-Encoding: chunked");
+		l = cu->slist_append(l, "Transfer-Encoding: chunked");
 	/* No "Expect: 100-continue" round trip unless the caller asks. */
-	l = cu.slist_append(l, "Expect:");
+	l = cu->slist_append(l, "Expect:");
 	return l;
 }
 
 static void set_body(CURL *h, const struct http_client_req *q, struct xfer *x)
 {
 	if (q->body) {
-		cu.easy_setopt(h, CURLOPT_POSTFIELDS, q->body);
-		cu.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_len);
+		cu->easy_setopt(h, CURLOPT_POSTFIELDS, q->body);
+		cu->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_len);
 	} else if (q->body_read) {
-		cu.easy_setopt(h, CURLOPT_POST, 1L);
-		cu.easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-		cu.easy_setopt(h, CURLOPT_READDATA, x);
-		cu.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_size);
+		cu->easy_setopt(h, CURLOPT_POST, 1L);
+		cu->easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+		cu->easy_setopt(h, CURLOPT_READDATA, x);
+		cu->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)q->body_size);
 	}
 	if (q->method && strcmp(q->method, "HEAD") == 0)
-		cu.easy_setopt(h, CURLOPT_NOBODY, 1L);
+		cu->easy_setopt(h, CURLOPT_NOBODY, 1L);
 	else if (q->method && strcmp(q->method, q->body || q->body_read ? "POST" : "GET") != 0)
-		cu.easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
+		cu->easy_setopt(h, CURLOPT_CUSTOMREQUEST, q->method);
 }
 
 static void set_tls(CURL *h, const struct http_client_req *q)
@@ -223,33 +171,33 @@ static void set_tls(CURL *h, const struct http_client_req *q)
 	struct stat st;
 
 	if (q->ca_file && stat(q->ca_file, &st) == 0 && S_ISDIR(st.st_mode))
-		cu.easy_setopt(h, CURLOPT_CAPATH, q->ca_file);
+		cu->easy_setopt(h, CURLOPT_CAPATH, q->ca_file);
 	else if (q->ca_file)
-		cu.easy_setopt(h, CURLOPT_CAINFO, q->ca_file);
+		cu->easy_setopt(h, CURLOPT_CAINFO, q->ca_file);
 	if (q->insecure) {
-		cu.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-		cu.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+		cu->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+		cu->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	if (q->cert_file)
-		cu.easy_setopt(h, CURLOPT_SSLCERT, q->cert_file);
+		cu->easy_setopt(h, CURLOPT_SSLCERT, q->cert_file);
 	if (q->key_file)
-		cu.easy_setopt(h, CURLOPT_SSLKEY, q->key_file);
+		cu->easy_setopt(h, CURLOPT_SSLKEY, q->key_file);
 }
 
 static void get_info(CURL *h, struct http_client_resp *r)
 {
 	char *s = NULL;
 
-	cu.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
-	if (cu.easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK && s)
+	cu->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r->status);
+	if (cu->easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &s) == CURLE_OK && s)
 		r->effective_url = xstrdup(s);
 	s = NULL;
-	if (cu.easy_getinfo(h, CURLINFO_PRIMARY_IP, &s) == CURLE_OK && s && *s)
+	if (cu->easy_getinfo(h, CURLINFO_PRIMARY_IP, &s) == CURLE_OK && s && *s)
 		r->primary_ip = xstrdup(s);
 	s = NULL;
-	if (cu.easy_getinfo(h, CURLINFO_REDIRECT_URL, &s) == CURLE_OK && s)
+	if (cu->easy_getinfo(h, CURLINFO_REDIRECT_URL, &s) == CURLE_OK && s)
 		r->redirect_url = xstrdup(s);
-	cu.easy_getinfo(h, CURLINFO_REDIRECT_COUNT, &r->redirects);
+	cu->easy_getinfo(h, CURLINFO_REDIRECT_COUNT, &r->redirects);
 }
 
 int http_client_fetch(const struct http_client_req *q, struct http_client_resp *r,
@@ -258,50 +206,51 @@ int http_client_fetch(const struct http_client_req *q, struct http_client_resp *
 	struct xfer x = { q, r, q->max ? q->max : CLIENT_MAX_DEFAULT, false, false, false, NULL };
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct curl_slist *hdr, *res = NULL, *con = NULL;
+	const char *failed = NULL;
 	CURLcode rc;
 
-	if (!load() || (x.h = cu.easy_init()) == NULL) {
-		snprintf(why, whylen, "%s", cu.why[0] ? cu.why : "cannot start libcurl");
+	if ((cu = curl_api(&failed)) == NULL || (x.h = cu->easy_init()) == NULL) {
+		snprintf(why, whylen, "%s", failed ? failed : "cannot start libcurl");
 		return -1;
 	}
 	hdr = header_list(q);
 	for (size_t i = 0; i < q->nresolve; i++)
-		res = cu.slist_append(res, q->resolve[i]);
+		res = cu->slist_append(res, q->resolve[i]);
 	for (size_t i = 0; i < q->nconnect_to; i++)
-		con = cu.slist_append(con, q->connect_to[i]);
-	cu.easy_setopt(x.h, CURLOPT_URL, q->url);
-	cu.easy_setopt(x.h, CURLOPT_PROTOCOLS_STR, q->protocols ? q->protocols : "http,https");
-	cu.easy_setopt(x.h, CURLOPT_NOSIGNAL, 1L);
-	cu.easy_setopt(x.h, CURLOPT_TIMEOUT_MS, (long)q->timeout_ms);
-	cu.easy_setopt(x.h, CURLOPT_CONNECTTIMEOUT_MS,
+		con = cu->slist_append(con, q->connect_to[i]);
+	cu->easy_setopt(x.h, CURLOPT_URL, q->url);
+	cu->easy_setopt(x.h, CURLOPT_PROTOCOLS_STR, q->protocols ? q->protocols : "http,https");
+	cu->easy_setopt(x.h, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(x.h, CURLOPT_TIMEOUT_MS, (long)q->timeout_ms);
+	cu->easy_setopt(x.h, CURLOPT_CONNECTTIMEOUT_MS,
 		       (long)(q->connect_timeout_ms ? q->connect_timeout_ms : 10000));
-	cu.easy_setopt(x.h, CURLOPT_HEADERFUNCTION, on_header);
-	cu.easy_setopt(x.h, CURLOPT_HEADERDATA, &x);
-	cu.easy_setopt(x.h, CURLOPT_WRITEFUNCTION, on_write);
-	cu.easy_setopt(x.h, CURLOPT_WRITEDATA, &x);
-	cu.easy_setopt(x.h, CURLOPT_ERRORBUFFER, errbuf);
-	cu.easy_setopt(x.h, CURLOPT_USERAGENT, "postern");
-	cu.easy_setopt(x.h, CURLOPT_HTTPHEADER, hdr);
-	cu.easy_setopt(x.h, CURLOPT_RESOLVE, res);
-	cu.easy_setopt(x.h, CURLOPT_CONNECT_TO, con);
+	cu->easy_setopt(x.h, CURLOPT_HEADERFUNCTION, on_header);
+	cu->easy_setopt(x.h, CURLOPT_HEADERDATA, &x);
+	cu->easy_setopt(x.h, CURLOPT_WRITEFUNCTION, on_write);
+	cu->easy_setopt(x.h, CURLOPT_WRITEDATA, &x);
+	cu->easy_setopt(x.h, CURLOPT_ERRORBUFFER, errbuf);
+	cu->easy_setopt(x.h, CURLOPT_USERAGENT, "postern");
+	cu->easy_setopt(x.h, CURLOPT_HTTPHEADER, hdr);
+	cu->easy_setopt(x.h, CURLOPT_RESOLVE, res);
+	cu->easy_setopt(x.h, CURLOPT_CONNECT_TO, con);
 	if (q->follow > 0) {
-		cu.easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
-		cu.easy_setopt(x.h, CURLOPT_MAXREDIRS, (long)q->follow);
-		cu.easy_setopt(x.h, CURLOPT_REDIR_PROTOCOLS_STR,
+		cu->easy_setopt(x.h, CURLOPT_FOLLOWLOCATION, 1L);
+		cu->easy_setopt(x.h, CURLOPT_MAXREDIRS, (long)q->follow);
+		cu->easy_setopt(x.h, CURLOPT_REDIR_PROTOCOLS_STR,
 			       q->follow_https_only ? "https" : "http,https");
 	}
 	if (q->unix_socket)
-		cu.easy_setopt(x.h, CURLOPT_UNIX_SOCKET_PATH, q->unix_socket);
+		cu->easy_setopt(x.h, CURLOPT_UNIX_SOCKET_PATH, q->unix_socket);
 	set_tls(x.h, q);
 	set_body(x.h, q, &x);
-	rc = cu.easy_perform(x.h);
+	rc = cu->easy_perform(x.h);
 	get_info(x.h, r);
 	if (rc == CURLE_OK)
 		tell_headers(&x);
-	cu.easy_cleanup(x.h);
-	cu.slist_free_all(hdr);
-	cu.slist_free_all(res);
-	cu.slist_free_all(con);
+	cu->easy_cleanup(x.h);
+	cu->slist_free_all(hdr);
+	cu->slist_free_all(res);
+	cu->slist_free_all(con);
 	if (x.over) {
 		snprintf(why, whylen, "body larger than %zu bytes", x.max);
 		return -1;
@@ -311,7 +260,7 @@ int http_client_fetch(const struct http_client_req *q, struct http_client_resp *
 		return -1;
 	}
 	if (rc != CURLE_OK) {
-		snprintf(why, whylen, "%s", errbuf[0] ? errbuf : cu.easy_strerror(rc));
+		snprintf(why, whylen, "%s", errbuf[0] ? errbuf : cu->easy_strerror(rc));
 		return -1;
 	}
 	return 0;
