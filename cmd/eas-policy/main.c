@@ -129,36 +129,6 @@ static const struct prog eas_prog = {
 	eas_opts, eas_cmds, sections, cli_option, &cli,
 };
 
-/* The command word may come among the options; it is taken out so that
- * prog_start sees options and operands only. */
-static const char *take_command(int *argc, char **argv)
-{
-	static const char *const with_arg[] = {
-		"-c", "--config", "--log-format", "--user", "--protocol", NULL
-	};
-
-	for (int i = 1; i < *argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--") == 0)
-			return NULL;
-		if (a[0] == '-') {
-			for (size_t k = 0; with_arg[k]; k++)
-				if (strcmp(a, with_arg[k]) == 0)
-					i++;
-			continue;
-		}
-		for (const struct opt_cmd *c = eas_cmds; c->name; c++)
-			if (strcmp(a, c->name) == 0) {
-				memmove(argv + i, argv + i + 1, (size_t)(*argc - i) * sizeof(*argv));
-				(*argc)--;
-				return c->name;
-			}
-		return NULL;
-	}
-	return NULL;
-}
-
 /* Options after the first operand ("wipe alice DEV --cancel"). */
 static void rest_args(struct prog_state *st)
 {
@@ -366,7 +336,7 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);
 	check = take_check(&argc, argv);
-	cmd = take_command(&argc, argv);
+	cmd = prog_take_command(&eas_prog, &argc, argv);
 	prog_start(&eas_prog, &st, argc, argv);
 	if (check) {
 		rc = settle(&e, &st) < 0 ? EX_CONFIG : 0;

@@ -167,36 +167,6 @@ static const struct prog scl_prog = {
 	scl_opts, scl_cmds, sections, cli_option, &cli,
 };
 
-/* The command word may come among the options ("-c F train --spam x");
- * it is taken out so that prog_start sees options and operands only. */
-static const char *take_command(int *argc, char **argv)
-{
-	for (int i = 1; i < *argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--") == 0)
-			return NULL;
-		if (a[0] == '-') {
-			/* Options with a separate argument skip it. */
-			if (strcmp(a, "-c") == 0 || strcmp(a, "-m") == 0 || strcmp(a, "--config") == 0 ||
-			    strcmp(a, "--log-format") == 0 || strcmp(a, "--model") == 0 ||
-			    strcmp(a, "--sender") == 0 || strcmp(a, "--sender-ip") == 0 ||
-			    strcmp(a, "--recipient") == 0 || strcmp(a, "--bits") == 0 ||
-			    strcmp(a, "--epochs") == 0 || strcmp(a, "--top") == 0)
-				i++;
-			continue;
-		}
-		for (const struct opt_cmd *c = scl_cmds; c->name; c++)
-			if (strcmp(a, c->name) == 0) {
-				memmove(argv + i, argv + i + 1, (size_t)(*argc - i) * sizeof(*argv));
-				(*argc)--;
-				return c->name;
-			}
-		return NULL;
-	}
-	return NULL;
-}
-
 /* Operands and options mixed after the first operand: paths go to the
  * class the last --spam/--ham named. */
 static void rest_args(struct prog_state *st)
@@ -264,7 +234,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	cmd = take_command(&argc, argv);
+	cmd = prog_take_command(&scl_prog, &argc, argv);
 	prog_start(&scl_prog, &st, argc, argv);
 	if (cmd == NULL && st.argc > 0) {
 		fprintf(stderr, "scl-score: unknown command '%s'; see --help\n", st.argv[0]);

@@ -167,37 +167,6 @@ static const struct prog smime_prog = {
 	smime_opts, smime_cmds, sections, cli_option, &cli,
 };
 
-/* The command word may come among the options; it is taken out so that
- * prog_start sees options and operands only. */
-static const char *take_command(int *argc, char **argv)
-{
-	static const char *const with_arg[] = {
-		"-c", "--config", "--log-format", "--cert", "--key", "--password-file", "--to-cert",
-		"--cipher", "--digest", "--ca", "--sender", "-f", NULL
-	};
-
-	for (int i = 1; i < *argc; i++) {
-		const char *a = argv[i];
-
-		if (strcmp(a, "--") == 0)
-			return NULL;
-		if (a[0] == '-') {
-			for (int k = 0; with_arg[k]; k++)
-				if (strcmp(a, with_arg[k]) == 0)
-					i++;
-			continue;
-		}
-		for (const struct opt_cmd *c = smime_cmds; c->name; c++)
-			if (strcmp(a, c->name) == 0) {
-				memmove(argv + i, argv + i + 1, (size_t)(*argc - i) * sizeof(*argv));
-				(*argc)--;
-				return c->name;
-			}
-		return NULL;
-	}
-	return NULL;
-}
-
 static int usage(const char *what)
 {
 	fprintf(stderr, "smime-sign: %s\n", what);
@@ -521,7 +490,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	cmd = take_command(&argc, argv);
+	cmd = prog_take_command(&smime_prog, &argc, argv);
 	prog_start(&smime_prog, &st, argc, argv);
 	if (cmd == NULL) {
 		if (st.argc > 0)

@@ -163,3 +163,27 @@ void prog_daemon_logging(const struct prog_state *st)
 	if (strcmp(conf_str(log, "target"), "stderr") != 0)
 		msg_set_target(MSG_SYSLOG);
 }
+
+const char *prog_take_command(const struct prog *p, int *argc, char **argv)
+{
+	const struct opt *tables[3] = { common_opts, p->opts, NULL };
+
+	for (int i = 1; i < *argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--") == 0)
+			return NULL;
+		if (a[0] == '-') {
+			i += opt_takes_next(tables, a);
+			continue;
+		}
+		for (const struct opt_cmd *c = p->cmds; c && c->name; c++)
+			if (strcmp(a, c->name) == 0) {
+				memmove(argv + i, argv + i + 1, (size_t)(*argc - i) * sizeof(*argv));
+				(*argc)--;
+				return c->name;
+			}
+		return NULL;
+	}
+	return NULL;
+}

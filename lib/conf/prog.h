@@ -37,6 +37,12 @@ struct prog_state {
  * one; with -n exits 0 or 78). --help, --version and --dump-options print
  * and exit 0. A usage error exits 64. */
 void prog_start(const struct prog *p, struct prog_state *st, int argc, char **argv);
+/* Takes p's command word out of argv wherever it stands among the options
+ * ("-c F train --spam x"), so that prog_start sees options and operands
+ * only; options with a separate argument (from the tables) skip it, "--"
+ * ends the search. Returns the command, or NULL when the first operand is
+ * none of p->cmds (or there is no operand). */
+const char *prog_take_command(const struct prog *p, int *argc, char **argv);
 /* Loads the config again from where prog_start found it, against the same
  * sections (for SIGHUP). Errors are logged through msg_error, one per
  * line. Returns the new config (the caller frees the old one when it is

@@ -103,3 +103,18 @@ void opt_dump(FILE *fp, const struct opt *const *tables, const struct opt_cmd *c
 		fprintf(fp, "cmd\t%s\t%s\t%s\n", cmds->name, cmds->args ? cmds->args : "",
 			cmds->doc ? cmds->doc : "");
 }
+
+int opt_takes_next(const struct opt *const *tables, const char *a)
+{
+	if (a[0] != '-' || a[1] == 0)
+		return 0;
+	for (size_t t = 0; tables[t]; t++)
+		for (const struct opt *o = tables[t]; o->lng || o->shrt; o++) {
+			if (o->arg != OPT_ARG)
+				continue;
+			if (a[1] == '-' ? o->lng && strcmp(a + 2, o->lng) == 0
+					: o->shrt == (unsigned char)a[1] && a[2] == 0)
+				return 1;
+		}
+	return 0;
+}

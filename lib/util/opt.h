@@ -40,6 +40,9 @@ void opt_init(struct opt_state *st, const struct opt *const *tables);
 /* Returns the next option's id (shrt), -1 at the end of options, or '?'
  * after printing a usage error to stderr. Stops at the first operand. */
 int opt_next(struct opt_state *st, int argc, char **argv);
+/* Whether argv word a is an option that takes the next word as its
+ * argument ("-c FILE", "--config FILE"; not "--config=FILE" or "-cFILE"). */
+int opt_takes_next(const struct opt *const *tables, const char *a);
 /* Prints an options list in --help style. */
 void opt_print_help(FILE *fp, const struct opt *const *tables);
 /* Prints the machine-readable table the completion generator reads:
