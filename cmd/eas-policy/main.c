@@ -129,31 +129,6 @@ static const struct prog eas_prog = {
 	eas_opts, eas_cmds, sections, cli_option, &cli,
 };
 
-/* Options after the first operand ("wipe alice DEV --cancel"). */
-static void rest_args(struct prog_state *st)
-{
-	const struct opt *tables[] = { eas_opts, NULL };
-	struct opt_state os;
-	int argc = st->argc + 1, c, n = 0;
-	char **argv = st->argv - 1;
-
-	opt_init(&os, tables);
-	for (;;) {
-		c = opt_next(&os, argc, argv);
-		if (c == '?')
-			exit(EX_USAGE);
-		if (c != -1) {
-			if (cli_option(c, os.arg, &cli) < 0)
-				exit(EX_USAGE);
-			continue;
-		}
-		if (os.ind >= argc)
-			break;
-		st->argv[n++] = argv[os.ind++];
-	}
-	st->argc = n;
-}
-
 struct devstore *eas_store(struct eas *e)
 {
 	if (!e->store)
@@ -349,7 +324,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (cmd)
-		rest_args(&st);
+		prog_rest_args(&st, NULL);
 	else if (st.argc > 0) {
 		fprintf(stderr, "eas-policy: unknown command '%s'; see --help\n", st.argv[0]);
 		conf_free(st.conf);

@@ -116,6 +116,13 @@ static int add_path(struct cli *c, const char *path)
 	return 0;
 }
 
+/* An operand among the options: paths go to the class the last
+ * --spam/--ham named. */
+static int operand_path(const char *path, void *ctx)
+{
+	return add_path(ctx, path);
+}
+
 static int cli_option(int id, const char *arg, void *ctx)
 {
 	struct cli *c = ctx;
@@ -166,33 +173,6 @@ static const struct prog scl_prog = {
 	"spam confidence level of a message; train and inspect the model",
 	scl_opts, scl_cmds, sections, cli_option, &cli,
 };
-
-/* Operands and options mixed after the first operand: paths go to the
- * class the last --spam/--ham named. */
-static void rest_args(struct prog_state *st)
-{
-	const struct opt *tables[] = { scl_opts, NULL };
-	struct opt_state os;
-	int argc = st->argc + 1, c;
-	char **argv = st->argv - 1;
-
-	opt_init(&os, tables);
-	for (;;) {
-		c = opt_next(&os, argc, argv);
-		if (c == '?')
-			exit(EX_USAGE);
-		if (c != -1) {
-			if (cli_option(c, os.arg, &cli) < 0)
-				exit(EX_USAGE);
-			continue;
-		}
-		if (os.ind >= argc)
-			break;
-		if (add_path(&cli, argv[os.ind]) < 0)
-			exit(EX_USAGE);
-		os.ind++;
-	}
-}
 
 static void settle(struct scl *s, const struct prog_state *st)
 {
@@ -248,7 +228,7 @@ int main(int argc, char **argv)
 		return rc;
 	}
 	if (strcmp(cmd, "check") != 0 || !cli.batch)
-		rest_args(&st);
+		prog_rest_args(&st, operand_path);
 	settle(&s, &st);
 	if (strcmp(cmd, "filter") == 0)
 		rc = cmd_filter(&s);

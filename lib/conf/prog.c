@@ -187,3 +187,30 @@ const char *prog_take_command(const struct prog *p, int *argc, char **argv)
 	}
 	return NULL;
 }
+
+void prog_rest_args(struct prog_state *st, int (*operand)(const char *arg, void *ctx))
+{
+	const struct prog *p = st->prog;
+	const struct opt *tables[] = { p->opts, NULL };
+	struct opt_state os;
+	int argc = st->argc + 1, c, n = 0;
+	char **argv = st->argv - 1;	/* opt_next starts after argv[0] */
+
+	opt_init(&os, tables);
+	for (;;) {
+		c = opt_next(&os, argc, argv);
+		if (c == '?')
+			exit(EX_USAGE);
+		if (c != -1) {
+			if (p->option(c, os.arg, p->ctx) < 0)
+				exit(EX_USAGE);
+			continue;
+		}
+		if (os.ind >= argc)
+			break;
+		if (operand && operand(argv[os.ind], p->ctx) < 0)
+			exit(EX_USAGE);
+		st->argv[n++] = argv[os.ind++];
+	}
+	st->argc = n;
+}

@@ -43,6 +43,11 @@ void prog_start(const struct prog *p, struct prog_state *st, int argc, char **ar
  * ends the search. Returns the command, or NULL when the first operand is
  * none of p->cmds (or there is no operand). */
 const char *prog_take_command(const struct prog *p, int *argc, char **argv);
+/* Options among the operands left by prog_start ("wipe alice DEV
+ * --cancel", "train --spam a --ham b"): each of the program's own options
+ * goes to p->option, each operand to operand(arg, p->ctx) when given;
+ * st->argv keeps the operands only. A usage error exits 64. */
+void prog_rest_args(struct prog_state *st, int (*operand)(const char *arg, void *ctx));
 /* Loads the config again from where prog_start found it, against the same
  * sections (for SIGHUP). Errors are logged through msg_error, one per
  * line. Returns the new config (the caller frees the old one when it is
