@@ -51,20 +51,7 @@ static const struct conf_key scl_keys[] = {
 	  "the model file (train writes it, learn updates it)" },
 	{ "exchange_header", CONF_BOOL, "false", 0, 0, NULL, NULL, 0,
 	  "also write X-MS-Exchange-Organization-SCL (and remove one from outside)" },
-	{ "delete_enabled", CONF_BOOL, "false", 0, 0, NULL, NULL, 0,
-	  "delete messages from delete_threshold up" },
-	{ "delete_threshold", CONF_INT, "9", 0, 9, NULL, NULL, 0, "SCL from which to delete" },
-	{ "reject_enabled", CONF_BOOL, "true", 0, 0, NULL, NULL, 0,
-	  "reject messages from reject_threshold up" },
-	{ "reject_threshold", CONF_INT, "7", 0, 9, NULL, NULL, 0, "SCL from which to reject" },
-	{ "quarantine_enabled", CONF_BOOL, "false", 0, 0, NULL, NULL, 0,
-	  "quarantine messages from quarantine_threshold up" },
-	{ "quarantine_threshold", CONF_INT, "9", 0, 9, NULL, NULL, 0,
-	  "SCL from which to quarantine" },
-	{ "junk_enabled", CONF_BOOL, "true", 0, 0, NULL, NULL, 0,
-	  "file messages above junk_threshold in Junk" },
-	{ "junk_threshold", CONF_INT, "4", 0, 9, NULL, NULL, 0,
-	  "junk when the SCL is greater than this (posternSCLJunkThreshold overrides it)" },
+	{ "actions", CONF_INCLUDE, NULL, 0, 0, NULL, scl_policy_keys, 0, NULL },
 	{ "allowed_phrases", CONF_STRINGS, "[]", 0, 0, NULL, NULL, 0,
 	  "phrases that force SCL 0 (case-insensitive, subject and body text)" },
 	{ "blocked_phrases", CONF_STRINGS, "[]", 0, 0, NULL, NULL, 0,
@@ -183,14 +170,7 @@ static void settle(struct scl *s, const struct prog_state *st)
 	s->st = st;
 	s->cli = &cli;
 	s->model_path = cli.model ? cli.model : conf_str(sec, "model");
-	s->pol.delete_enabled = conf_bool(sec, "delete_enabled");
-	s->pol.delete_at = (int)conf_int(sec, "delete_threshold");
-	s->pol.reject_enabled = conf_bool(sec, "reject_enabled");
-	s->pol.reject_at = (int)conf_int(sec, "reject_threshold");
-	s->pol.quarantine_enabled = conf_bool(sec, "quarantine_enabled");
-	s->pol.quarantine_at = (int)conf_int(sec, "quarantine_threshold");
-	s->pol.junk_enabled = conf_bool(sec, "junk_enabled");
-	s->pol.junk_above = (int)conf_int(sec, "junk_threshold");
+	scl_policy_from_conf(&s->pol, sec);
 	for (size_t i = 0; i < conf_strings_len(sec, "allowed_phrases") && i < 256; i++)
 		allowed[s->nallowed++] = conf_strings_at(sec, "allowed_phrases", i);
 	for (size_t i = 0; i < conf_strings_len(sec, "blocked_phrases") && i < 256; i++)

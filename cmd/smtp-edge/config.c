@@ -162,11 +162,13 @@ static const struct conf_key *key_find(const struct conf_key *keys, const char *
 
 /* dst = the keys of src without defaults or "required" (n counts dst's
  * room, the NULL end included). */
-static void keys_strip(struct conf_key *dst, const struct conf_key *src, size_t n)
+static size_t keys_strip_at(struct conf_key *dst, size_t i, const struct conf_key *src, size_t n)
 {
-	size_t i = 0;
-
 	for (const struct conf_key *k = src; k->name; k++) {
+		if (k->type == CONF_INCLUDE) {	/* spliced keys: strip them too */
+			i = keys_strip_at(dst, i, k->sub, n);
+			continue;
+		}
 		if (i + 1 >= n)
 			msg_panic("smtp-edge: policy key table too small");
 		dst[i] = *k;
@@ -174,6 +176,13 @@ static void keys_strip(struct conf_key *dst, const struct conf_key *src, size_t 
 		dst[i].flags &= ~CONF_REQUIRED;
 		i++;
 	}
+	return i;
+}
+
+static void keys_strip(struct conf_key *dst, const struct conf_key *src, size_t n)
+{
+	size_t i = keys_strip_at(dst, 0, src, n);
+
 	memset(&dst[i], 0, sizeof(dst[i]));
 }
 

@@ -53,16 +53,7 @@ static int peers_init(struct content *c)
 
 static void policy_init(struct content *c)
 {
-	const json_t *scl = conf_get(c->sec, "scl");
-
-	c->pol.delete_enabled = conf_bool(scl, "delete_enabled");
-	c->pol.delete_at = (int)conf_int(scl, "delete_threshold");
-	c->pol.reject_enabled = conf_bool(scl, "reject_enabled");
-	c->pol.reject_at = (int)conf_int(scl, "reject_threshold");
-	c->pol.quarantine_enabled = conf_bool(scl, "quarantine_enabled");
-	c->pol.quarantine_at = (int)conf_int(scl, "quarantine_threshold");
-	c->pol.junk_enabled = conf_bool(scl, "junk_enabled");
-	c->pol.junk_above = (int)conf_int(scl, "junk_threshold");
+	scl_policy_from_conf(&c->pol, conf_get(c->sec, "scl"));
 }
 
 int content_init(struct edge_set *set, struct edge *e)

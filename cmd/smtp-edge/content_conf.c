@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "content.h"
+#include "spam/scl.h"
 
 static const struct conf_key bypass_keys[] = {
 	{ "exempt_recipients", CONF_STRINGS, "[]", 0, 0, NULL, NULL, 0,
@@ -24,21 +25,7 @@ static const struct conf_key scl_keys[] = {
 	  "the model file (scl-score train writes it; mapped once per process)" },
 	{ "scan_bytes", CONF_SIZE, "\"512k\"", 4096, 64LL << 20, NULL, NULL, 0,
 	  "bytes of the message the model reads" },
-	{ "delete_enabled", CONF_BOOL, "false", 0, 0, NULL, NULL, 0,
-	  "accept and drop messages from delete_threshold up (logged)" },
-	{ "delete_threshold", CONF_INT, "9", 0, 9, NULL, NULL, 0, "SCL from which to delete" },
-	{ "reject_enabled", CONF_BOOL, "true", 0, 0, NULL, NULL, 0,
-	  "refuse messages from reject_threshold up (550 5.7.1 at the end of DATA)" },
-	{ "reject_threshold", CONF_INT, "7", 0, 9, NULL, NULL, 0, "SCL from which to reject" },
-	{ "quarantine_enabled", CONF_BOOL, "false", 0, 0, NULL, NULL, 0,
-	  "quarantine messages from quarantine_threshold up" },
-	{ "quarantine_threshold", CONF_INT, "9", 0, 9, NULL, NULL, 0,
-	  "SCL from which to quarantine" },
-	{ "junk_enabled", CONF_BOOL, "true", 0, 0, NULL, NULL, 0,
-	  "mark messages above junk_threshold (action=junk in X-Postern-Spam) for the "
-	  "mailbox's Junk rule" },
-	{ "junk_threshold", CONF_INT, "4", 0, 9, NULL, NULL, 0,
-	  "junk when the SCL is greater than this (posternSCLJunkThreshold overrides it)" },
+	{ "actions", CONF_INCLUDE, NULL, 0, 0, NULL, scl_policy_keys, 0, NULL },
 	{ "exchange_header", CONF_BOOL, "false", 0, 0, NULL, NULL, 0,
 	  "also write X-MS-Exchange-Organization-SCL" },
 	{ "on_failure", CONF_ENUM, "\"tempfail\"", 0, 0, "tempfail|accept", NULL, 0,

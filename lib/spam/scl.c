@@ -115,3 +115,34 @@ long scl_phrase_find(const char *text, size_t len, const char *const *phrases, s
 	free(folded);
 	return found;
 }
+
+const struct conf_key scl_policy_keys[] = {
+	{ "delete_enabled", CONF_BOOL, "false", 0, 0, NULL, NULL, 0,
+	  "delete (accept and drop, logged) messages from delete_threshold up" },
+	{ "delete_threshold", CONF_INT, "9", 0, 9, NULL, NULL, 0, "SCL from which to delete" },
+	{ "reject_enabled", CONF_BOOL, "true", 0, 0, NULL, NULL, 0,
+	  "refuse messages from reject_threshold up (550 5.7.1)" },
+	{ "reject_threshold", CONF_INT, "7", 0, 9, NULL, NULL, 0, "SCL from which to reject" },
+	{ "quarantine_enabled", CONF_BOOL, "false", 0, 0, NULL, NULL, 0,
+	  "quarantine messages from quarantine_threshold up" },
+	{ "quarantine_threshold", CONF_INT, "9", 0, 9, NULL, NULL, 0,
+	  "SCL from which to quarantine" },
+	{ "junk_enabled", CONF_BOOL, "true", 0, 0, NULL, NULL, 0,
+	  "mark messages above junk_threshold as junk (action=junk in X-Postern-Spam, "
+	  "for the mailbox's Junk rule)" },
+	{ "junk_threshold", CONF_INT, "4", 0, 9, NULL, NULL, 0,
+	  "junk when the SCL is greater than this (posternSCLJunkThreshold overrides it)" },
+	{ NULL }
+};
+
+void scl_policy_from_conf(struct scl_policy *pol, const json_t *sec)
+{
+	pol->delete_enabled = conf_bool(sec, "delete_enabled");
+	pol->delete_at = (int)conf_int(sec, "delete_threshold");
+	pol->reject_enabled = conf_bool(sec, "reject_enabled");
+	pol->reject_at = (int)conf_int(sec, "reject_threshold");
+	pol->quarantine_enabled = conf_bool(sec, "quarantine_enabled");
+	pol->quarantine_at = (int)conf_int(sec, "quarantine_threshold");
+	pol->junk_enabled = conf_bool(sec, "junk_enabled");
+	pol->junk_above = (int)conf_int(sec, "junk_threshold");
+}

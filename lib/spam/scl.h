@@ -7,6 +7,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
+#include "conf/conf.h"
+
 #define SCL_BYPASS (-1)
 #define SCL_MAX 9
 
@@ -25,6 +29,12 @@ struct scl_policy {
 	bool delete_enabled, reject_enabled, quarantine_enabled, junk_enabled;
 	int delete_at, reject_at, quarantine_at, junk_above;
 };
+
+/* The config keys of a scl_policy (the *_enabled and *_threshold keys),
+ * spliced with CONF_INCLUDE into scl-score's section and smtp-edge's
+ * content.scl, and the policy read from such a section. */
+extern const struct conf_key scl_policy_keys[];
+void scl_policy_from_conf(struct scl_policy *pol, const json_t *sec);
 
 /* The smallest probability giving each SCL 1..9 (index 0 unused). */
 extern const double scl_cut[SCL_MAX + 1];
