@@ -8,8 +8,11 @@
 need postfix postconf swaks openssl
 cd "$TEST_TMP" || bail "no TEST_TMP"
 
-# pipe(8) runs the command as nobody: its files must be readable there.
-mkdir -m 755 gw gw/certs && mkdir -m 777 gw/out &&
+# pipe(8) runs the command as nobody: its files must be readable there,
+# the program too (a build tree under a 0700 directory, as mktemp -d makes,
+# is not: a copy of the binary goes beside the files).
+mkdir -m 755 gw gw/certs gw/bin && mkdir -m 777 gw/out &&
+install -m 755 "$BIN/smime-sign" gw/bin/smime-sign &&
 cp "$PKI/alice-ec-chain.pem" "$PKI/alice-ec.key" "$PKI/root.pem" gw/ &&
 cp "$PKI/alice.pem" gw/certs/carol@partner.test.pem &&
 chmod 644 gw/*.pem gw/*.key gw/certs/*
@@ -38,9 +41,9 @@ postfix_start --set 'transport_maps = inline:{partner.test=smime:,down.test=smim
 	bail "cannot start postfix"
 cat >>"$POSTFIX_DIR/master.cf" <<EOF2
 smime     unix  -       n       n       -       2       pipe
-  flags=Rq user=nobody argv=$BIN/smime-sign -c $TEST_TMP/gw/cfg.json gateway -f \${sender} -- \${recipient}
+  flags=Rq user=nobody argv=$TEST_TMP/gw/bin/smime-sign -c $TEST_TMP/gw/cfg.json gateway -f \${sender} -- \${recipient}
 smime2    unix  -       n       n       -       2       pipe
-  flags=Rq user=nobody argv=$BIN/smime-sign -c $TEST_TMP/gw/down.json gateway -f \${sender} -- \${recipient}
+  flags=Rq user=nobody argv=$TEST_TMP/gw/bin/smime-sign -c $TEST_TMP/gw/down.json gateway -f \${sender} -- \${recipient}
 EOF2
 kill -HUP "$(cat "$TEST_TMP/postfix.pid")"
 postfix_log_wait "reload" || bail "postfix did not reload"
