@@ -150,7 +150,7 @@ static void walk_mem(struct walk *w, const void *data, size_t len, const char *n
 {
 	struct archive *a;
 	struct archive_entry *e;
-	int r;
+	int r = ARCHIVE_OK;
 
 	if (w->stop || depth > w->lim->depth_max + 1) {
 		w->info->truncated = w->info->truncated || !w->stop;
