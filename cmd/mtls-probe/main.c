@@ -16,7 +16,6 @@
 
 #include "conf/prog.h"
 #include "probe.h"
-#include "reply.h"
 #include "util/exitcodes.h"
 #include "util/mem.h"
 #include "util/msg.h"

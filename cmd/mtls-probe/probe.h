@@ -12,6 +12,7 @@
 #include "tls/tls.h"
 
 #define PROBE_RESOLVE_MAX 16
+#define REPLY_LINE_MAX 4096	/* bytes in one reply line, without CRLF */
 
 enum proto { P_SMTP, P_SUBMISSION, P_SMTPS, P_SIP, P_SIPS, P_HTTPS, P_IMAP, P_POP3 };
 

@@ -10,7 +10,8 @@
 
 #include "conf/prog.h"
 #include "probe.h"
-#include "reply.h"
+#include "sip/msg.h"
+#include "smtp/reply.h"
 #include "util/mem.h"
 
 #define LINES_MAX 1000		/* lines read for one IMAP/POP3/HTTP answer */
@@ -371,43 +372,53 @@ static void sip_send_options(struct probe *p)
 	}
 }
 
-/* One response: header lines shown, body read and dropped. 0 or -1. */
-static int sip_read(struct probe *p, struct sip_reply *r)
+/* One message from the server through lib/sip's framing: the start line
+ * and headers shown, the body counted. 1 with *m filled, or -1 (the
+ * failure recorded). */
+static int sip_read(struct probe *p, struct sip_reader *rd, struct sip_msg *m)
 {
-	struct strbuf line = STRBUF_INIT;
-	char *body;
-	int k = 0;
+	char buf[4096], why[SIP_WHY_MAX];
+	size_t got;
+	int k, rc;
 
-	sip_reply_clear(r);
-	while (k == 0) {
-		if (read_line(p, &line, false) != STREAM_OK)
-			break;
-		k = sip_reply_add(r, line.buf, line.len);
+	for (;;) {
+		k = sip_reader_next(rd, m, why, sizeof(why));
+		if (k == SIP_READER_PING)
+			continue;
 		if (k < 0)
-			probe_fail(p, OUT_FAIL, "not a SIP response: %s", r->why);
-	}
-	strbuf_release(&line);
-	if (k != 1)
-		return -1;
-	if (r->content_length > 0) {
-		body = xmalloc((size_t)r->content_length);
-		k = stream_read(p->s, body, (size_t)r->content_length);
-		free(body);
-		if (k != STREAM_OK) {
-			read_failed(p, k, false);
+			probe_fail(p, OUT_FAIL, "not a SIP response: %s", why);
+		if (k != 0)
+			break;
+		rc = stream_read_some(p->s, buf, sizeof(buf), &got);
+		if (rc != STREAM_OK) {
+			read_failed(p, rc, false);
 			return -1;
 		}
-		show(p, "S: (%ld bytes of body)", r->content_length);
+		sip_reader_feed(rd, buf, got);
 	}
-	return 0;
+	if (k < 0)
+		return -1;
+	if (m->request) {
+		probe_fail(p, OUT_FAIL, "not a SIP response: a %s request", m->method);
+		sip_msg_free(m);
+		return -1;
+	}
+	show(p, "S: SIP/2.0 %d %s", m->status, m->reason);
+	for (size_t i = 0; i < m->nh; i++)
+		show(p, "S: %s: %s", m->h[i].name, m->h[i].value);
+	if (m->body_len)
+		show(p, "S: (%zu bytes of body)", m->body_len);
+	return 1;
 }
 
 static void sip_run(struct probe *p)
 {
-	struct sip_reply r;
+	struct sip_reader rd;
+	struct sip_msg m;
 	const char *allow;
+	bool final = false;
 
-	sip_reply_init(&r);
+	sip_reader_init(&rd);
 	if (p->proto == P_SIPS && proto_tls(p) < 0)
 		goto out;
 	sip_send_options(p);
@@ -415,20 +426,22 @@ static void sip_run(struct probe *p)
 		probe_fail(p, OUT_TEMP, "cannot send to the server: %s", stream_error(p->s));
 		goto out;
 	}
-	for (int i = 0; i <= SIP_PROVISIONAL_MAX; i++) {
-		if (sip_read(p, &r) < 0)
+	for (int i = 0; i <= SIP_PROVISIONAL_MAX && !final; i++) {
+		if (sip_read(p, &rd, &m) < 0)
 			goto out;
-		if (r.status >= 200)
-			break;
+		final = m.status >= 200 || i == SIP_PROVISIONAL_MAX;
+		if (!final)
+			sip_msg_free(&m);
 	}
-	allow = sip_reply_header(&r, "Allow");
-	show(p, "SIP: %d %s", r.status, r.reason);
+	allow = sip_msg_get(&m, "Allow");
+	show(p, "SIP: %d %s", m.status, m.reason);
 	show(p, "SIP: Allow: %s", allow ? allow : "(none)");
-	json_object_set_new(p->extra, "sip_status", json_integer(r.status));
-	json_object_set_new(p->extra, "sip_reason", json_string(r.reason));
+	json_object_set_new(p->extra, "sip_status", json_integer(m.status));
+	json_object_set_new(p->extra, "sip_reason", json_string(m.reason));
 	json_object_set_new(p->extra, "sip_allow", allow ? json_string(allow) : json_null());
+	sip_msg_free(&m);
 out:
-	sip_reply_clear(&r);
+	sip_reader_clear(&rd);
 }
 
 void proto_run(struct probe *p)
