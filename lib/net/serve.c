@@ -32,6 +32,14 @@
 /* A worker that dies before serving anything is replaced after this long,
  * so a worker that cannot start does not make the listener fork in a loop. */
 #define SERVE_RESPAWN_PAUSE_MS 1000
+/* A connection that finds every worker of a full pool busy waits this
+ * long for one to be free before it gets a process forked for it: a
+ * client that closes and connects again at once (smtp-source, a relay
+ * with a connection per message) is often quicker than its last worker's
+ * "free" byte, and a forked process costs many times a worker's session
+ * (measured for smtp-edge: its own resolver context, an empty DNS cache,
+ * a new next-hop session). */
+#define SERVE_QUEUE_MS 50
 
 const struct conf_key serve_conf_keys[] = {
 	{ "listen", CONF_STRINGS, "[]", 0, 0, NULL, NULL, 0,
@@ -61,6 +69,13 @@ struct worker {
 	unsigned long used;	/* connections handed to it */
 };
 
+/* An accepted connection waiting for a worker (SERVE_QUEUE_MS at most). */
+struct pending {
+	int fd;
+	struct serve_peer p;
+	long long until;	/* monotonic ms; then a process is forked */
+};
+
 struct serve {
 	const struct serve_handler *h;
 	struct listener_set ls;
@@ -74,6 +89,10 @@ struct serve {
 	struct worker *workers;	/* the pool; nworkers slots (0: no pool) */
 	size_t nworkers;
 	size_t busy;		/* workers in a session */
+	struct pending *queue;	/* connections waiting for a worker, oldest
+				   first; max of them */
+	size_t nqueue;		/* entries in queue */
+	size_t queued;		/* of which not yet handed on */
 	unsigned long max_use;	/* worker_max_use */
 	long long respawn_after; /* monotonic ms; no new worker before */
 	long long pause_until;	/* monotonic ms; accept nothing before */
@@ -163,7 +182,7 @@ static void serve_init(struct serve *s, const json_t *section, const struct serv
 
 static size_t sessions(const struct serve *s)
 {
-	return s->nkids + s->busy;
+	return s->nkids + s->busy + s->queued;
 }
 
 static void peer_fill(struct serve_peer *p, int fd, const struct sockaddr_any *remote,
@@ -304,9 +323,12 @@ bool serve_pooled(void)
 /* In a new session process or worker: nothing of the listener's
  * survives but the connection (and a worker's socket), so it behaves as
  * under inetd. */
-static void child_detach(struct serve *s)
+static void child_detach(struct serve *s, int keep)
 {
 	listener_close_all(&s->ls, false);
+	for (size_t i = 0; i < s->nqueue; i++)
+		if (s->queue[i].fd >= 0 && s->queue[i].fd != keep)
+			close(s->queue[i].fd);
 	close(sig_pipe[0]);
 	close(sig_pipe[1]);
 	for (size_t i = 0; i < s->nworkers; i++)
@@ -319,19 +341,23 @@ static void child_detach(struct serve *s)
 	mask_caught(SIG_UNBLOCK);
 	free(s->kids);
 	free(s->workers);
+	free(s->queue);
 	s->kids = NULL;
 	s->workers = NULL;
+	s->queue = NULL;
 	s->nworkers = 0;
+	s->nqueue = s->queued = 0;
 }
 
 __attribute__((noreturn))
-static void child_run(struct serve *s, int fd, const struct serve_peer *p)
+static void child_run(struct serve *s, int fd, const struct serve_peer *peer)
 {
+	struct serve_peer p = *peer;	/* it may be in the queue, freed here */
 	int rc;
 
-	child_detach(s);
-	msg_context("peer", p->addr);
-	rc = s->h->session(fd, fd, p, s->h->ctx);
+	child_detach(s, fd);
+	msg_context("peer", p.addr);
+	rc = s->h->session(fd, fd, &p, s->h->ctx);
 	fflush(NULL);
 	_exit(rc);
 }
@@ -397,7 +423,7 @@ static void worker_run(struct serve *s, int sock)
 	struct serve_peer p;
 	int fd = -1;
 
-	child_detach(s);
+	child_detach(s, -1);
 	while (served < max_use && worker_recv(sock, &fd, &p) > 0) {
 		served++;
 		pooled = served < max_use;
@@ -566,11 +592,56 @@ static void accept_one(struct serve *s, const struct listener *l)
 	peer_fill(&p, fd, &remote, l->name);
 	if (sessions(s) >= s->max)
 		reap(s);	/* a session may have ended since the last SIGCHLD */
-	if (sessions(s) >= s->max)
+	if (sessions(s) >= s->max) {
 		refuse(s, fd, &p);
-	else if (worker_dispatch(s, fd, &p) < 0)
+	} else if (worker_dispatch(s, fd, &p) < 0) {
+		if (s->nworkers > 0) {
+			/* the pool is busy: wait a little for a worker */
+			s->queue[s->nqueue++] = (struct pending){ .fd = fd, .p = p,
+								  .until = now_ms() + SERVE_QUEUE_MS };
+			s->queued++;
+			return;
+		}
 		spawn(s, fd, &p);
+	}
 	close(fd);
+}
+
+/* The waiting connections: to workers that became free, oldest first;
+ * those that waited SERVE_QUEUE_MS (all of them when stopping) to a
+ * process of their own. A connection handled is marked (fd -1) until
+ * the end, so that a process forked meanwhile closes the others. */
+static void queue_run(struct serve *s, bool all)
+{
+	long long now = now_ms();
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->nqueue; i++) {
+		struct pending *q = &s->queue[i];
+
+		if (all || now >= q->until) {
+			s->queued--;
+			spawn(s, q->fd, &q->p);
+		} else {
+			s->queued--;
+			if (worker_dispatch(s, q->fd, &q->p) < 0) {
+				s->queued++;
+				continue;
+			}
+		}
+		close(q->fd);
+		q->fd = -1;
+	}
+	for (size_t i = 0; i < s->nqueue; i++)
+		if (s->queue[i].fd >= 0)
+			s->queue[kept++] = s->queue[i];
+	s->nqueue = kept;
+}
+
+/* Until when the oldest waiting connection waits; -1 when none does. */
+static long long queue_deadline(const struct serve *s)
+{
+	return s->nqueue ? s->queue[0].until : -1;
 }
 
 /* Waits for sessions to end until the deadline or a second stop signal. */
@@ -598,6 +669,7 @@ static void kill_kids(struct serve *s, int sig)
 static int serve_drain(struct serve *s)
 {
 	listener_close_all(&s->ls, true);
+	queue_run(s, true);	/* accepted: served, by a process of their own */
 	msg_info("stopping: no new connections sessions=%zu drain_timeout=%lldms", sessions(s),
 		 s->drain_ms);
 	/* Idle workers exit now; busy ones are sessions to wait for. */
@@ -645,6 +717,14 @@ static int serve_loop(struct serve *s)
 			pfd[n++] = (struct pollfd){ .fd = s->workers[i].fd, .events = POLLIN };
 		if (now < s->respawn_after && (timeout < 0 || s->respawn_after - now < timeout))
 			timeout = (int)(s->respawn_after - now);
+		if (s->nqueue) {
+			long long left = queue_deadline(s) - now;
+
+			if (left < 0)
+				left = 0;
+			if (timeout < 0 || left < timeout)
+				timeout = (int)left;
+		}
 		if (poll(pfd, n, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -659,6 +739,10 @@ static int serve_loop(struct serve *s)
 		for (nfds_t i = nl; i < n; i++)
 			if (pfd[i].revents && s->workers[i - nl].pid && s->workers[i - nl].fd == pfd[i].fd)
 				worker_event(s, &s->workers[i - nl]);
+		if (s->nqueue) {
+			workers_fill(s);
+			queue_run(s, false);
+		}
 		for (nfds_t i = 1; i < nl && !s->stop; i++)
 			if (pfd[i].revents)
 				accept_one(s, &s->ls.l[i - 1]);
@@ -678,6 +762,7 @@ static int serve_listen(struct serve *s)
 		return EX_OSERR;
 	}
 	s->kids = xcalloc(s->max + s->nworkers, sizeof(*s->kids));
+	s->queue = xcalloc(s->max, sizeof(*s->queue));
 	s->workers = xcalloc(s->nworkers ? s->nworkers : 1, sizeof(*s->workers));
 	for (size_t i = 0; i < s->nworkers; i++)
 		s->workers[i].fd = -1;
@@ -692,8 +777,10 @@ static int serve_listen(struct serve *s)
 	sig_pipe[0] = sig_pipe[1] = -1;
 	free(s->kids);
 	free(s->workers);
+	free(s->queue);
 	s->kids = NULL;
 	s->workers = NULL;
+	s->queue = NULL;
 	return rc;
 }
 

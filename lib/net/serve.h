@@ -24,7 +24,8 @@
  * a process forked per connection; N: a pool of N pre-forked workers,
  * each serving one connection at a time, measured 4-5x faster for
  * smtp-edge with a connection per message; a connection that finds them
- * all busy gets a forked process as before) and worker_max_use (int,
+ * all busy waits up to 50 ms for one to be free, then gets a forked
+ * process as before) and worker_max_use (int,
  * default 100: connections a worker serves before it is replaced). */
 extern const struct conf_key serve_conf_keys[];
 
