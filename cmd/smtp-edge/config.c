@@ -55,7 +55,9 @@ static const char *const policy_names[] = {
 
 static struct conf_key policy_keys[POLICY_KEYS_MAX];
 
-/* lib/net's serve keys with our own "workers" default: a pool. Measured
+/* lib/net's serve keys with our own "workers" default, a pool, and
+ * "worker_max_use" default, 10000 (a replaced worker costs as much as a
+ * process forked per connection, below). Measured
  * (bench/smtp-edge.sh), a pooled worker costs ~0.4 ms of CPU a message
  * against ~8 ms for a process forked per connection, which builds its
  * own resolver context and starts with an empty DNS cache. */
@@ -226,6 +228,11 @@ void edge_conf_prepare(void)
 				"processes per CPU, at least 4 and at most 32, that serve connection "
 				"after connection; N keeps N; 0 forks a process per connection "
 				"(beyond the pool, up to max_connections, a process is forked)";
+		} else if (strcmp(k->name, "worker_max_use") == 0) {
+			edge_serve_keys[i].def = "10000";
+			edge_serve_keys[i].doc =
+				"connections a pooled worker serves before it is replaced (a new "
+				"worker starts with an empty DNS cache and no next-hop session)";
 		}
 		i++;
 	}
