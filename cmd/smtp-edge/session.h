@@ -43,6 +43,7 @@ struct session {
 	bool trusted;			/* may send XCLIENT */
 	int errors, junk, unknown;
 	bool quit;			/* the session ends after this command */
+	bool quit_ok;			/* it ends on QUIT, our 221 the last word */
 	unsigned long msgs;		/* transactions completed */
 
 	/* The transaction. */
