@@ -56,6 +56,38 @@ test_expect_success 'missing bind password file: config error 78 naming it' '
 	test_grep "cannot read ldap.bind_password_file .*missing.pw" err
 '
 
+test_expect_success 'search: every entry matching a filter, with only the attributes asked for' '
+	postern-testd -c plain.json search "(mail=*)" 100 mail uid >out &&
+	test "$(grep -c "^dn: " out)" = 5 &&
+	test_grep -x "dn: uid=erin,ou=people,dc=example,dc=test" out &&
+	test_grep -x "mail: Bob@Example.test" out &&
+	test_grep -x "uid: carol" out &&
+	! grep -i -e "^userPassword" -e "^cn:" -e "^objectClass" out
+'
+
+test_expect_success 'search: a filter that matches nothing is an empty answer, exit 0' '
+	postern-testd -c plain.json search "(mail=nobody@nowhere.test)" 10 >out &&
+	test ! -s out
+'
+
+test_expect_success 'search: more entries than the limit is a failure, never a cut list' '
+	postern-testd -c plain.json search "(mail=*)" 3 >out 2>err; test $? = 75 &&
+	test_grep "more than 3 entries match (mail=\*)" err &&
+	test ! -s out
+'
+
+test_expect_success 'search: a malformed filter is named' '
+	postern-testd -c plain.json search "(mail=" 10 2>err; test $? = 75 &&
+	test_grep -i "bad search filter" err
+'
+
+test_expect_success 'search: the file backend says it cannot evaluate a filter' '
+	printf "{ \"directory\": { \"backend\": \"file\", \"file\": \"%s\" } }\n" \
+		"$SRCDIR/testsuite/fixtures/dir/users.ldif" >file.json &&
+	postern-testd -c file.json search "(mail=*)" 10 2>err; test $? = 75 &&
+	test_grep "the file backend cannot search with a filter (it needs ldap)" err
+'
+
 # A session of lookups on one open directory, fed through a FIFO.
 mkfifo "$T/in"
 postern-testd -v -c "$T/plain.json" lookup uid - <"$T/in" >"$T/session.out" 2>"$T/session.log" &

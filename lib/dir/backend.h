@@ -27,6 +27,9 @@ struct dir_backend {
 	/* NULL when the backend is read-only; returns a dir_set_blob code. */
 	int (*set_blob)(void *be, const char *dn, const char *attr, const void *data,
 			size_t len, struct strbuf *err);
+	/* NULL when the backend cannot evaluate a filter (see dir_search). */
+	enum dir_status (*search)(void *be, const char *filter, const char *const *attrs,
+				  size_t max, dir_search_fn *fn, void *ctx, struct strbuf *err);
 };
 
 extern const struct dir_backend dir_file_backend;	/* dir_file.c */

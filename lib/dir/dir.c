@@ -13,6 +13,7 @@
 /* Longest mail address, uid or phone number we look up: anything longer
  * cannot be a user, and stays out of filters and logs. */
 #define DIR_KEY_MAX 512
+#define DIR_FILTER_MAX 4096	/* bytes in a dir_search filter */
 
 static const struct conf_key dir_ldap_keys[] = {
 	{ "uri", CONF_STRING, "\"ldap://127.0.0.1\"", 0, 0, NULL, NULL, 0,
@@ -210,6 +211,23 @@ int dir_set_blob(struct dir *d, const char *dn_or_uid, const char *attr, const v
 		dir_result(d, DIR_TEMPFAIL);
 	dir_entry_free(e);
 	return rc;
+}
+
+enum dir_status dir_search(struct dir *d, const char *filter, const char *const *attrs,
+			   size_t max, dir_search_fn *fn, void *ctx)
+{
+	strbuf_reset(&d->err);
+	if (d->be->search == NULL) {
+		strbuf_addf(&d->err, "the %s backend cannot search with a filter (it needs ldap)",
+			    d->be->name);
+		return DIR_TEMPFAIL;
+	}
+	if (filter == NULL || *filter == '\0' || strlen(filter) > DIR_FILTER_MAX) {
+		strbuf_addf(&d->err, "the search filter is empty or longer than %d bytes",
+			    DIR_FILTER_MAX);
+		return DIR_TEMPFAIL;
+	}
+	return dir_result(d, d->be->search(d->priv, filter, attrs, max, fn, ctx, &d->err));
 }
 
 const char *dir_error(const struct dir *d)

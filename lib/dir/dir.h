@@ -67,6 +67,19 @@ enum dir_status dir_check_password(struct dir *d, const char *user, const char *
 int dir_set_blob(struct dir *d, const char *dn_or_uid, const char *attr, const void *data,
 		 size_t len);
 
+/* Called by dir_search for each entry found; nonzero stops the search. */
+typedef int dir_search_fn(const struct dir_entry *e, void *ctx);
+
+/* Every entry under the LDAP base that matches filter (an LDAP filter,
+ * RFC 4515), with only the attributes named in attrs (NULL-terminated; NULL
+ * for all), fn called on each in the server's order. More than max
+ * entries is DIR_TEMPFAIL ("more than MAX entries match"), so a caller
+ * never works on a silently cut list. LDAP backend only: the file backend
+ * answers DIR_TEMPFAIL with a reason, since it cannot evaluate a filter.
+ * Returns DIR_OK (also when none match), DIR_TEMPFAIL. */
+enum dir_status dir_search(struct dir *d, const char *filter, const char *const *attrs,
+			   size_t max, dir_search_fn *fn, void *ctx);
+
 /* Why the last call returned DIR_TEMPFAIL (or dir_open failed), for
  * messages: never holds a password. Borrowed from d. */
 const char *dir_error(const struct dir *d);

@@ -6,6 +6,7 @@
  * directory, or none, does not pay for loading them at every start. */
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,7 +281,7 @@ static int svc_ready(struct dirldap *dl, struct strbuf *err)
 	return conn_open(dl, &dl->svc, dl->bind_dn, dl->password, err);
 }
 
-static int search_once(struct dirldap *dl, const char *filter, char **attrs,
+static int search_once(struct dirldap *dl, const char *filter, char **attrs, int sizelimit,
 		       LDAPMessage **res, struct strbuf *err)
 {
 	struct timeval tv;
@@ -291,7 +292,13 @@ static int search_once(struct dirldap *dl, const char *filter, char **attrs,
 	ms_to_tv(dl->op_ms, &tv);
 	*res = NULL;
 	rc = ldl.ldap_search_ext_s(dl->svc.ld, dl->base, LDAP_SCOPE_SUBTREE, filter, attrs, 0,
-			       NULL, NULL, &tv, LDAP_NO_LIMIT, res);
+			       NULL, NULL, &tv, sizelimit, res);
+	if (rc == LDAP_SIZELIMIT_EXCEEDED) {
+		strbuf_addf(err, "more than %d entries match %s", sizelimit, filter);
+		ldl.ldap_msgfree(*res);
+		*res = NULL;
+		return rc;
+	}
 	if (rc != LDAP_SUCCESS && rc != LDAP_NO_SUCH_OBJECT) {
 		conn_error(dl->svc.ld, rc, "cannot search", dl->uri, err);
 		ldl.ldap_msgfree(*res);
@@ -309,11 +316,11 @@ static enum dir_status search(struct dirldap *dl, enum dir_key key, const char *
 {
 	char *filter = filter_build(dl, key, value);
 	bool reused = dl->svc.used;
-	int rc = search_once(dl, filter, attrs, res, err);
+	int rc = search_once(dl, filter, attrs, LDAP_NO_LIMIT, res, err);
 
 	if (ldap_rc_down(rc) && reused) {
 		msg_info("reconnecting to the directory after: %s", err->buf);
-		rc = search_once(dl, filter, attrs, res, err);
+		rc = search_once(dl, filter, attrs, LDAP_NO_LIMIT, res, err);
 	}
 	free(filter);
 	if (rc == LDAP_NO_SUCH_OBJECT) {
@@ -344,6 +351,39 @@ static enum dir_status dirldap_lookup(void *be, enum dir_key key, const char *va
 	}
 	ldl.ldap_msgfree(res);
 	return s;
+}
+
+static enum dir_status dirldap_search(void *be, const char *filter, const char *const *attrs,
+				      size_t max, dir_search_fn *fn, void *ctx, struct strbuf *err)
+{
+	struct dirldap *dl = be;
+	LDAPMessage *res = NULL;
+	bool reused = dl->svc.used;
+	int limit = max == 0 || max > INT_MAX ? INT_MAX : (int)max, rc;
+
+	rc = search_once(dl, filter, (char **)attrs, limit, &res, err);
+	if (ldap_rc_down(rc) && reused) {
+		msg_info("reconnecting to the directory after: %s", err->buf);
+		strbuf_reset(err);
+		rc = search_once(dl, filter, (char **)attrs, limit, &res, err);
+	}
+	if (rc == LDAP_NO_SUCH_OBJECT) {
+		ldl.ldap_msgfree(res);
+		return DIR_OK;
+	}
+	if (rc != LDAP_SUCCESS)
+		return DIR_TEMPFAIL;
+	for (LDAPMessage *m = ldl.ldap_first_entry(dl->svc.ld, res); m;
+	     m = ldl.ldap_next_entry(dl->svc.ld, m)) {
+		struct dir_entry *e = entry_from_ldap(dl->svc.ld, m);
+		int stop = fn(e, ctx);
+
+		dir_entry_free(e);
+		if (stop)
+			break;
+	}
+	ldl.ldap_msgfree(res);
+	return DIR_OK;
 }
 
 /* The DN of the one entry matching user, in *dnp (caller frees). */
@@ -599,4 +639,5 @@ const struct dir_backend dir_ldap_backend = {
 	.reload = dirldap_reload,
 	.close = dirldap_close,
 	.set_blob = dirldap_set_blob,
+	.search = dirldap_search,
 };

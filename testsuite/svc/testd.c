@@ -26,6 +26,7 @@ static const struct conf_section *const sections[] = {
 static const struct opt_cmd cmds[] = {
 	{ "lookup", "mail|uid|phone KEY|- [ATTR]", "look a user up in the directory" },
 	{ "auth", "USER", "check the password read from stdin" },
+	{ "search", "FILTER MAX [ATTR...]", "every directory entry matching an LDAP filter" },
 	{ "dns", "TYPE NAME...", "resolve names, several at once" },
 	{ "serve", "[-d|--inetd]", "serve the line protocol" },
 	{ NULL }
@@ -52,6 +53,8 @@ int main(int argc, char **argv)
 		rc = testd_lookup(&st, st.argc, st.argv);
 	else if (strcmp(st.argv[0], "auth") == 0)
 		rc = testd_auth(&st, st.argc, st.argv);
+	else if (strcmp(st.argv[0], "search") == 0)
+		rc = testd_search(&st, st.argc, st.argv);
 	else if (strcmp(st.argv[0], "dns") == 0)
 		rc = testd_dns(&st, st.argc, st.argv);
 	else if (strcmp(st.argv[0], "serve") == 0)

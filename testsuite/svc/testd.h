@@ -9,6 +9,7 @@
  * (argv[0] is the subcommand name) and returns an exit code. */
 int testd_lookup(struct prog_state *st, int argc, char **argv);	/* testd_dir.c */
 int testd_auth(struct prog_state *st, int argc, char **argv);		/* testd_dir.c */
+int testd_search(struct prog_state *st, int argc, char **argv);	/* testd_dir.c */
 int testd_dns(struct prog_state *st, int argc, char **argv);		/* testd_dns.c */
 int testd_serve(struct prog_state *st, int argc, char **argv);		/* testd_serve.c */
 

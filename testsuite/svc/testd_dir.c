@@ -165,3 +165,38 @@ int testd_auth(struct prog_state *st, int argc, char **argv)
 	dir_close(d);
 	return status_code(s);
 }
+
+static int search_print(const struct dir_entry *e, void *ctx)
+{
+	struct strbuf *sb = ctx;
+
+	ldif_write_entry(sb, e);
+	return 0;
+}
+
+/* Every entry matching FILTER as LDIF, then "# N entries"; the exit code
+ * as for lookup (75 when the search fails, with the reason). */
+int testd_search(struct prog_state *st, int argc, char **argv)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct dir *d;
+	enum dir_status s;
+	char *end;
+	unsigned long max;
+
+	if (argc < 3 || (max = strtoul(argv[2], &end, 10), *end != '\0')) {
+		fprintf(stderr, "usage: postern-testd search FILTER MAX [ATTR...]\n");
+		return EX_USAGE;
+	}
+	if ((d = testd_dir_open(st)) == NULL)
+		return EX_CONFIG;
+	s = dir_search(d, argv[1], argc > 3 ? (const char *const *)argv + 3 : NULL, max,
+		       search_print, &sb);
+	if (s == DIR_OK)
+		fwrite(sb.buf, 1, sb.len, stdout);
+	else
+		fprintf(stderr, "postern-testd: temporary failure: %s\n", dir_error(d));
+	strbuf_release(&sb);
+	dir_close(d);
+	return status_code(s);
+}
