@@ -232,9 +232,11 @@ struct answer {
 
 static int read_head(struct rd *r, struct http_response *res, struct answer *a)
 {
-	struct strbuf line = STRBUF_INIT, keep = STRBUF_INIT;
+	static struct strbuf line = STRBUF_INIT, keep = STRBUF_INIT;	/* reused */
 	size_t total = 0, count = 0;
 	int rc = -1;
+
+	strbuf_reset(&keep);
 
 	for (;;) {		/* 1xx answers are skipped */
 		if (getline_be(r, &line, 8192) < 0 || strncmp(line.buf, "HTTP/1.", 7) != 0 ||
@@ -291,8 +293,6 @@ static int read_head(struct rd *r, struct http_response *res, struct answer *a)
 	}
 	rc = 0;
 out:
-	strbuf_release(&line);
-	strbuf_release(&keep);
 	return rc;
 }
 
@@ -382,55 +382,81 @@ static int send_body(int fd, const struct eas *e, struct http_request *req,
 	return chunked ? send_all(fd, "0\r\n\r\n", 5, e->backend_timeout_ms) : 0;
 }
 
+/* A decimal number (>= 0) appended to sb. */
+static void add_num(struct strbuf *sb, long long v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	if (v < 0)
+		v = 0;
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+/* The session's buffers, kept from request to request: the head going
+ * out (with a small body) and what comes back. */
+static struct strbuf head_buf = STRBUF_INIT;
+static struct rd rd_buf;
+
 static int attempt(struct eas *e, struct http_request *req, struct http_response *res,
-		   const struct strbuf *pre, const char *const *hdrs, size_t nhdrs, bool *started,
+		   const struct strbuf *pre, const struct strbuf *fwd, bool *started,
 		   bool *nothing_back, char *why, size_t whylen)
 {
 	static const struct strbuf empty = STRBUF_INIT;
-	struct strbuf head = STRBUF_INIT;
-	struct rd *r;
+	struct strbuf *hb = &head_buf;
+	struct rd *r = &rd_buf;
 	struct answer a = { 0 };
 	bool chunked = !pre && req->chunked;
 	int rc = -1;
 
 	*started = false;
 	*nothing_back = false;
-	strbuf_addf(&head, "%s %s%s HTTP/1.1\r\nHost: %s\r\n", req->method, be.prefix, req->target,
-		    be.hostport);
-	for (size_t i = 0; i < nhdrs; i++)
-		if (strchr(hdrs[i], ':')[1])	/* "Name:" alone means "do not send" */
-			strbuf_addf(&head, "%s\r\n", hdrs[i]);
-	if (chunked)
-		strbuf_addstr(&head, "Transfer-Encoding: chunked\r\n");
-	else
-		strbuf_addf(&head, "Content-Length: %lld\r\n",
-			    pre ? (long long)pre->len : req->content_length > 0 ? req->content_length : 0);
-	strbuf_addstr(&head, "\r\n");
+	/* The whole head in one buffer, one send: request line, Host, the
+	 * forwarded headers, the framing. */
+	strbuf_reset(hb);
+	strbuf_addstr(hb, req->method);
+	strbuf_addch(hb, ' ');
+	strbuf_addstr(hb, be.prefix);
+	strbuf_addstr(hb, req->target);
+	strbuf_addstr(hb, " HTTP/1.1\r\nHost: ");
+	strbuf_addstr(hb, be.hostport);
+	strbuf_add(hb, "\r\n", 2);
+	strbuf_add(hb, fwd->buf, fwd->len);
+	if (chunked) {
+		strbuf_addstr(hb, "Transfer-Encoding: chunked\r\n");
+	} else {
+		strbuf_addstr(hb, "Content-Length: ");
+		add_num(hb, pre ? (long long)pre->len :
+			req->content_length > 0 ? req->content_length : 0);
+		strbuf_add(hb, "\r\n", 2);
+	}
+	strbuf_add(hb, "\r\n", 2);
 	/* A small body leaves with the head, in one packet. */
 	if (pre && pre->len <= PIECE) {
-		strbuf_add(&head, pre->buf, pre->len);
+		strbuf_add(hb, pre->buf, pre->len);
 		pre = &empty;
 	} else if (!pre && !chunked && req->content_length > 0 && req->content_length <= PIECE) {
 		size_t want = (size_t)req->content_length;
 
-		strbuf_grow(&head, want);
+		strbuf_grow(hb, want);
 		while (want > 0) {
-			long n = http_body_read(req, head.buf + head.len, want);
+			long n = http_body_read(req, hb->buf + hb->len, want);
 
 			if (n <= 0) {
 				snprintf(why, whylen, "the client's body failed: %s", http_body_error(req));
-				strbuf_release(&head);
 				return -1;
 			}
-			strbuf_setlen(&head, head.len + (size_t)n);
+			strbuf_setlen(hb, hb->len + (size_t)n);
 			want -= (size_t)n;
 		}
 		pre = &empty;
 	}
-	r = xcalloc(1, sizeof(*r));
 	r->fd = be.fd;
 	r->ms = e->backend_timeout_ms;
-	if (send_all(be.fd, head.buf, head.len, e->backend_timeout_ms) < 0) {
+	r->off = r->len = 0;
+	if (send_all(be.fd, hb->buf, hb->len, e->backend_timeout_ms) < 0) {
 		snprintf(why, whylen, "cannot send to %s: %s", be.hostport, strerror(errno));
 		*nothing_back = true;
 		goto out;
@@ -458,11 +484,12 @@ static int attempt(struct eas *e, struct http_request *req, struct http_response
 		else
 			rc = relay_chunked(r, res);
 	} else if (a.length >= 0 && a.length <= SMALL_ANSWER) {
-		/* Gathered and sent by the layer with its head, in one write. */
-		struct strbuf body = STRBUF_INIT;
+		/* Gathered by the layer and sent with its head, in one write
+		 * (a cut answer is replaced by the caller's 502). */
+		size_t got = 0;
 
 		rc = 0;
-		while (body.len < (size_t)a.length && rc == 0) {
+		while (got < (size_t)a.length) {
 			size_t take;
 
 			if (r->off == r->len && fill(r) <= 0) {
@@ -470,15 +497,13 @@ static int attempt(struct eas *e, struct http_request *req, struct http_response
 				break;
 			}
 			take = r->len - r->off;
-			if (take > (size_t)a.length - body.len)
-				take = (size_t)a.length - body.len;
-			strbuf_add(&body, r->buf + r->off, take);
+			if (take > (size_t)a.length - got)
+				take = (size_t)a.length - got;
+			http_resp_body(res, r->buf + r->off, take);
 			r->off += take;
+			got += take;
 		}
-		if (rc == 0)
-			http_resp_body(res, body.buf ? body.buf : "", body.len);
 		*started = rc == 0;
-		strbuf_release(&body);
 	} else {
 		if (a.length < 0)
 			a.close = true;
@@ -497,14 +522,12 @@ out:
 		close(be.fd);
 		be.fd = -1;
 	}
-	free(r);
-	strbuf_release(&head);
 	return rc == 0 ? 0 : -1;
 }
 
 int backend_pass(struct eas *e, struct http_request *req, struct http_response *res,
-		 const struct strbuf *pre, const char *const *hdrs, size_t nhdrs, bool *started,
-		 char *why, size_t whylen)
+		 const struct strbuf *pre, const struct strbuf *fwd, bool *started, char *why,
+		 size_t whylen)
 {
 	bool reused, nothing_back;
 	int rc;
@@ -518,14 +541,14 @@ int backend_pass(struct eas *e, struct http_request *req, struct http_response *
 	reused = be.fd >= 0;
 	if (be.fd < 0 && (be.fd = connect_backend(e, why, whylen)) < 0)
 		return -1;
-	rc = attempt(e, req, res, pre, hdrs, nhdrs, started, &nothing_back, why, whylen);
+	rc = attempt(e, req, res, pre, fwd, started, &nothing_back, why, whylen);
 	be.used = time(NULL);
 	/* A kept connection the backend closed just as we sent: once more
 	 * on a new one, when the body can be sent again. */
 	if (rc < 0 && reused && nothing_back && (pre || (!req->chunked && req->content_length <= 0))) {
 		if ((be.fd = connect_backend(e, why, whylen)) < 0)
 			return -1;
-		rc = attempt(e, req, res, pre, hdrs, nhdrs, started, &nothing_back, why, whylen);
+		rc = attempt(e, req, res, pre, fwd, started, &nothing_back, why, whylen);
 	}
 	return rc;
 }

@@ -103,12 +103,12 @@ void front_routes(struct eas *e, struct http_server *srv);
 /* backend.c: is url a plain http:// one backend_pass can serve? 0 yes. */
 int backend_plain_url(const char *url);
 /* Passes req to the backend on the session's kept-alive connection and
- * streams the answer into res (*started once its head went out).
- * hdrs are "Name: value" lines ("Name:" alone: left out). 0, or -1 with
- * why. */
+ * streams the answer into res (*started once its head went out). fwd
+ * holds the header lines to send ("Name: value\r\n" each); the request
+ * line, Host and the framing are added. 0, or -1 with why. */
 int backend_pass(struct eas *e, struct http_request *req, struct http_response *res,
-		 const struct strbuf *pre, const char *const *hdrs, size_t nhdrs, bool *started,
-		 char *why, size_t whylen);
+		 const struct strbuf *pre, const struct strbuf *fwd, bool *started, char *why,
+		 size_t whylen);
 
 /* admin.c: the subcommands. Each returns the exit code. */
 int cmd_wipe(struct eas *e, int argc, char **argv, bool cancel);

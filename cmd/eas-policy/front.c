@@ -115,6 +115,79 @@ static int user_policy(struct eas *e, struct eas_req *r)
 	return 1;
 }
 
+/* What one connection's requests share, so that a device's requests
+ * after its first cost no directory lookup and no key derivation: the
+ * directory's answer for the last user (for DIR_CACHE_MS at most: the
+ * file backend itself looks for a changed file once a second) and the
+ * key of the last (policy, user, device), a pure function of them.
+ * Dropped at each connection's first request (a pooled worker serves
+ * several). The device's record is not kept here: devstore_peek sees a
+ * wipe or a new key at once (one stat). */
+#define DIR_CACHE_MS 1000
+
+static struct {
+	bool dir_valid;
+	long long dir_at;			/* monotonic ms of the lookup */
+	int known;
+	const struct eas_policy *policy;
+	char asked[DEV_USER_MAX + 1];		/* the name looked up */
+	char user[DEV_USER_MAX + 1];		/* what it became (the uid) */
+	bool key_valid;
+	const struct eas_policy *key_policy;
+	char key_user[DEV_USER_MAX + 1];
+	char key_device[DEV_ID_MAX + 1];
+	uint32_t key;
+} conn_cache;
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* user_policy, answered from conn_cache when it can be. */
+static int user_policy_cached(struct eas *e, const struct http_request *req, struct eas_req *r)
+{
+	long long now = mono_ms();
+	int known;
+
+	if (req->serial == 1)
+		conn_cache.dir_valid = conn_cache.key_valid = false;
+	if (conn_cache.dir_valid && now - conn_cache.dir_at < DIR_CACHE_MS &&
+	    strcmp(conn_cache.asked, r->user) == 0) {
+		r->policy = conn_cache.policy;
+		memcpy(r->user, conn_cache.user, sizeof(r->user));
+		return conn_cache.known;
+	}
+	conn_cache.dir_valid = false;
+	memcpy(conn_cache.asked, r->user, sizeof(conn_cache.asked));
+	if ((known = user_policy(e, r)) < 0)
+		return known;
+	conn_cache.known = known;
+	conn_cache.policy = r->policy;
+	memcpy(conn_cache.user, r->user, sizeof(conn_cache.user));
+	conn_cache.dir_at = now;
+	conn_cache.dir_valid = true;
+	return known;
+}
+
+/* policy_key, answered from conn_cache when it can be. */
+static uint32_t key_cached(struct eas *e, const struct eas_req *r)
+{
+	if (conn_cache.key_valid && conn_cache.key_policy == r->policy &&
+	    strcmp(conn_cache.key_user, r->user) == 0 &&
+	    strcmp(conn_cache.key_device, r->q.device) == 0)
+		return conn_cache.key;
+	conn_cache.key = policy_key(e, r->policy, r->user, r->q.device);
+	conn_cache.key_policy = r->policy;
+	memcpy(conn_cache.key_user, r->user, sizeof(conn_cache.key_user));
+	memcpy(conn_cache.key_device, r->q.device, sizeof(conn_cache.key_device));
+	conn_cache.key_valid = true;
+	return conn_cache.key;
+}
+
 static bool version_ok(const struct eas *e, const char *v)
 {
 	for (size_t i = 0; i < e->nversions; i++)
@@ -180,18 +253,68 @@ static long pass_read(void *buf, size_t max, void *user)
 	return http_body_read(p->req, buf, max);
 }
 
+/* Headers that are not passed on (either way): hop-by-hop ones, the
+ * framing, Host, Expect (no 100-continue round trip to the backend),
+ * Date. Picked by the first letter: this runs for every header of
+ * every request passed through. */
 static bool hop_by_hop(const char *name)
 {
-	static const char *const names[] = {
-		"Connection", "Keep-Alive", "Proxy-Connection", "Proxy-Authenticate",
-		"Proxy-Authorization", "TE", "Trailer", "Transfer-Encoding", "Upgrade",
-		"Content-Length", "Host", "Expect", "Date", NULL
-	};
-
-	for (size_t i = 0; names[i]; i++)
-		if (strcasecmp(name, names[i]) == 0)
-			return true;
+	switch (name[0]) {
+	case 'C': case 'c':
+		return strcasecmp(name, "Connection") == 0 || strcasecmp(name, "Content-Length") == 0;
+	case 'K': case 'k':
+		return strcasecmp(name, "Keep-Alive") == 0;
+	case 'P': case 'p':
+		return strcasecmp(name, "Proxy-Connection") == 0 ||
+			strcasecmp(name, "Proxy-Authenticate") == 0 ||
+			strcasecmp(name, "Proxy-Authorization") == 0;
+	case 'T': case 't':
+		return strcasecmp(name, "TE") == 0 || strcasecmp(name, "Trailer") == 0 ||
+			strcasecmp(name, "Transfer-Encoding") == 0;
+	case 'U': case 'u':
+		return strcasecmp(name, "Upgrade") == 0;
+	case 'H': case 'h':
+		return strcasecmp(name, "Host") == 0;
+	case 'E': case 'e':
+		return strcasecmp(name, "Expect") == 0;
+	case 'D': case 'd':
+		return strcasecmp(name, "Date") == 0;
+	}
 	return false;
+}
+
+/* Not passed on either: hop-by-hop, or X-Forwarded-*, which eas-policy
+ * writes itself. */
+static bool not_forwarded(const char *name)
+{
+	return hop_by_hop(name) || ((name[0] == 'X' || name[0] == 'x') &&
+				    strncasecmp(name, "X-Forwarded-", 12) == 0);
+}
+
+/* The device's headers to pass on and eas-policy's X-Forwarded-* ones,
+ * each "Name: value\r\n", into one buffer (reset first). */
+static void forward_block(const struct http_request *req, struct strbuf *out)
+{
+	strbuf_reset(out);
+	for (size_t i = 0; i < req->nheaders; i++) {
+		const char *name = req->headers[i].name;
+
+		if (not_forwarded(name))
+			continue;
+		strbuf_addstr(out, name);
+		strbuf_add(out, ": ", 2);
+		strbuf_addstr(out, req->headers[i].value);
+		strbuf_add(out, "\r\n", 2);
+	}
+	strbuf_addstr(out, "X-Forwarded-For: ");
+	strbuf_addstr(out, req->client_ip);
+	strbuf_addstr(out, req->secure ? "\r\nX-Forwarded-Proto: https\r\n" :
+		      "\r\nX-Forwarded-Proto: http\r\n");
+	if (*req->host) {
+		strbuf_addstr(out, "X-Forwarded-Host: ");
+		strbuf_addstr(out, req->host);
+		strbuf_add(out, "\r\n", 2);
+	}
 }
 
 static int pass_headers(const struct http_client_resp *r, void *user)
@@ -233,24 +356,24 @@ static int pass_body(const void *data, size_t len, void *user)
 	return 0;
 }
 
-static int pass_through(struct eas *e, const struct eas_req *r, struct http_request *req,
-			struct http_response *res, const struct strbuf *pre)
+/* Through libcurl (an https backend). 0, or -1 with why. */
+static int pass_client(struct eas *e, struct http_request *req, struct pass *pp,
+		       const struct strbuf *pre, char *why, size_t whylen)
 {
 	struct strbuf url = STRBUF_INIT;
-	struct pass p = { .req = req, .res = res };
+	struct pass p = *pp;
 	const char **hdrs = xcalloc(req->nheaders + 6, sizeof(*hdrs));
 	char **own = xcalloc(req->nheaders + 5, sizeof(*own));
 	size_t n = 0;
 	struct http_client_req q = { 0 };
 	struct http_client_resp resp;
-	char why[256] = "";
 	int rc;
 
 	strbuf_addf(&url, "%s%s", e->backend, req->target);
 	for (size_t i = 0; i < req->nheaders; i++) {
 		const char *name = req->headers[i].name;
 
-		if (hop_by_hop(name) || strncasecmp(name, "X-Forwarded-", 12) == 0)
+		if (not_forwarded(name))
 			continue;
 		own[n] = xasprintf("%s: %s", name, req->headers[i].value);
 		hdrs[n] = own[n];
@@ -285,10 +408,31 @@ static int pass_through(struct eas *e, const struct eas_req *r, struct http_requ
 	q.connect_timeout_ms = e->backend_connect_ms;
 	q.ca_file = e->backend_ca;
 	http_client_resp_init(&resp);
-	if (backend_plain_url(e->backend) == 0)
-		rc = backend_pass(e, req, res, pre, hdrs, n, &p.started, why, sizeof(why));
-	else
-		rc = http_client_fetch(&q, &resp, why, sizeof(why));
+	rc = http_client_fetch(&q, &resp, why, whylen);
+	http_client_resp_clear(&resp);
+	for (size_t i = 0; i < n; i++)
+		free(own[i]);
+	free(own);
+	free(hdrs);
+	strbuf_release(&url);
+	*pp = p;
+	return rc;
+}
+
+static int pass_through(struct eas *e, const struct eas_req *r, struct http_request *req,
+			struct http_response *res, const struct strbuf *pre)
+{
+	static struct strbuf fwd = STRBUF_INIT;	/* kept: one allocation a session */
+	struct pass p = { .req = req, .res = res };
+	char why[256] = "";
+	int rc;
+
+	if (backend_plain_url(e->backend) == 0) {
+		forward_block(req, &fwd);
+		rc = backend_pass(e, req, res, pre, &fwd, &p.started, why, sizeof(why));
+	} else {
+		rc = pass_client(e, req, &p, pre, why, sizeof(why));
+	}
 	if (rc < 0 && !p.started) {
 		msg_warn("backend failed user=%s device=%s cmd=%s reason=%s", msg_q(r->user),
 			 msg_q(r->q.device), r->q.cmd, msg_q(why));
@@ -299,12 +443,6 @@ static int pass_through(struct eas *e, const struct eas_req *r, struct http_requ
 			 msg_q(r->user), msg_q(r->q.device), r->q.cmd,
 			 p.client_gone ? "client gone" : msg_q(why));
 	}
-	http_client_resp_clear(&resp);
-	for (size_t i = 0; i < n; i++)
-		free(own[i]);
-	free(own);
-	free(hdrs);
-	strbuf_release(&url);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -376,7 +514,7 @@ static int activesync(struct http_request *req, struct http_response *res, void 
 	struct eas_req r;
 	struct strbuf body = STRBUF_INIT, pass = STRBUF_INIT;
 	struct wbxml_doc *doc = NULL;
-	struct devrec rec;
+	const struct devrec *rec = NULL;
 	int known, got, rc = 0;
 	enum eas_route route;
 
@@ -386,7 +524,7 @@ static int activesync(struct http_request *req, struct http_response *res, void 
 	}
 	if (!request_of(e, req, res, &r, e->check_password ? &pass : NULL))
 		goto out;
-	if ((known = user_policy(e, &r)) < 0) {
+	if ((known = user_policy_cached(e, req, &r)) < 0) {
 		http_resp_error(res, 503, NULL);
 		goto out;
 	}
@@ -398,7 +536,7 @@ static int activesync(struct http_request *req, struct http_response *res, void 
 		goto out;
 	}
 	if (r.policy)
-		r.current_key = policy_key(e, r.policy, r.user, r.q.device);
+		r.current_key = key_cached(e, &r);
 	if (strcmp(r.q.cmd, "Provision") == 0) {
 		if (!(doc = read_wbxml(e, &r, req, res, &body)))
 			goto out;
@@ -413,18 +551,19 @@ static int activesync(struct http_request *req, struct http_response *res, void 
 		http_resp_error(res, 503, NULL);
 		goto out;
 	}
-	got = devstore_get_cached(e->store, r.user, r.q.device, &rec);
+	/* The store's own copy, valid until its next call: no copy to wipe. */
+	got = devstore_peek(e->store, r.user, r.q.device, &rec);
 	if (got < 0) {
 		http_resp_error(res, 503, NULL);
 		goto out;
 	}
-	route = eas_route_decide(&r.q, r.q.has_key, r.q.key, got ? &rec : NULL, r.current_key,
+	route = eas_route_decide(&r.q, r.q.has_key, r.q.key, got ? rec : NULL, r.current_key,
 				 known == 1);
 	if (route != EAS_ROUTE_PASS) {
 		refuse(&r, route, res);
 		goto out;
 	}
-	if (time(NULL) - rec.last_seen >= e->last_seen_interval_s)
+	if (time(NULL) - rec->last_seen >= e->last_seen_interval_s)
 		devstore_update(e->store, r.user, r.q.device, touch_seen, NULL);
 	if (strcmp(r.q.cmd, "Settings") == 0) {
 		if (!(doc = read_wbxml(e, &r, req, res, &body)))
@@ -435,7 +574,6 @@ static int activesync(struct http_request *req, struct http_response *res, void 
 		rc = pass_through(e, &r, req, res, NULL);
 	}
 out:
-	mem_wipe(&rec, sizeof(rec));
 	if (pass.buf)
 		mem_wipe(pass.buf, pass.len);
 	strbuf_release(&pass);

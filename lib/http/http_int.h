@@ -84,6 +84,8 @@ struct http_conn {
 	struct http_response res;
 	struct strbuf line;
 	struct strbuf store;	/* method, target, path, query strings */
+	struct http_header *hdrs;	/* req.headers, reused request after request */
+	size_t ahdrs;
 	char client_ip[SOCKADDR_TEXT_MAX];
 	/* body state */
 	long long body_max, body_got;

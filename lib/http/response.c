@@ -66,10 +66,8 @@ void http_resp_init(struct http_response *res, struct http_conn *c)
 
 void http_resp_clear(struct http_response *res)
 {
-	for (size_t i = 0; i < res->nh; i++) {
-		free(res->h[i].name);
-		free(res->h[i].value);
-	}
+	for (size_t i = 0; i < res->nh; i++)
+		free(res->h[i].name);	/* the value shares its allocation */
 	free(res->h);
 	strbuf_release(&res->body);
 	memset(res, 0, sizeof(*res));
@@ -96,13 +94,20 @@ static void check_field(const char *s)
 
 void http_resp_header(struct http_response *res, const char *name, const char *value)
 {
+	size_t nl = strlen(name), vl = strlen(value);
+	char *p;
+
 	check_field(name);
 	check_field(value);
 	if (res->started)
 		msg_panic("http_resp_header after the headers were sent: %s", name);
 	xgrow((void **)&res->h, &res->ah, res->nh + 1, sizeof(*res->h));
-	res->h[res->nh].name = xstrdup(name);
-	res->h[res->nh].value = xstrdup(value);
+	/* Name and value in one allocation, freed through the name. */
+	p = xmalloc(nl + vl + 2);
+	memcpy(p, name, nl + 1);
+	memcpy(p + nl + 1, value, vl + 1);
+	res->h[res->nh].name = p;
+	res->h[res->nh].value = p + nl + 1;
 	res->nh++;
 }
 
@@ -113,7 +118,6 @@ void http_resp_set_header(struct http_response *res, const char *name, const cha
 	for (size_t i = 0; i < res->nh; i++) {
 		if (strcasecmp(res->h[i].name, name) == 0) {
 			free(res->h[i].name);
-			free(res->h[i].value);
 		} else {
 			res->h[j++] = res->h[i];
 		}
@@ -233,11 +237,56 @@ static bool no_body_status(int status)
 	return status < 200 || status == 204 || status == 304;
 }
 
+/* The head is put together here and handed to the stream in one piece:
+ * a buffer kept by the process, memcpy for each part, no printf. */
+struct head {
+	char *b;
+	size_t n, cap;
+};
+
+static void put(struct head *h, const char *s, size_t n)
+{
+	if (h->n + n > h->cap)
+		xgrow((void **)&h->b, &h->cap, h->n + n, 1);
+	memcpy(h->b + h->n, s, n);
+	h->n += n;
+}
+
+static void puts_(struct head *h, const char *s)
+{
+	put(h, s, strlen(s));
+}
+
+/* A decimal number (>= 0). */
+static void put_num(struct head *h, long long v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+
+	if (v < 0)
+		v = 0;
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	put(h, p, (size_t)(buf + sizeof(buf) - p));
+}
+
+/* Headers the layer writes itself from the response's framing. */
+static bool framing_name(const char *n)
+{
+	switch (n[0]) {
+	case 'C': case 'c':
+		return strcasecmp(n, "Content-Length") == 0 || strcasecmp(n, "Connection") == 0;
+	case 'T': case 't':
+		return strcasecmp(n, "Transfer-Encoding") == 0;
+	}
+	return false;
+}
+
 /* Status line and headers into the stream's buffer. */
 static void write_head(struct http_response *res)
 {
+	static struct head h;
 	struct http_conn *c = res->c;
-	struct stream *s = c->s;
 	static long long last;
 	static char date[30];
 	long long now = (long long)time(NULL);
@@ -248,28 +297,44 @@ static void write_head(struct http_response *res)
 	}
 	if (c->srv->lim.security_headers)
 		http_resp_security_headers(res);
-	stream_printf(s, "HTTP/1.1 %d %s\r\nDate: %s\r\n", res->status, http_reason(res->status),
-		      date);
-	if (c->srv->lim.server_header[0])
-		stream_printf(s, "Server: %s\r\n", c->srv->lim.server_header);
+	h.n = 0;
+	put(&h, "HTTP/1.1 ", 9);
+	put_num(&h, res->status);
+	put(&h, " ", 1);
+	puts_(&h, http_reason(res->status));
+	put(&h, "\r\nDate: ", 8);
+	puts_(&h, date);
+	put(&h, "\r\n", 2);
+	if (c->srv->lim.server_header[0]) {
+		put(&h, "Server: ", 8);
+		puts_(&h, c->srv->lim.server_header);
+		put(&h, "\r\n", 2);
+	}
 	if (!no_body_status(res->status)) {
-		if (res->chunked)
-			stream_puts(s, "Transfer-Encoding: chunked\r\n");
-		else if (res->length >= 0)
-			stream_printf(s, "Content-Length: %lld\r\n", res->length);
+		if (res->chunked) {
+			puts_(&h, "Transfer-Encoding: chunked\r\n");
+		} else if (res->length >= 0) {
+			puts_(&h, "Content-Length: ");
+			put_num(&h, res->length);
+			put(&h, "\r\n", 2);
+		}
 	}
 	if (res->close)
-		stream_puts(s, "Connection: close\r\n");
+		puts_(&h, "Connection: close\r\n");
 	else if (c->req.version == 10)
-		stream_puts(s, "Connection: keep-alive\r\n");
+		puts_(&h, "Connection: keep-alive\r\n");
 	for (size_t i = 0; i < res->nh; i++) {
-		if (strcasecmp(res->h[i].name, "Content-Length") == 0 ||
-		    strcasecmp(res->h[i].name, "Transfer-Encoding") == 0 ||
-		    strcasecmp(res->h[i].name, "Connection") == 0)
+		const char *n = res->h[i].name;
+
+		if (framing_name(n))
 			continue;
-		stream_printf(s, "%s: %s\r\n", res->h[i].name, res->h[i].value);
+		puts_(&h, n);
+		put(&h, ": ", 2);
+		puts_(&h, res->h[i].value);
+		put(&h, "\r\n", 2);
 	}
-	stream_puts(s, "\r\n");
+	put(&h, "\r\n", 2);
+	stream_write(c->s, h.b, h.n);
 	res->started = true;
 }
 

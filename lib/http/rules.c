@@ -2,6 +2,7 @@
  * prefix, the checks an ISA server's web publishing rule makes before a
  * request reaches the program (methods, URL and query length, header
  * limits, signatures blocked in the decoded path, extensions). */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -261,11 +262,13 @@ static bool method_ok(const struct http_rule *r, const char *method)
 static bool contains_nocase(const char *hay, const char *needle)
 {
 	size_t n = strlen(needle);
+	int c0 = tolower((unsigned char)needle[0]);
 
 	if (n == 0)
 		return false;
+	/* The first byte first: a full compare only where it matches. */
 	for (; *hay; hay++)
-		if (strncasecmp(hay, needle, n) == 0)
+		if (tolower((unsigned char)*hay) == c0 && strncasecmp(hay, needle, n) == 0)
 			return true;
 	return false;
 }

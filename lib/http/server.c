@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,12 +430,15 @@ static size_t keep(struct http_conn *c, const char *s, size_t n)
 	return off;
 }
 
+/* One request head as offsets into c->store. Kept by the connection and
+ * reused (the header table is large): one_request clears the part
+ * before h. */
 struct parsed {
 	const char *check;	/* the rule's limit a header broke */
 	size_t method, target, raw_path, path, query;
-	struct { size_t name, value; } h[HTTP_HEADERS_MAX];
 	size_t nh;
 	size_t hdr_bytes, longest;
+	struct { size_t name, value; } h[HTTP_HEADERS_MAX];
 };
 
 /* "METHOD SP target SP HTTP/1.x". Returns 0 or the status to answer. */
@@ -479,17 +483,12 @@ static int parse_request_line(struct http_conn *c, struct parsed *p)
 	q = strchr(t, '?');
 	p->raw_path = keep(c, t, q ? (size_t)(q - t) : strlen(t));
 	p->query = keep(c, q ? q + 1 : "", q ? strlen(q + 1) : 0);
-	{
-		struct strbuf dec = STRBUF_INIT;
-
-		http_pct_decode(&dec, t, q ? (size_t)(q - t) : strlen(t), false);
-		if (memchr(dec.buf, 0, dec.len)) {
-			strbuf_release(&dec);
-			return 400;
-		}
-		p->path = keep(c, dec.buf, dec.len);
-		strbuf_release(&dec);
-	}
+	/* Decoded straight into the store, where a NUL it made is refused. */
+	p->path = c->store.len;
+	http_pct_decode(&c->store, t, q ? (size_t)(q - t) : strlen(t), false);
+	if (memchr(c->store.buf + p->path, 0, c->store.len - p->path))
+		return 400;
+	strbuf_addch(&c->store, 0);
 	return 0;
 }
 
@@ -613,9 +612,11 @@ static void forwarded(struct http_conn *c)
 	const struct http_strs *px = &c->srv->lim.proxies;
 	const char *xff, *proto;
 	char buf[HTTP_LINE_MAX];
+	const char *peer = c->peer->host[0] ? c->peer->host : c->peer->addr;
+	size_t n = strnlen(peer, sizeof(c->client_ip) - 1);
 
-	snprintf(c->client_ip, sizeof(c->client_ip), "%s",
-		 c->peer->host[0] ? c->peer->host : c->peer->addr);
+	memcpy(c->client_ip, peer, n);	/* what snprintf "%s" did, without printf */
+	c->client_ip[n] = 0;
 	r->client_ip = c->client_ip;
 	r->secure = stream_is_tls(c->s);
 	if (px->n == 0 || !http_cidr_match(c->client_ip, (const char *const *)px->v, px->n))
@@ -706,7 +707,9 @@ static void fill_request(struct http_conn *c, struct parsed *p)
 	r->raw_path = b + p->raw_path;
 	r->path = b + p->path;
 	r->query = b + p->query;
-	r->headers = xcalloc(p->nh + 1, sizeof(*r->headers));
+	/* The connection's table, grown when needed, not one per request. */
+	xgrow((void **)&c->hdrs, &c->ahdrs, p->nh + 1, sizeof(*c->hdrs));
+	r->headers = c->hdrs;
 	for (size_t i = 0; i < p->nh; i++) {
 		r->headers[i].name = b + p->h[i].name;
 		r->headers[i].value = b + p->h[i].value;
@@ -819,20 +822,18 @@ static void drain(struct http_conn *c)
 
 /* One request: read, check, route, handle, respond. Returns true to keep
  * the connection for another. */
-static bool one_request(struct http_conn *c)
+static bool one_request(struct http_conn *c, struct parsed *p)
 {
-	struct parsed *p = xcalloc(1, sizeof(*p));
 	const struct http_route *rt = NULL;
 	long long t0 = now_ms();
 	const char *check = NULL;
 	int st;
 	bool keep_alive;
 
+	memset(p, 0, offsetof(struct parsed, h));
 	st = read_head(c, p);
-	if (st < 0) {
-		free(p);
+	if (st < 0)
 		return false;
-	}
 	t0 = now_ms();
 	if (st == 0) {
 		fill_request(c, p);
@@ -888,13 +889,11 @@ static bool one_request(struct http_conn *c)
 	log_request(c, t0);
 	drain(c);
 	keep_alive = !c->res.close && !c->res.failed;
-	free(p);
 	return keep_alive;
 }
 
 static void conn_reset(struct http_conn *c, unsigned serial)
 {
-	free(c->req.headers);
 	http_resp_clear(&c->res);
 	memset(&c->req, 0, sizeof(c->req));
 	strbuf_reset(&c->store);
@@ -919,6 +918,7 @@ static void conn_reset(struct http_conn *c, unsigned serial)
 int http_serve_stream(struct http_server *srv, struct stream *s, const struct serve_peer *peer)
 {
 	struct http_conn c;
+	struct parsed *p = xmalloc(sizeof(*p));
 	unsigned serial = 1;
 
 	memset(&c, 0, sizeof(c));
@@ -929,9 +929,10 @@ int http_serve_stream(struct http_server *srv, struct stream *s, const struct se
 	strbuf_init(&c.store, 0);
 	snprintf(c.client_ip, sizeof(c.client_ip), "%s", peer->host[0] ? peer->host : peer->addr);
 	conn_reset(&c, serial);
-	while (one_request(&c))
+	while (one_request(&c, p))
 		conn_reset(&c, ++serial);
-	free(c.req.headers);
+	free(p);
+	free(c.hdrs);
 	http_resp_clear(&c.res);
 	strbuf_release(&c.line);
 	strbuf_release(&c.store);

@@ -21,8 +21,17 @@ static int hexval(int c)
 void http_pct_decode(struct strbuf *out, const char *in, size_t len, bool plus_space)
 {
 	for (size_t i = 0; i < len; i++) {
+		size_t run = 0;
 		int hi, lo;
 
+		/* A run of bytes that stay as they are goes in at once. */
+		while (i + run < len && in[i + run] != '%' && !(plus_space && in[i + run] == '+'))
+			run++;
+		if (run) {
+			strbuf_add(out, in + i, run);
+			i += run - 1;
+			continue;
+		}
 		if (in[i] == '%' && i + 2 < len && (hi = hexval((unsigned char)in[i + 1])) >= 0 &&
 		    (lo = hexval((unsigned char)in[i + 2])) >= 0) {
 			strbuf_addch(out, hi * 16 + lo);

@@ -20,10 +20,12 @@
 
 struct devstore {
 	char *dir;
-	/* The last record devstore_get_cached read, and its file's identity. */
+	/* The last record devstore_peek read, its file's identity, and
+	 * the (user, device) its path was made of. */
 	struct devrec *cached;
 	char *cached_path;
 	struct stat cached_st;
+	struct strbuf last_user, last_id, last_path;
 };
 
 struct devstore *devstore_open(const char *dir)
@@ -52,6 +54,9 @@ void devstore_close(struct devstore *ds)
 		mem_wipe(ds->cached, sizeof(*ds->cached));
 	free(ds->cached);
 	free(ds->cached_path);
+	strbuf_release(&ds->last_user);
+	strbuf_release(&ds->last_id);
+	strbuf_release(&ds->last_path);
 	free(ds->dir);
 	free(ds);
 }
@@ -339,40 +344,68 @@ static bool same_file(const struct stat *a, const struct stat *b)
 		a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
-int devstore_get_cached(struct devstore *ds, const char *user, const char *id, struct devrec *r)
+/* The record's path into ds->last_path, made again only when the user
+ * or the device differs from the last call's. */
+static const char *peek_path(struct devstore *ds, const char *user, const char *id)
 {
-	struct strbuf path = STRBUF_INIT;
-	struct stat st;
+	if (ds->last_path.len && strcmp(ds->last_user.buf, user) == 0 &&
+	    strcmp(ds->last_id.buf, id) == 0)
+		return ds->last_path.buf;
+	strbuf_reset(&ds->last_user);
+	strbuf_addstr(&ds->last_user, user);
+	strbuf_reset(&ds->last_id);
+	strbuf_addstr(&ds->last_id, id);
+	strbuf_reset(&ds->last_path);
+	path_of(ds, user, id, ".json", &ds->last_path);
+	return ds->last_path.buf;
+}
+
+int devstore_peek(struct devstore *ds, const char *user, const char *id,
+		  const struct devrec **rp)
+{
+	const char *path;
+	struct stat st, after;
 	int rc;
 
+	*rp = NULL;
 	if (!devstore_name_ok(user, DEV_USER_MAX) || !devstore_name_ok(id, DEV_ID_MAX))
 		return 0;
-	path_of(ds, user, id, ".json", &path);
-	if (stat(path.buf, &st) < 0) {
-		rc = errno == ENOENT ? 0 : read_file(path.buf, r);
-		strbuf_release(&path);
-		return rc;
+	path = peek_path(ds, user, id);
+	if (stat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		msg_error("cannot read device record '%s': %s", path, strerror(errno));
+		return -1;
 	}
-	if (ds->cached && strcmp(ds->cached_path, path.buf) == 0 && same_file(&st, &ds->cached_st)) {
-		*r = *ds->cached;
-		strbuf_release(&path);
+	if (ds->cached_path && strcmp(ds->cached_path, path) == 0 &&
+	    same_file(&st, &ds->cached_st)) {
+		*rp = ds->cached;
 		return 1;
 	}
-	rc = read_file(path.buf, r);
-	/* Kept only if the file did not change while it was read. */
-	if (rc == 1) {
-		struct stat after;
-
-		if (stat(path.buf, &after) == 0 && same_file(&st, &after)) {
-			if (!ds->cached)
-				ds->cached = xmalloc(sizeof(*ds->cached));
-			*ds->cached = *r;
-			free(ds->cached_path);
-			ds->cached_path = strbuf_detach(&path, NULL);
-			ds->cached_st = st;
-		}
+	if (!ds->cached)
+		ds->cached = xmalloc(sizeof(*ds->cached));
+	free(ds->cached_path);
+	ds->cached_path = NULL;
+	rc = read_file(path, ds->cached);
+	if (rc != 1)
+		return rc;
+	/* Kept for the next call only if the file did not change while it
+	 * was read; returned either way. */
+	if (stat(path, &after) == 0 && same_file(&st, &after)) {
+		ds->cached_path = xstrdup(path);
+		ds->cached_st = st;
 	}
-	strbuf_release(&path);
+	*rp = ds->cached;
+	return 1;
+}
+
+int devstore_get_cached(struct devstore *ds, const char *user, const char *id, struct devrec *r)
+{
+	const struct devrec *p;
+	int rc = devstore_peek(ds, user, id, &p);
+
+	if (rc == 1)
+		*r = *p;
 	return rc;
 }
 

@@ -74,6 +74,10 @@ int devstore_get(struct devstore *ds, const char *user, const char *id, struct d
  * a new inode), the record read then is returned after one stat(2). */
 int devstore_get_cached(struct devstore *ds, const char *user, const char *id,
 			struct devrec *r);
+/* devstore_get_cached without the copy: *rp points at the store's own
+ * record, valid until the next call on ds. Returns as devstore_get. */
+int devstore_peek(struct devstore *ds, const char *user, const char *id,
+		  const struct devrec **rp);
 
 /* Read-modify-write under the device's lock: loads the record (a new
  * one with user, id and first_seen set when there is none; *created

@@ -100,6 +100,16 @@ static int hexval(int c)
 static int pct_decode(const char *s, size_t len, bool plus, struct strbuf *out)
 {
 	for (size_t i = 0; i < len; i++) {
+		size_t run = 0;
+
+		/* A run of bytes that stay as they are goes in at once. */
+		while (i + run < len && s[i + run] != '%' && !(plus && s[i + run] == '+'))
+			run++;
+		if (run) {
+			strbuf_add(out, s + i, run);
+			i += run - 1;
+			continue;
+		}
 		if (s[i] == '%') {
 			int h, l;
 
