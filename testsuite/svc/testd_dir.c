@@ -192,9 +192,9 @@ int testd_search(struct prog_state *st, int argc, char **argv)
 		return EX_CONFIG;
 	s = dir_search(d, argv[1], argc > 3 ? (const char *const *)argv + 3 : NULL, max,
 		       search_print, &sb);
-	if (s == DIR_OK)
+	if (s == DIR_OK && sb.len)
 		fwrite(sb.buf, 1, sb.len, stdout);
-	else
+	else if (s != DIR_OK)
 		fprintf(stderr, "postern-testd: temporary failure: %s\n", dir_error(d));
 	strbuf_release(&sb);
 	dir_close(d);
