@@ -5,6 +5,9 @@
 # connections (parked between them, checked before use, replaced when the
 # next hop has gone meanwhile, QUIT at the worker's exit). MAIL goes to
 # the next hop pipelined with the first RCPT when it offers PIPELINING.
+# DATA goes to the next hop without waiting for its 354 (our 354 at
+# once); a DATA it refuses is answered with its refusal after the data,
+# the data never reaches it, and RSET follows.
 # The sink's own log says how many connections it saw.
 . "$(dirname "$0")/lib.sh"
 need smtp-sink python3
@@ -39,7 +42,7 @@ log = open(sys.argv[2], "w")
 
 def session(c):
     c.sendall(b"220 pyhop ESMTP\r\n")
-    buf, data = b"", False
+    buf, data, nodata = b"", False, False
     while True:
         d = c.recv(65536)
         if not d:
@@ -59,6 +62,8 @@ def session(c):
             verb = line[:4].upper()
             if verb == b"EHLO":
                 c.sendall(b"250-pyhop\r\n250 PIPELINING\r\n")
+            elif verb == b"DATA" and nodata:
+                c.sendall(b"554 5.5.1 no data for nodata\r\n")
             elif verb == b"DATA":
                 data = True
                 c.sendall(b"354 go\r\n")
@@ -66,6 +71,10 @@ def session(c):
                 c.sendall(b"221 bye\r\n")
                 return
             else:
+                if verb == b"RSET":
+                    nodata = False
+                elif line.upper().startswith(b"RCPT TO:<NODATA@"):
+                    nodata = True
                 c.sendall(b"250 2.0.0 ok\r\n")
 
 while True:
@@ -118,6 +127,22 @@ test_expect_success 'MAIL and the first RCPT reach the hop in one write (PIPELIN
 	test_grep "^250 2.0.0 queued by pyhop" out &&
 	test_grep -x "MAIL FROM:<bob@sender.test>|RCPT TO:<p@pipe.test>|" pyhop.chunks &&
 	test_grep -x "RCPT TO:<q@pipe.test>|" pyhop.chunks
+'
+
+test_expect_success 'a DATA the hop refuses: its reply after the data, nothing of it sent, RSET, the next message passes' '
+	n0=$(wc -l <pyhop.chunks) &&
+	printf "EHLO c.test\r\nMAIL FROM:<bob@sender.test>\r\nRCPT TO:<nodata@pipe.test>\r\nDATA\r\nSubject: refused\r\n\r\nz\r\n.\r\nMAIL FROM:<bob@sender.test>\r\nRCPT TO:<p@pipe.test>\r\nDATA\r\nSubject: next\r\n\r\nz\r\n.\r\nQUIT\r\n" >in &&
+	smtp_raw $EDGE_PORT in >out &&
+	cat out &&
+	test "$(grep -c "^354 " out)" = 2 &&
+	test_grep "^554 5.5.1 no data for nodata" out &&
+	test "$(grep -c "^250 2.0.0 queued by pyhop" out)" = 1 &&
+	tail -n +"$((n0 + 1))" pyhop.chunks >chunks &&
+	cat chunks &&
+	! grep -q "Subject: refused" chunks &&
+	test_grep "RSET" chunks &&
+	test_grep "reject: next hop refused the message" "$LOG" &&
+	test_grep "status=rejected reply=\"554 5.5.1 no data for nodata\"" "$LOG"
 '
 
 test_expect_success 'the next client connection in the worker reuses the parked hop session' '

@@ -628,8 +628,11 @@ static int data_begin(struct session *s)
 		content_begin(s);
 		return 0;
 	}
+	/* DATA goes to the hop now, its 354 is read before the first data
+	 * (by then it is there): our 354 does not wait a round trip. A
+	 * refusal comes back as the reply to the end of the data. */
 	smtp_reply_init(&r);
-	if (smtp_client_data_start(s->hop, &r) != 354) {
+	if (smtp_client_data_send(s->hop, &r) != 354) {
 		reply_and_log_hop(s, &r);
 		txn_reset(s);
 		rc = -1;
@@ -899,8 +902,12 @@ static void data_finish(struct session *s)
 			       "next hop refused the message hop=%s", msg_q(smtp_client_peer(s->hop)));
 	}
 	txn_summary(s, RULES_SCL_UNKNOWN, false, !f->stopped);
-	if (!content_on(s) || !f->stopped)
-		s->hop_mail = false;	/* the hop's transaction ended either way */
+	/* The hop's transaction ended with its final reply, unless it
+	 * refused the DATA itself (then RSET, from txn_reset; after a final
+	 * refusal the RSET is harmless). A stopped flow dropped the hop, or
+	 * (content) wants the RSET. */
+	if (!f->stopped)
+		s->hop_mail = r.code / 100 != 2;
 	smtp_reply_clear(&r);
 	txn_reset(s);
 }

@@ -31,6 +31,9 @@ struct smtp_client {
 	bool tls_on;
 	bool dead;
 	bool in_data;
+	bool want_354;			/* DATA sent, its reply not yet read */
+	bool data_refused;		/* it was not 354: refusal holds it */
+	struct smtp_reply refusal;
 	struct smtp_data_encoder enc;
 	struct strbuf out;		/* encoded data not yet written */
 	struct strbuf line;		/* a command being made */
@@ -125,6 +128,7 @@ static struct smtp_client *client_new(int fd, const char *ip, unsigned port,
 
 	c->fd = fd;
 	c->s = stream_new(fd, fd, o->timeout_ms, SMTP_REPLY_LINE_MAX);
+	smtp_reply_init(&c->refusal);
 	if (strchr(ip, ':'))
 		snprintf(c->peer, sizeof(c->peer), "[%s]:%u", ip, port);
 	else
@@ -272,6 +276,7 @@ void smtp_client_close(struct smtp_client *c, bool quit)
 	strbuf_release(&c->ext);
 	strbuf_release(&c->out);
 	strbuf_release(&c->line);
+	smtp_reply_clear(&c->refusal);
 	tls_report_clear(&c->tls);
 	free(c);
 }
@@ -374,10 +379,66 @@ int smtp_client_data_start(struct smtp_client *c, struct smtp_reply *r)
 	return r->code;
 }
 
-static int flush_out(struct smtp_client *c, struct smtp_reply *r)
+int smtp_client_data_send(struct smtp_client *c, struct smtp_reply *r)
 {
 	int rc;
 
+	if (c->dead) {
+		fail_reply(r, "4.4.2", c->peer, "connection lost");
+		return r->code;
+	}
+	stream_write(c->s, "DATA\r\n", 6);
+	rc = stream_flush(c->s);
+	if (rc != STREAM_OK) {
+		lost(c, r, rc);
+		return r->code;
+	}
+	c->in_data = c->want_354 = true;
+	c->data_refused = false;
+	smtp_data_encoder_init(&c->enc);
+	strbuf_reset(&c->out);
+	return 354;
+}
+
+static void reply_copy(struct smtp_reply *dst, const struct smtp_reply *src)
+{
+	dst->code = src->code;
+	memcpy(dst->enh, src->enh, sizeof(dst->enh));
+	strbuf_reset(&dst->text);
+	strbuf_add(&dst->text, src->text.buf, src->text.len);
+	dst->nlines = src->nlines;
+}
+
+/* The reply to a DATA sent by data_send, before the first data goes out:
+ * 0 on 354; -1 when the next hop is gone (r holds 421); 1 when it
+ * refused (kept for data_end; what comes is dropped). */
+static int read_354(struct smtp_client *c, struct smtp_reply *r)
+{
+	int rc;
+
+	if (!c->want_354)
+		return c->data_refused ? 1 : 0;
+	c->want_354 = false;
+	rc = smtp_reply_read(c->s, &c->refusal);
+	if (rc != STREAM_OK) {
+		lost(c, &c->refusal, rc);
+		reply_copy(r, &c->refusal);
+		return -1;
+	}
+	if (c->refusal.code == 354)
+		return 0;
+	c->data_refused = true;
+	c->in_data = false;
+	strbuf_reset(&c->out);
+	return 1;
+}
+
+static int flush_out(struct smtp_client *c, struct smtp_reply *r)
+{
+	int rc = read_354(c, r);
+
+	if (rc)
+		return rc < 0 ? -1 : 0;
 	stream_write(c->s, c->out.buf, c->out.len);
 	strbuf_reset(&c->out);
 	rc = stream_flush(c->s);
@@ -395,6 +456,8 @@ int smtp_client_data_write(struct smtp_client *c, const char *content, size_t n,
 		fail_reply(r, "4.4.2", c->peer, "connection lost");
 		return -1;
 	}
+	if (c->data_refused)
+		return 0;	/* data_end says why */
 	smtp_data_encode(&c->enc, content, n, &c->out);
 	if (c->out.len >= DATA_FLUSH_BYTES)
 		return flush_out(c, r);
@@ -409,9 +472,15 @@ int smtp_client_data_end(struct smtp_client *c, struct smtp_reply *r)
 		fail_reply(r, "4.4.2", c->peer, "connection lost");
 		return r->code;
 	}
-	smtp_data_encode_end(&c->enc, &c->out);
+	if (!c->data_refused)
+		smtp_data_encode_end(&c->enc, &c->out);
 	if (flush_out(c, r) < 0)
 		return r->code;
+	if (c->data_refused) {
+		c->data_refused = false;
+		reply_copy(r, &c->refusal);
+		return r->code;
+	}
 	c->in_data = false;
 	rc = smtp_reply_read(c->s, r);
 	if (rc != STREAM_OK)

@@ -77,6 +77,13 @@ const char *smtp_client_host(const struct smtp_client *c);
  * here), then data_end sends the end marker and reads the final reply.
  * data_write returns 0, or -1 when the next hop is gone (r holds 421). */
 int smtp_client_data_start(struct smtp_client *c, struct smtp_reply *r);
+/* DATA without waiting for its reply (returns 354, or the code of a
+ * dead next hop in r): the reply is read before the first data goes out,
+ * by then usually there, so the caller can answer its own client's DATA
+ * at once instead of after a round trip. When it is not 354, data_write
+ * drops what it is given and data_end returns that refusal (in r); the
+ * session stays usable (no transaction data was sent). */
+int smtp_client_data_send(struct smtp_client *c, struct smtp_reply *r);
 int smtp_client_data_write(struct smtp_client *c, const char *content, size_t n,
 			   struct smtp_reply *r);
 int smtp_client_data_end(struct smtp_client *c, struct smtp_reply *r);
