@@ -55,9 +55,9 @@ test_expect_success 'thresholds decide the action for SCL 9' '
 test_expect_success 'junk_threshold: junk only above it' '
 	s=$(scl-score -c "$SCL_CONF" check <"$spam" | sed "s/^scl=\([0-9]\).*/\1/") &&
 	test "$s" -ge 5 &&
-	scl_conf j1.json "\"junk_threshold\": $s" &&
+	scl_conf j1.json "\"junk_threshold\": $s, \"reject_enabled\": false" &&
 	scl-score -c j1.json check <"$spam" | test_grep -q "^scl=$s action=deliver" &&
-	scl_conf j2.json "\"junk_threshold\": $((s - 1))" &&
+	scl_conf j2.json "\"junk_threshold\": $((s - 1)), \"reject_enabled\": false" &&
 	scl-score -c j2.json check <"$spam" | test_grep -q "^scl=$s action=junk" &&
 	scl_conf j3.json "\"reject_threshold\": $s" &&
 	scl-score -c j3.json check <"$spam" | test_grep -q "^scl=$s action=reject"

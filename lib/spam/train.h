@@ -1,8 +1,9 @@
 /* Batch training of the scl-score model: online logistic regression with
- * per-feature AdaGrad steps over several shuffled epochs, the weights
- * averaged over the steps of the last half of the epochs, the mean of a
- * few such learners run over different orders, held-out Platt
- * calibration, then quantisation of the weights into a model. */
+ * a thick threshold and a cost for ham errors, per-feature AdaGrad steps
+ * over several shuffled epochs, the weights averaged over the steps of
+ * the last half of the epochs, the mean of a few such learners run over
+ * different orders, Platt calibration on 5-fold out-of-fold margins,
+ * then quantisation of the weights into a model. */
 #ifndef POSTERN_SPAM_TRAIN_H
 #define POSTERN_SPAM_TRAIN_H
 
@@ -19,8 +20,10 @@ struct spam_train_opts {
 	unsigned seed;		/* shuffling and the calibration split */
 	bool norm;		/* SPAM_MODEL_NORM */
 	unsigned members;	/* learners averaged (0 is 1) */
+	double thick;		/* thick threshold: margin (logits) each class is pushed past */
+	double ham_cost;	/* a ham misjudged weighs this many spams (training, calibration) */
 };
-#define SPAM_TRAIN_OPTS_INIT { SPAM_BITS_DEFAULT, 6, 4.0, 1, true, 5 }
+#define SPAM_TRAIN_OPTS_INIT { SPAM_BITS_DEFAULT, 6, 4.0, 1, true, 5, 4.0, 1.5 }
 
 struct spam_trainer;
 
