@@ -299,7 +299,7 @@ static void loop(struct session *s)
 		/* PIPELINING: answer in one write when the client waits */
 		if (smtp_input_pending(s->input) == 0 && session_flush(s) < 0)
 			break;
-		stream_set_timeout(s->s, timeout);
+		smtp_input_set_timeout(s->input, timeout);
 		rc = smtp_input_getline(s->input, &line, &crlf);
 		if (rc == STREAM_TOOLONG) {
 			reply_error(s, "500 5.5.2 Error: line too long");

@@ -922,7 +922,7 @@ static int data_read(struct session *s, unsigned long long chunk_left, bool bdat
 	size_t n, used;
 	int rc;
 
-	stream_set_timeout(s->s, conf_int(s->e->sec, "data_timeout"));
+	smtp_input_set_timeout(s->input, conf_int(s->e->sec, "data_timeout"));
 	while (bdat ? chunk_left > 0 : !s->dec.done) {
 		p = smtp_input_peek(s->input, &n);
 		if (bdat && n > chunk_left)
