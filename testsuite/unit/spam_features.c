@@ -51,6 +51,13 @@ int main(void)
 	spam_fv_reset(&fv);
 	is_int(spam_tokenize(&fv, "", "a b c d e f g h", 15, true, 3), 0, "one-letter words do not count");
 	spam_fv_reset(&fv);
+	/* 中文字 and 가나: three and two CJK characters, no spaces. */
+	is_int(spam_tokenize(&fv, "", "\xe4\xb8\xad\xe6\x96\x87\xe5\xad\x97 \xea\xb0\x80\xeb\x82\x98", 16,
+			     false, 0), 3, "CJK runs give the bigrams of their characters as words");
+	ok(has(&fv, "\xe4\xb8\xad\xe6\x96\x87") && has(&fv, "\xe6\x96\x87\xe5\xad\x97") &&
+	   has(&fv, "\xea\xb0\x80\xeb\x82\x98") && !has(&fv, "\xe4\xb8\xad\xe6\x96\x87\xe5\xad\x97"),
+	   "CJK bigrams, not the whole run");
+	spam_fv_reset(&fv);
 	spam_features(&fv, msg, strlen(msg), NULL);
 	ok(has(&fv, "X:replyto-other-domain"), "Reply-To in another domain");
 	ok(has(&fv, "X:html-only"), "HTML only");
