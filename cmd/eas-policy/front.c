@@ -121,8 +121,9 @@ static int user_policy(struct eas *e, struct eas_req *r)
  * file backend itself looks for a changed file once a second) and the
  * key of the last (policy, user, device), a pure function of them.
  * Dropped at each connection's first request (a pooled worker serves
- * several). The device's record is not kept here: devstore_peek sees a
- * wipe or a new key at once (one stat). */
+ * several), with the store's cached record. The device's record is not
+ * kept here: devstore_peek sees a wipe or a new key at once (the store's
+ * change counter, or a stat). */
 #define DIR_CACHE_MS 1000
 
 static struct {
@@ -153,8 +154,11 @@ static int user_policy_cached(struct eas *e, const struct http_request *req, str
 	long long now = mono_ms();
 	int known;
 
-	if (req->serial == 1)
+	if (req->serial == 1) {
 		conn_cache.dir_valid = conn_cache.key_valid = false;
+		if (e->store)
+			devstore_forget(e->store);
+	}
 	if (conn_cache.dir_valid && now - conn_cache.dir_at < DIR_CACHE_MS &&
 	    strcmp(conn_cache.asked, r->user) == 0) {
 		r->policy = conn_cache.policy;
@@ -291,30 +295,35 @@ static bool not_forwarded(const char *name)
 				    strncasecmp(name, "X-Forwarded-", 12) == 0);
 }
 
+/* Appends "a: b\r\n" with one capacity check and plain copies. */
+static void add_line(struct strbuf *out, const char *a, const char *b)
+{
+	size_t al = strlen(a), bl = strlen(b);
+	char *p;
+
+	if (out->alloc < out->len + al + bl + 5)
+		strbuf_grow(out, al + bl + 4);
+	p = out->buf + out->len;
+	memcpy(p, a, al);
+	memcpy(p + al, ": ", 2);
+	memcpy(p + al + 2, b, bl);
+	memcpy(p + al + 2 + bl, "\r\n", 2);
+	out->len += al + bl + 4;
+	out->buf[out->len] = 0;
+}
+
 /* The device's headers to pass on and eas-policy's X-Forwarded-* ones,
  * each "Name: value\r\n", into one buffer (reset first). */
 static void forward_block(const struct http_request *req, struct strbuf *out)
 {
 	strbuf_reset(out);
-	for (size_t i = 0; i < req->nheaders; i++) {
-		const char *name = req->headers[i].name;
-
-		if (not_forwarded(name))
-			continue;
-		strbuf_addstr(out, name);
-		strbuf_add(out, ": ", 2);
-		strbuf_addstr(out, req->headers[i].value);
-		strbuf_add(out, "\r\n", 2);
-	}
-	strbuf_addstr(out, "X-Forwarded-For: ");
-	strbuf_addstr(out, req->client_ip);
-	strbuf_addstr(out, req->secure ? "\r\nX-Forwarded-Proto: https\r\n" :
-		      "\r\nX-Forwarded-Proto: http\r\n");
-	if (*req->host) {
-		strbuf_addstr(out, "X-Forwarded-Host: ");
-		strbuf_addstr(out, req->host);
-		strbuf_add(out, "\r\n", 2);
-	}
+	for (size_t i = 0; i < req->nheaders; i++)
+		if (!not_forwarded(req->headers[i].name))
+			add_line(out, req->headers[i].name, req->headers[i].value);
+	add_line(out, "X-Forwarded-For", req->client_ip);
+	add_line(out, "X-Forwarded-Proto", req->secure ? "https" : "http");
+	if (*req->host)
+		add_line(out, "X-Forwarded-Host", req->host);
 }
 
 static int pass_headers(const struct http_client_resp *r, void *user)
@@ -478,15 +487,34 @@ static bool request_of(struct eas *e, struct http_request *req, struct http_resp
 	char why[128];
 	const char *v;
 
+	/* A device sends the same query again and again (FolderSync, Sync,
+	 * Ping with its id and type): the last one parsed is kept. */
+	static struct {
+		bool valid;
+		char text[EAS_QUERY_MAX + 1];
+		struct eas_query q;
+	} last;
+	size_t qlen = strlen(req->query);
+
 	memset(r, 0, sizeof(*r));
-	if (eas_query_parse(req->query, strlen(req->query), &r->q, why, sizeof(why)) < 0) {
+	if (last.valid && qlen <= EAS_QUERY_MAX && memcmp(last.text, req->query, qlen + 1) == 0) {
+		r->q = last.q;
+	} else if (eas_query_parse(req->query, qlen, &r->q, why, sizeof(why)) < 0) {
 		msg_warn("bad ActiveSync request client=%s reason=%s", req->client_ip, msg_q(why));
 		http_resp_error(res, 400, NULL);
 		return false;
+	} else if (qlen <= EAS_QUERY_MAX) {
+		memcpy(last.text, req->query, qlen + 1);
+		last.q = r->q;
+		last.valid = true;
 	}
 	if (!r->q.base64) {
+		size_t n;
+
 		v = http_header(req, "MS-ASProtocolVersion");
-		snprintf(r->q.protocol, sizeof(r->q.protocol), "%s", v ? v : "");
+		n = v ? strnlen(v, sizeof(r->q.protocol) - 1) : 0;
+		memcpy(r->q.protocol, v ? v : "", n);	/* snprintf "%s", cut */
+		r->q.protocol[n] = 0;
 		if ((v = http_header(req, "X-MS-PolicyKey"))) {
 			r->q.has_key = true;
 			if (!eas_key_parse(v, &r->q.key))

@@ -87,9 +87,8 @@ int http_resp_get_status(const struct http_response *res)
 
 static void check_field(const char *s)
 {
-	for (; *s; s++)
-		if (*s == '\r' || *s == '\n')
-			msg_panic("HTTP response header with CR or LF");
+	if (s[strcspn(s, "\r\n")])
+		msg_panic("HTTP response header with CR or LF");
 }
 
 void http_resp_header(struct http_response *res, const char *name, const char *value)

@@ -202,8 +202,12 @@ int http_server_session(int in, int out, const struct serve_peer *peer, void *ct
 
 const char *http_header(const struct http_request *req, const char *name)
 {
+	int c0 = tolower((unsigned char)name[0]);
+
+	/* The first letter first: most names differ there. */
 	for (size_t i = 0; i < req->nheaders; i++)
-		if (strcasecmp(req->headers[i].name, name) == 0)
+		if (tolower((unsigned char)req->headers[i].name[0]) == c0 &&
+		    strcasecmp(req->headers[i].name, name) == 0)
 			return req->headers[i].value;
 	return NULL;
 }
@@ -414,19 +418,28 @@ int http_body_status(const struct http_request *req)
 
 /* ---- parsing ---- */
 
-static bool is_tchar(int c)
+/* RFC 9110 tchar (digits, letters, !#$%&'*+-.^_`|~) as a bitmap: it
+ * is asked of every byte of every header name. */
+static inline bool is_tchar(int c)
 {
-	return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+	static const unsigned long long map[2] = { 0x03ff6cfa00000000ULL, 0x57ffffffc7fffffeULL };
+
+	return c >= 0 && c < 128 && (map[c >> 6] >> (c & 63)) & 1;
 }
 
 /* Stores s[0..n) in c->store; returns the offset (pointers are made once
  * the store stops growing). */
 static size_t keep(struct http_conn *c, const char *s, size_t n)
 {
-	size_t off = c->store.len;
+	struct strbuf *sb = &c->store;
+	size_t off = sb->len;
 
-	strbuf_add(&c->store, s, n);
-	strbuf_addch(&c->store, 0);
+	if (sb->alloc < sb->len + n + 2)
+		strbuf_grow(sb, n + 1);
+	memcpy(sb->buf + off, s, n);	/* the bytes and their NUL, one copy */
+	sb->buf[off + n] = 0;
+	sb->len = off + n + 1;
+	sb->buf[sb->len] = 0;
 	return off;
 }
 
@@ -559,6 +572,8 @@ static int framing(struct http_conn *c)
 	for (size_t i = 0; i < r->nheaders; i++) {
 		const char *n = r->headers[i].name, *v = r->headers[i].value;
 
+		if (!strchr("cCtThH", n[0]))
+			continue;	/* none of the three */
 		if (strcasecmp(n, "Content-Length") == 0) {
 			if (cl && strcmp(cl, v) != 0)
 				return 400;
@@ -673,16 +688,21 @@ static int read_head(struct http_conn *c, struct parsed *p)
 			return 400;
 	}
 	deadline = now_ms() + srv->lim.header_timeout;
+	stream_set_timeout(c->s, srv->lim.header_timeout);
 	if ((st = parse_request_line(c, p)) != 0)
 		return st;
 	/* The path picks the rule whose header limits apply from here on. */
 	c->rule = http_rule_find(srv, c->store.buf + p->path);
 	for (;;) {
-		long long left = deadline - now_ms();
+		/* The clock is asked only when the next line may have to be
+		 * waited for: lines already read ahead take microseconds. */
+		if (stream_buffered(c->s) == 0) {
+			long long left = deadline - now_ms();
 
-		if (left <= 0)
-			return 408;
-		stream_set_timeout(c->s, left);
+			if (left <= 0)
+				return 408;
+			stream_set_timeout(c->s, left);
+		}
 		rc = stream_getline(c->s, &c->line);
 		if (rc == STREAM_TIMEOUT)
 			return 408;
@@ -778,15 +798,29 @@ static const struct http_route *route_find(struct http_conn *c, int *status)
 
 /* ---- the connection loop ---- */
 
+/* msg_q(s), without its copy when s needs no quotes and is not cut (the
+ * request line is logged for every request, even when the level drops
+ * it). */
+static const char *log_q(const char *s)
+{
+	size_t n = 0;
+
+	for (; s[n]; n++)
+		if ((unsigned char)s[n] <= ' ' || s[n] == '"' || s[n] == '=' || s[n] == '\\' ||
+		    (unsigned char)s[n] == 0x7f || n >= 500)
+			return msg_q(s);
+	return n ? s : msg_q(s);
+}
+
 static void log_request(struct http_conn *c, long long t0)
 {
 	struct http_request *r = &c->req;
 
 	msg_info("request method=%s path=%s status=%d bytes=%lld client=%s rule=%s ms=%lld",
-		 msg_q(r->method ? r->method : "-"), msg_q(r->raw_path ? r->raw_path : "-"),
+		 log_q(r->method ? r->method : "-"), log_q(r->raw_path ? r->raw_path : "-"),
 		 c->res.status, c->res.started && c->res.length < 0 ? c->res.sent
 		 : c->res.length < 0 ? 0 : c->res.length, c->client_ip,
-		 msg_q(c->rule ? c->rule->name : "-"), now_ms() - t0);
+		 log_q(c->rule ? c->rule->name : "-"), now_ms() - t0);
 }
 
 /* Answers an error the layer found itself; the connection then closes. */

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/atomic.h"
@@ -26,7 +28,66 @@ struct devstore {
 	char *cached_path;
 	struct stat cached_st;
 	struct strbuf last_user, last_id, last_path;
+	/* The store's change counter (see gen_map), the value it had when
+	 * the cached record was last known current, and when its file was
+	 * last stat'ed (monotonic ms). */
+	uint64_t *gen;
+	uint64_t cached_gen;
+	long long cached_checked;
 };
+
+/* Every process that writes a record on this host bumps a counter after
+ * the rename (or unlink), in a small file (.generation) of the store
+ * that each process maps shared: a reader whose counter has not moved
+ * knows no record changed and needs no stat. Writers on other hosts (a
+ * store on NFS) and hands editing the files are not counted: a record
+ * is stat'ed again after DEVSTORE_RECHECK_MS however the counter
+ * stands. Without the counter (unmappable), every read stats. */
+#define GEN_FILE ".generation"
+#define GEN_SIZE 4096
+#define DEVSTORE_RECHECK_MS 1000
+
+static void gen_map(struct devstore *ds)
+{
+	struct strbuf path = STRBUF_INIT;
+	struct stat st;
+	void *p;
+	int fd;
+
+	strbuf_addf(&path, "%s/" GEN_FILE, ds->dir);
+	fd = open(path.buf, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	strbuf_release(&path);
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    (st.st_size < GEN_SIZE && ftruncate(fd, GEN_SIZE) < 0)) {
+		close(fd);
+		return;
+	}
+	p = mmap(NULL, GEN_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p != MAP_FAILED)
+		ds->gen = p;
+}
+
+static uint64_t gen_read(const struct devstore *ds)
+{
+	return ds->gen ? __atomic_load_n(ds->gen, __ATOMIC_ACQUIRE) : 0;
+}
+
+static void gen_bump(struct devstore *ds)
+{
+	if (ds->gen)
+		__atomic_fetch_add(ds->gen, 1, __ATOMIC_RELEASE);
+}
+
+static long long mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 struct devstore *devstore_open(const char *dir)
 {
@@ -43,6 +104,7 @@ struct devstore *devstore_open(const char *dir)
 	}
 	ds = xcalloc(1, sizeof(*ds));
 	ds->dir = xstrdup(dir);
+	gen_map(ds);
 	return ds;
 }
 
@@ -57,6 +119,8 @@ void devstore_close(struct devstore *ds)
 	strbuf_release(&ds->last_user);
 	strbuf_release(&ds->last_id);
 	strbuf_release(&ds->last_path);
+	if (ds->gen)
+		munmap(ds->gen, GEN_SIZE);
 	free(ds->dir);
 	free(ds);
 }
@@ -365,12 +429,20 @@ int devstore_peek(struct devstore *ds, const char *user, const char *id,
 {
 	const char *path;
 	struct stat st, after;
+	uint64_t gen = gen_read(ds);	/* before the stat: a later write moves it */
+	long long now = mono_ms();
 	int rc;
 
 	*rp = NULL;
 	if (!devstore_name_ok(user, DEV_USER_MAX) || !devstore_name_ok(id, DEV_ID_MAX))
 		return 0;
 	path = peek_path(ds, user, id);
+	/* Nothing written on this host since, and stat'ed a moment ago. */
+	if (ds->gen && ds->cached_path && gen == ds->cached_gen &&
+	    now - ds->cached_checked < DEVSTORE_RECHECK_MS && strcmp(ds->cached_path, path) == 0) {
+		*rp = ds->cached;
+		return 1;
+	}
 	if (stat(path, &st) < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -379,6 +451,8 @@ int devstore_peek(struct devstore *ds, const char *user, const char *id,
 	}
 	if (ds->cached_path && strcmp(ds->cached_path, path) == 0 &&
 	    same_file(&st, &ds->cached_st)) {
+		ds->cached_gen = gen;
+		ds->cached_checked = now;
 		*rp = ds->cached;
 		return 1;
 	}
@@ -394,9 +468,17 @@ int devstore_peek(struct devstore *ds, const char *user, const char *id,
 	if (stat(path, &after) == 0 && same_file(&st, &after)) {
 		ds->cached_path = xstrdup(path);
 		ds->cached_st = st;
+		ds->cached_gen = gen;
+		ds->cached_checked = now;
 	}
 	*rp = ds->cached;
 	return 1;
+}
+
+void devstore_forget(struct devstore *ds)
+{
+	free(ds->cached_path);
+	ds->cached_path = NULL;
 }
 
 int devstore_get_cached(struct devstore *ds, const char *user, const char *id, struct devrec *r)
@@ -468,6 +550,8 @@ int devstore_update(struct devstore *ds, const char *user, const char *id, devst
 		rc = fn(r, created, ctx);
 		if (rc == 1 && write_file(path.buf, r) < 0)
 			rc = -1;
+		else if (rc == 1)
+			gen_bump(ds);
 	}
 	close(lock);	/* releases the lock */
 	strbuf_release(&path);
@@ -527,6 +611,7 @@ int devstore_remove(struct devstore *ds, const char *user, const char *id)
 			msg_error("cannot remove '%s': %s", path.buf, strerror(errno));
 	} else {
 		fsync_parent(path.buf);
+		gen_bump(ds);
 	}
 	strbuf_setlen(&path, path.len - 5);
 	strbuf_addstr(&path, ".lock");

@@ -71,13 +71,19 @@ int devstore_get(struct devstore *ds, const char *user, const char *id, struct d
 
 /* devstore_get for a daemon's hot path: when the file is the one this
  * process read last (same inode, size and change time: every write makes
- * a new inode), the record read then is returned after one stat(2). */
+ * a new inode), the record read then is returned after one stat(2); and
+ * without the stat while the store's change counter (.generation, which
+ * every write on this host bumps) has not moved, for a second at most
+ * (writes from other hosts sharing the store are seen by the stat). */
 int devstore_get_cached(struct devstore *ds, const char *user, const char *id,
 			struct devrec *r);
 /* devstore_get_cached without the copy: *rp points at the store's own
  * record, valid until the next call on ds. Returns as devstore_get. */
 int devstore_peek(struct devstore *ds, const char *user, const char *id,
 		  const struct devrec **rp);
+/* Drops the cached record: the next read stats its file (a connection's
+ * first request). */
+void devstore_forget(struct devstore *ds);
 
 /* Read-modify-write under the device's lock: loads the record (a new
  * one with user, id and first_seen set when there is none; *created

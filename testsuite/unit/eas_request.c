@@ -198,6 +198,26 @@ static void test_store(void)
 		is_int(devstore_get_cached(other, "alice", "D1", &c2), 1, "after another process wrote");
 		is_str(c2.model, "Changed", "the new record is seen, not the cached one");
 		is_int(devstore_get_cached(other, "alice", "nope", &c2), 0, "no file: 0");
+		{
+			/* A record replaced by hand (no counter bump): seen once
+			 * the cached one is a second old. */
+			const struct devrec *p = NULL;
+			char src[4096], dst[4096];
+
+			is_int(devstore_peek(other, "alice", "D1", &p), 1, "peek");
+			ok(p && strcmp(p->model, "Changed") == 0, "peek: the record in place");
+			snprintf(src, sizeof(src), "%s/alice,D1.json", dir);
+			snprintf(dst, sizeof(dst), "%s/saved.json", dir);
+			ok(link(src, dst) == 0, "a copy of the record");
+			devstore_update(ds, "alice", "D1", bump, "ByHand");
+			devstore_peek(other, "alice", "D1", &p);
+			ok(p && strcmp(p->model, "ByHand") == 0, "a write through the store: seen at once");
+			ok(rename(dst, src) == 0, "the old record put back by hand");
+			sleep(1);
+			usleep(100000);
+			devstore_peek(other, "alice", "D1", &p);
+			ok(p && strcmp(p->model, "Changed") == 0, "a change by hand: seen within a second");
+		}
 		devstore_close(other);
 	}
 	is_int(devstore_wipe(ds, "alice", "nope", "admin", false), 0, "no wipe for an unknown device");
