@@ -619,15 +619,13 @@ static void queue_run(struct serve *s, bool all)
 	for (size_t i = 0; i < s->nqueue; i++) {
 		struct pending *q = &s->queue[i];
 
-		if (all || now >= q->until) {
-			s->queued--;
-			spawn(s, q->fd, &q->p);
-		} else {
-			s->queued--;
-			if (worker_dispatch(s, q->fd, &q->p) < 0) {
+		s->queued--;
+		if (all || worker_dispatch(s, q->fd, &q->p) < 0) {
+			if (!all && now < q->until) {
 				s->queued++;
-				continue;
+				continue;	/* waits on */
 			}
+			spawn(s, q->fd, &q->p);
 		}
 		close(q->fd);
 		q->fd = -1;
