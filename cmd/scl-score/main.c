@@ -30,7 +30,7 @@ static const struct opt scl_opts[] = {
 	{ "sender-ip", O_SENDER_IP, OPT_ARG, "IP", NULL, "the client IP (allowed_ips)" },
 	{ "recipient", O_RCPT, OPT_ARG, "ADDR", NULL, "a recipient (repeatable): exemptions, directory" },
 	{ "bits", O_BITS, OPT_ARG, "N", NULL, "train: 2^N feature buckets (16-22, default 19)" },
-	{ "epochs", O_EPOCHS, OPT_ARG, "N", NULL, "train: passes over the corpus (default 6)" },
+	{ "epochs", O_EPOCHS, OPT_ARG, "N", NULL, "train: passes over the corpus (default 10)" },
 	{ "top", O_TOP, OPT_ARG, "N", NULL, "explain: how many features to show (default 20)" },
 	{ NULL }
 };

@@ -195,7 +195,10 @@ static void fit_member(struct spam_trainer *t, size_t *order, size_t k, unsigned
  * orders. Measured on the SpamAssassin corpus, five members of six
  * epochs against one of ten: 1-ROCA% on split B 0.036 to 0.030, and
  * the error at a few false positives on split A a third lower; a single
- * learner's result moved as much as that with the shuffling seed. */
+ * learner's result moved as much as that with the shuffling seed. Ten
+ * of ten epochs against five of six, over six seeds on split A: one
+ * false positive at SCL >= 5 with 3.2-3.5% of spam missed on five seeds
+ * (five of six: two of six), split B 0.025 to 0.027. */
 static void fit(struct spam_trainer *t, const bool *use)
 {
 	size_t nw = (size_t)1 << t->o.bits, *order = xmalloc((t->n + 1) * sizeof(*order)), k = 0;

@@ -23,7 +23,7 @@ struct spam_train_opts {
 	double thick;		/* thick threshold: margin (logits) each class is pushed past */
 	double ham_cost;	/* a ham misjudged weighs this many spams (training, calibration) */
 };
-#define SPAM_TRAIN_OPTS_INIT { SPAM_BITS_DEFAULT, 6, 4.0, 1, true, 5, 4.0, 1.5 }
+#define SPAM_TRAIN_OPTS_INIT { SPAM_BITS_DEFAULT, 10, 4.0, 1, true, 10, 4.0, 1.5 }
 
 struct spam_trainer;
 
