@@ -12,7 +12,9 @@
 # ratios b/a and b/c, the number of block-list queries each made, the
 # CPU time smtp-edge spent per message (its listener and all its session
 # processes: on a shared, loaded machine a steadier figure than the
-# rates), and the peak memory (VmHWM) of the smtp-edge listener and of
+# rates) and what smtp-source and smtp-sink spent in (a) and (b) (both
+# are single event-loop processes that do less per message the busier
+# they are: in (a) they batch each other's events), and the peak memory (VmHWM) of the smtp-edge listener and of
 # its largest session. Exits 0 when b/c >= 1.2 and b/a >= 0.5 in both modes, 1 when
 # a target is missed, 69 when a program is missing, 70 when a run fails.
 # smtp-edge runs with a pool of as many workers as smtp-source has
@@ -249,18 +251,38 @@ edge_cpu_since() {
 	echo "$sum"
 }
 TICKS=$(getconf CLK_TCK)
+SINK_PID=$(cat sink.pid)
+# CPU of smtp-sink (ticks) and of this shell's children so far (ms: the
+# smtp-source just run, and bench_time's awk), so that each line can say
+# what a message cost the client and the sink as well.
+sink_ticks() {
+	local u
+	read -r -a u <"/proc/$SINK_PID/stat" 2>/dev/null || { echo 0; return; }
+	echo $((u[13] + u[14]))
+}
+# times_ms FILE: the children's user and system time in the output of
+# bash's times (run in the shell itself, not in a command substitution).
+times_ms() { awk 'NR == 2 { n = 0
+	for (i = 1; i <= 2; i++) { split($i, t, "m"); n += t[1] * 60000 + t[2] * 1000 }
+	printf "%d\n", n }' "$1"; }
 
 # run WHAT PORT MODE: one timed smtp-source run; prints messages/second
 # and records the sink and DNS list counts for it.
 run() {
-	local what=$1 port=$2 mode=$3 d='' ms sink0 dns0 got
+	local what=$1 port=$2 mode=$3 d='' ms sink0 dns0 got k0
 	[ "$mode" = reuse ] && d=-d
 	sink0=$(sink_count)
 	dns0=$(dnsbl_count)
 	edge_cpu_mark
+	k0=$(sink_ticks)
+	times >"times0-$what-$mode"
 	bench_time "source-$what-$mode.out" smtp-source -s "$S" -m "$N" -l "$L" $d -N \
 		-M client.bench.test -f bob@sender.test -t u@example.test "127.0.0.1:$port" \
 		>"ms-$what-$mode"
+	times >"times1-$what-$mode"
+	echo $(( ($(times_ms "times1-$what-$mode") - $(times_ms "times0-$what-$mode")) * 1000 / N )) \
+		>"cpu-source-$what-$mode"
+	echo $(( ($(sink_ticks) - k0) * 1000000 / TICKS / N )) >"cpu-sink-$what-$mode"
 	ms=$(cat "ms-$what-$mode")
 	[ "$bench_rc" -eq 0 ] && ! grep -qi 'error\|fatal\|warning' "source-$what-$mode.out" ||
 		{ tail -n 5 "source-$what-$mode.out" >&2; bench_fail "smtp-source into $what ($mode) failed" 70; }
@@ -286,9 +308,12 @@ for mode in $MODES; do
 	ba=$(bench_ratio "$b" "$a")
 	bc=$(bench_ratio "$b" "$c")
 	printf '%s (%s, %d messages of %d bytes, %d sessions):\n' "$mode" "$desc" "$N" "$L" "$S"
-	printf '  (a) smtp-sink:           %9.1f msg/s\n' "$a"
-	printf '  (b) smtp-edge:           %9.1f msg/s  (DNS list queries: %s; CPU %s us/message)\n' \
+	printf '  (a) smtp-sink:           %9.1f msg/s  (CPU us/message: smtp-source %s, smtp-sink %s)\n' \
+		"$a" "$(cat "cpu-source-sink-$mode")" "$(cat "cpu-sink-sink-$mode")"
+	printf '  (b) smtp-edge:           %9.1f msg/s  (DNS list queries: %s; CPU %s us/message;\n' \
 		"$b" "$(cat "dns-edge-$mode")" "$(cat "cpu-edge-$mode")"
+	printf '                                          smtp-source %s, smtp-sink %s)\n' \
+		"$(cat "cpu-source-edge-$mode")" "$(cat "cpu-sink-edge-$mode")"
 	printf '  (c) Postfix proxy:       %9.1f msg/s  (DNS list queries: %s)\n' "$c" "$(cat "dns-postfix-$mode")"
 	printf '  b/a: %s (target >= 0.5)  b/c: %s (target >= 1.2)\n' "$ba" "$bc"
 	bench_le 0.5 "$ba" || { echo "  smtp-edge is below half the ceiling ($mode)"; st=1; }
