@@ -100,7 +100,9 @@ run() {
 		sed -n 's/^rps=//p'
 }
 # Rounds alternate so that a machine busy with something else weighs on
-# both sides alike; the medians are compared.
+# both sides alike; the medians are compared. The load is printed: on a
+# busy machine nginx direct loses more than the pass-through does.
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$TEST_TMP/through" >"$TEST_TMP/direct" >"$TEST_TMP/proxy"
 for i in $(seq "${BENCH_ROUNDS:-3}"); do
 	through=$(run "$EAS_PORT")
