@@ -53,7 +53,7 @@ test_expect_success 'keep-alive: three requests on one TLS connection, HEAD with
 	test "$(grep -c "<clientConfig" out)" = 1 &&
 	grep -q "^HTTP/1.1 404 Not Found" out &&
 	test "$(grep -c "^Connection: close" out)" = 1 &&
-	grep -Eq "request method=HEAD path=/mail/config-v1.1.xml status=200 " "$TEST_TMP/https.log"
+	serve_wait_log https "request method=HEAD path=/mail/config-v1.1.xml status=200 "
 '
 
 test_expect_success 'chunked request body and Expect: 100-continue' '
@@ -94,13 +94,15 @@ http_standalone plain "$pport" autodiscover-gen -c "$TEST_TMP/plain.json" --serv
 test_expect_success 'plain HTTP behind a trusted proxy: X-Forwarded-For is the client' '
 	hcurl -o /dev/null -H "X-Forwarded-For: 203.0.113.7, 127.0.0.9" \
 		"http://127.0.0.1:$pport/mail/config-v1.1.xml?emailaddress=a%40b.test" &&
-	grep -Eq "request method=GET .* status=200 .*client=203\.0\.113\.7 " "$TEST_TMP/plain.log"
+	serve_wait_log plain "request method=GET .* status=200 .*client=203\.0\.113\.7 "
 '
 
 test_expect_success 'X-Forwarded-For from an untrusted peer is ignored' '
+	n=$(grep -c "request method=" "$TEST_TMP/https.log") &&
 	hcurl -o /dev/null -H "X-Forwarded-For: 203.0.113.8" \
 		"$url/mail/config-v1.1.xml?emailaddress=a%40example.test" &&
-	grep -Eq "client=127\.0\.0\.1 " "$TEST_TMP/https.log" &&
+	serve_wait_count https "request method=" $((n + 1)) &&
+	grep "request method=" "$TEST_TMP/https.log" | tail -n 1 | grep -q "client=127\.0\.0\.1 " &&
 	! grep -q "203.0.113.8" "$TEST_TMP/https.log"
 '
 
@@ -146,7 +148,7 @@ test_expect_success 'SIGHUP re-reads the config: a new rule and new domain setti
 	hcurl -o r "http://127.0.0.1:$pport/mail/config-v1.1.xml?emailaddress=a%40b.test" &&
 	grep -q "<hostname>imap2.example.test</hostname>" r &&
 	test "$(http_code "http://127.0.0.1:$pport/mobileconfig?email=a%40b.test")" = 403 &&
-	grep -q "refused rule=apple check=deny status=403" "$TEST_TMP/plain.log"
+	serve_wait_log plain "refused rule=apple check=deny status=403"
 '
 
 test_expect_success 'a bad config on SIGHUP keeps the old one' '

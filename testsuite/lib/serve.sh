@@ -45,6 +45,19 @@ serve_wait_log() {
 	return 1
 }
 
+# serve_wait_count NAME PATTERN N: waits until at least N lines of
+# NAME.log match PATTERN (for a line like earlier ones: take the count
+# before the request, wait for one more).
+serve_wait_count() {
+	local name=$1 pat=$2 n=$3 tries=200
+	while [ "$tries" -gt 0 ]; do
+		[ "$(grep -Ec -- "$pat" "$TEST_TMP/$name.log" 2>/dev/null)" -ge "$n" ] && return 0
+		sleep 0.05; tries=$((tries - 1))
+	done
+	echo "fewer than $n lines matching '$pat' in $name.log" >&2
+	return 1
+}
+
 # serve_standalone NAME PORT CMD...: CMD is a daemon in standalone mode
 # (-d) whose config listens on 127.0.0.1:PORT (or *:PORT); returns once it says it
 # listens there (no probe connection, so logs hold only the test's).
