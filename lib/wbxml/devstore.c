@@ -64,6 +64,16 @@ static void gen_map(struct devstore *ds)
 		close(fd);
 		return;
 	}
+	/* Made by root (a daemon before it drops privileges, an admin
+	 * command): the store's owner, who runs the sessions, must be able
+	 * to open it too. */
+	if (st.st_uid == 0 && geteuid() == 0) {
+		struct stat dst;
+
+		if (stat(ds->dir, &dst) == 0 && dst.st_uid != 0 && fchown(fd, dst.st_uid, dst.st_gid) < 0)
+			msg_warn("cannot give %s/" GEN_FILE " to the store's owner: %s", ds->dir,
+				 strerror(errno));
+	}
 	p = mmap(NULL, GEN_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	if (p != MAP_FAILED)
