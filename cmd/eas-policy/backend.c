@@ -445,19 +445,6 @@ static int send_body(int fd, const struct eas *e, struct http_request *req,
 	return chunked ? send_all(fd, "0\r\n\r\n", 5, e->backend_timeout_ms) : 0;
 }
 
-/* A decimal number (>= 0) appended to sb. */
-static void add_num(struct strbuf *sb, long long v)
-{
-	char buf[24], *p = buf + sizeof(buf);
-
-	if (v < 0)
-		v = 0;
-	do
-		*--p = (char)('0' + v % 10);
-	while ((v /= 10) > 0);
-	strbuf_add(sb, p, (size_t)(buf + sizeof(buf) - p));
-}
-
 /* The session's buffers, kept from request to request: the head going
  * out (with a small body) and what comes back. */
 static struct strbuf head_buf = STRBUF_INIT;
@@ -491,8 +478,8 @@ static int attempt(struct eas *e, struct http_request *req, struct http_response
 		strbuf_addstr(hb, "Transfer-Encoding: chunked\r\n");
 	} else {
 		strbuf_addstr(hb, "Content-Length: ");
-		add_num(hb, pre ? (long long)pre->len :
-			req->content_length > 0 ? req->content_length : 0);
+		strbuf_adddec(hb, pre ? (unsigned long long)pre->len :
+			      req->content_length > 0 ? (unsigned long long)req->content_length : 0);
 		strbuf_add(hb, "\r\n", 2);
 	}
 	strbuf_add(hb, "\r\n", 2);

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "html/url.h"
+#include "util/pct.h"
 
 static int prefix(const char *s, size_t len, const char *p)
 {
@@ -95,35 +96,7 @@ void url_encode(struct strbuf *out, const char *s, size_t len)
 	}
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 int url_decode(struct strbuf *out, const char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '+') {
-			strbuf_addch(out, ' ');
-		} else if (s[i] == '%') {
-			int hi, lo;
-
-			if (i + 2 >= len)
-				return -1;
-			hi = hexval((unsigned char)s[i + 1]);
-			lo = hexval((unsigned char)s[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -1;
-			strbuf_addch(out, hi << 4 | lo);
-			i += 2;
-		} else {
-			strbuf_addch(out, s[i]);
-		}
-	}
-	return 0;
+	return pct_decode(out, s, len, PCT_PLUS_SPACE | PCT_STRICT) < 0 ? -1 : 0;
 }

@@ -259,14 +259,9 @@ static void puts_(struct head *h, const char *s)
 /* A decimal number (>= 0). */
 static void put_num(struct head *h, long long v)
 {
-	char buf[24], *p = buf + sizeof(buf);
+	char buf[STRBUF_DEC_MAX];
 
-	if (v < 0)
-		v = 0;
-	do
-		*--p = (char)('0' + v % 10);
-	while ((v /= 10) > 0);
-	put(h, p, (size_t)(buf + sizeof(buf) - p));
+	put(h, buf, dec_format(buf, v < 0 ? 0 : (unsigned long long)v));
 }
 
 /* Headers the layer writes itself from the response's framing. */

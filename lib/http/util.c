@@ -6,42 +6,11 @@
 #include <time.h>
 
 #include "http/http_int.h"
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "util/pct.h"
 
 void http_pct_decode(struct strbuf *out, const char *in, size_t len, bool plus_space)
 {
-	for (size_t i = 0; i < len; i++) {
-		size_t run = 0;
-		int hi, lo;
-
-		/* A run of bytes that stay as they are goes in at once. */
-		while (i + run < len && in[i + run] != '%' && !(plus_space && in[i + run] == '+'))
-			run++;
-		if (run) {
-			strbuf_add(out, in + i, run);
-			i += run - 1;
-			continue;
-		}
-		if (in[i] == '%' && i + 2 < len && (hi = hexval((unsigned char)in[i + 1])) >= 0 &&
-		    (lo = hexval((unsigned char)in[i + 2])) >= 0) {
-			strbuf_addch(out, hi * 16 + lo);
-			i += 2;
-		} else if (plus_space && in[i] == '+') {
-			strbuf_addch(out, ' ');
-		} else {
-			strbuf_addch(out, in[i]);
-		}
-	}
+	(void)pct_decode(out, in, len, plus_space ? PCT_PLUS_SPACE : 0);
 }
 
 void http_pct_encode(struct strbuf *out, const char *s)

@@ -4,6 +4,7 @@
 
 #include "mail/cte.h"
 #include "mail/defect.h"
+#include "util/pct.h"
 
 static signed char b64val[256];
 static int b64ready;
@@ -102,17 +103,6 @@ unsigned cte_base64_decode(const char *s, size_t len, size_t max, struct strbuf 
 	return defects;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Length of the line starting at s[i] without its line end, and where the
  * next line starts. */
 static size_t line_end(const char *s, size_t len, size_t i, size_t *next)
@@ -147,8 +137,8 @@ static int qp_line(const char *s, size_t i, size_t e, size_t base, size_t max,
 			break;
 		if (i + 1 == e)
 			return 1;	/* soft line break */
-		hi = hexval((unsigned char)s[i + 1]);
-		lo = i + 2 < e ? hexval((unsigned char)s[i + 2]) : -1;
+		hi = hex_digit((unsigned char)s[i + 1]);
+		lo = i + 2 < e ? hex_digit((unsigned char)s[i + 2]) : -1;
 		if (hi < 0 || lo < 0) {
 			*defects |= MIME_D_BAD_QP;
 			if (put(out, base, max, (const unsigned char *)"=", 1) < 0)
@@ -194,8 +184,8 @@ unsigned cte_q_decode(const char *s, size_t len, struct strbuf *out)
 			strbuf_addch(out, ' ');
 		} else if (s[i] != '=') {
 			strbuf_addch(out, s[i]);
-		} else if (i + 2 < len && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-			   (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+		} else if (i + 2 < len && (hi = hex_digit((unsigned char)s[i + 1])) >= 0 &&
+			   (lo = hex_digit((unsigned char)s[i + 2])) >= 0) {
 			strbuf_addch(out, hi << 4 | lo);
 			i += 2;
 		} else {

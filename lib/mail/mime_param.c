@@ -10,6 +10,7 @@
 #include "mail/mime_int.h"
 #include "mail/rfc2047.h"
 #include "util/mem.h"
+#include "util/pct.h"
 
 /* Pieces kept per header; more are dropped (MIME_D_BAD_PARAM). */
 #define PIECES_MAX 128
@@ -142,31 +143,6 @@ static void split_name(struct piece *p, struct strbuf *name)
 	p->name = strbuf_detach(name, NULL);
 }
 
-static int hexval(int c)
-{
-	if (isdigit(c))
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static void percent_decode(const char *s, size_t len, struct strbuf *out, unsigned *defects)
-{
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
-
-		if (s[i] == '%' && i + 2 < len && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (lo = hexval((unsigned char)s[i + 2])) >= 0) {
-			strbuf_addch(out, hi << 4 | lo);
-			i += 2;
-		} else {
-			if (s[i] == '%')
-				*defects |= MIME_D_BAD_PARAM;
-			strbuf_addch(out, s[i]);
-		}
-	}
-}
-
 /* Joins the RFC 2231 sections of name in order, decoding extended ones
  * with the charset of the first. */
 static unsigned join_2231(struct piece *pc, unsigned n, const char *name, struct strbuf *out)
@@ -203,7 +179,8 @@ static unsigned join_2231(struct piece *pc, unsigned n, const char *name, struct
 			} else if (first) {
 				defects |= MIME_D_BAD_PARAM;
 			}
-			percent_decode(v, vl, &bytes, &defects);
+			if (pct_decode(&bytes, v, vl, 0) > 0)
+				defects |= MIME_D_BAD_PARAM;
 		} else if (pc[j].value.len) {
 			strbuf_add(&bytes, pc[j].value.buf, pc[j].value.len);
 		}

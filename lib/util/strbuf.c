@@ -188,3 +188,23 @@ long strbuf_getline(struct strbuf *sb, FILE *fp, size_t max)
 		return -1;
 	return (long)(sb->len - start);
 }
+
+size_t dec_format(char out[STRBUF_DEC_MAX], unsigned long long v)
+{
+	char buf[STRBUF_DEC_MAX], *p = buf + sizeof(buf);
+	size_t n;
+
+	do
+		*--p = (char)('0' + v % 10);
+	while ((v /= 10) > 0);
+	n = (size_t)(buf + sizeof(buf) - p);
+	memcpy(out, p, n);
+	return n;
+}
+
+void strbuf_adddec(struct strbuf *sb, unsigned long long v)
+{
+	char buf[STRBUF_DEC_MAX];
+
+	strbuf_add(sb, buf, dec_format(buf, v));
+}

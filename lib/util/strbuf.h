@@ -30,6 +30,12 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 void strbuf_rtrim(struct strbuf *sb);
+/* Writes v in decimal at the start of out (no NUL; 20 bytes at most) and
+ * returns the length: for hot paths where printf's cost shows. */
+#define STRBUF_DEC_MAX 20
+size_t dec_format(char out[STRBUF_DEC_MAX], unsigned long long v);
+/* v in decimal, appended. */
+void strbuf_adddec(struct strbuf *sb, unsigned long long v);
 /* Reads the whole of fd (up to max bytes; more is an error, errno EFBIG).
  * Returns 0, or -1 with errno set. */
 int strbuf_read_fd(struct strbuf *sb, int fd, size_t max);

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "util/base64.h"
+#include "util/pct.h"
 #include "wbxml/codepage.h"
 #include "wbxml/easreq.h"
 #include "wbxml/wbxml.h"
@@ -87,43 +88,6 @@ static int fail(char *why, size_t n, const char *text)
 	return -1;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9') return c - '0';
-	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-	return -1;
-}
-
-/* Percent-decodes s[0..len) into out; '+' is a space when plus. A bad
- * escape is an error. */
-static int pct_decode(const char *s, size_t len, bool plus, struct strbuf *out)
-{
-	for (size_t i = 0; i < len; i++) {
-		size_t run = 0;
-
-		/* A run of bytes that stay as they are goes in at once. */
-		while (i + run < len && s[i + run] != '%' && !(plus && s[i + run] == '+'))
-			run++;
-		if (run) {
-			strbuf_add(out, s + i, run);
-			i += run - 1;
-			continue;
-		}
-		if (s[i] == '%') {
-			int h, l;
-
-			if (len - i < 3 || (h = hexval(s[i + 1])) < 0 || (l = hexval(s[i + 2])) < 0)
-				return -1;
-			strbuf_addch(out, h << 4 | l);
-			i += 2;
-		} else {
-			strbuf_addch(out, plus && s[i] == '+' ? ' ' : s[i]);
-		}
-	}
-	return 0;
-}
-
 /* Printable ASCII without space: what a device id or type may hold. */
 static bool token_ok(const char *s, size_t len)
 {
@@ -168,7 +132,7 @@ static int parse_plain(const char *query, size_t len, struct eas_query *q, char 
 			;
 		klen = eq - i;
 		strbuf_reset(&v);
-		if (eq < end && pct_decode(query + eq + 1, end - eq - 1, true, &v) < 0) {
+		if (eq < end && pct_decode(&v, query + eq + 1, end - eq - 1, PCT_PLUS_SPACE | PCT_STRICT) < 0) {
 			rc = fail(why, whylen, "bad percent escape in the query");
 			break;
 		}
@@ -294,7 +258,7 @@ int eas_query_parse(const char *query, size_t len, struct eas_query *q, char *wh
 		return rc;
 	}
 	q->base64 = true;
-	if (pct_decode(query, len, false, &dec) < 0 || base64_decode(dec.buf, dec.len, &bin) < 0)
+	if (pct_decode(&dec, query, len, PCT_STRICT) < 0 || base64_decode(dec.buf, dec.len, &bin) < 0)
 		rc = fail(why, whylen, "query is neither plain nor base64");
 	else
 		rc = parse_blob((const unsigned char *)bin.buf, bin.len, q, why, whylen);

@@ -1,4 +1,4 @@
-/* Unit tests: strbuf, mem, atomic files, logfmt quoting. */
+/* Unit tests: strbuf, mem, atomic files, logfmt quoting, percent-decoding. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -8,6 +8,7 @@
 #include "util/atomic.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/pct.h"
 #include "util/strbuf.h"
 #include "tap.h"
 
@@ -104,8 +105,59 @@ static void test_quote(void)
 	is_str(msg_q("a=b"), "\"a=b\"", "equals sign quoted");
 }
 
+static void test_dec(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char buf[STRBUF_DEC_MAX];
+
+	is_int(dec_format(buf, 0), 1, "0 is one digit");
+	ok(buf[0] == '0', "and it is 0");
+	is_int(dec_format(buf, 18446744073709551615ull), 20, "the largest value fills 20 bytes");
+	ok(memcmp(buf, "18446744073709551615", 20) == 0, "with its digits in order");
+	strbuf_addstr(&sb, "n=");
+	strbuf_adddec(&sb, 4096);
+	is_str(sb.buf, "n=4096", "strbuf_adddec appends");
+	strbuf_release(&sb);
+}
+
+/* pct_decode with flags into a fresh buffer: the count or -1, and what
+ * came out. */
+static int pct(const char *in, unsigned flags, struct strbuf *out)
+{
+	strbuf_reset(out);
+	return pct_decode(out, in, strlen(in), flags);
+}
+
+static void test_pct(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	is_int(pct("a%40b.test", 0, &sb), 0, "clean input: no bad escape");
+	is_str(sb.buf, "a@b.test", "%%40 is @");
+	is_int(pct("x+y%2By", PCT_PLUS_SPACE, &sb), 0, "form encoding");
+	is_str(sb.buf, "x y+y", "+ is a space, %%2B a plus");
+	pct("x+y", 0, &sb);
+	is_str(sb.buf, "x+y", "+ stays without PCT_PLUS_SPACE");
+	is_int(pct("%e9%C3%a9", 0, &sb), 0, "hex digits in either case");
+	ok(sb.len == 3 && (unsigned char)sb.buf[0] == 0xe9 && (unsigned char)sb.buf[2] == 0xa9,
+	   "bytes as they are, not a charset");
+	is_int(pct("100%", 0, &sb), 1, "a '%%' at the end is counted");
+	is_str(sb.buf, "100%", "and kept");
+	is_int(pct("%zz%4", 0, &sb), 2, "bad and short escapes counted");
+	is_str(sb.buf, "%zz%4", "and kept as they are");
+	is_int(pct("ok%4", PCT_STRICT, &sb), -1, "strict: a short escape is an error");
+	is_int(pct("%g0", PCT_STRICT | PCT_PLUS_SPACE, &sb), -1, "strict: a bad digit is an error");
+	is_int(pct("%00a", PCT_STRICT, &sb), 0, "%%00 decodes");
+	ok(sb.len == 2 && sb.buf[0] == 0 && sb.buf[1] == 'a', "to a NUL byte, counted in len");
+	ok(hex_digit('f') == 15 && hex_digit('F') == 15 && hex_digit('9') == 9 && hex_digit('g') == -1 &&
+	   hex_digit(0x80 + '1') == -1, "hex_digit");
+	strbuf_release(&sb);
+}
+
 int main(void)
 {
+	test_dec();
+	test_pct();
 	test_strbuf();
 	test_read();
 	test_atomic();
