@@ -799,8 +799,7 @@ static const struct http_route *route_find(struct http_conn *c, int *status)
 /* ---- the connection loop ---- */
 
 /* msg_q(s), without its copy when s needs no quotes and is not cut (the
- * request line is logged for every request, even when the level drops
- * it). */
+ * request line is logged for every request). */
 static const char *log_q(const char *s)
 {
 	size_t n = 0;
@@ -816,6 +815,8 @@ static void log_request(struct http_conn *c, long long t0)
 {
 	struct http_request *r = &c->req;
 
+	if (!msg_enabled(MSG_INFO))
+		return;
 	msg_info("request method=%s path=%s status=%d bytes=%lld client=%s rule=%s ms=%lld",
 		 log_q(r->method ? r->method : "-"), log_q(r->raw_path ? r->raw_path : "-"),
 		 c->res.status, c->res.started && c->res.length < 0 ? c->res.sent

@@ -62,6 +62,11 @@ int msg_verbose(void)
 	return level <= MSG_DEBUG;
 }
 
+int msg_enabled(enum msg_level l)
+{
+	return l >= level;
+}
+
 void msg_context(const char *key, const char *value)
 {
 	int freeslot = -1;

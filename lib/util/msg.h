@@ -18,6 +18,9 @@ void msg_set_format(enum msg_format f);
 /* Events below this level are dropped; -v lowers it to MSG_DEBUG. */
 void msg_set_level(enum msg_level l);
 int msg_verbose(void);
+/* True when events of level l are kept: for a caller whose arguments cost
+ * something to compute on a hot path. */
+int msg_enabled(enum msg_level l);
 const char *msg_progname(void);
 /* Adds a field (key=value) printed with every later event, such as a
  * session id; value is copied. NULL value removes the key. */
