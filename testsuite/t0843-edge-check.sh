@@ -49,6 +49,18 @@ test_expect_success 'a bad rules file: 78, the file and the key path named' '
 	test_grep "config not usable" err
 '
 
+test_expect_success '-n bundled with -v (-nv) runs the same checks and dumps the config' '
+	ex78 smtp-edge -nv -c "$T/r.json" 2>err &&
+	test_grep "unknown condition" err &&
+	smtp-edge -nv -c "$T/ok.json" >dump 2>err &&
+	test_grep "config ok: .*ok.json" err &&
+	test_grep "\"smtp-edge\"" dump
+'
+
+test_expect_code 64 '-n with a command is a usage error' '
+	smtp-edge -c "$T/ok.json" -n check-ip 192.0.2.1
+'
+
 test_expect_success 'a rules file that is not there: 78' '
 	conf nr.json none.json org.key good.model &&
 	ex78 smtp-edge -c "$T/nr.json" -n 2>err &&

@@ -20,6 +20,14 @@ test_expect_success 'the example config passes -n' '
 	test_grep -q "config ok" err
 '
 
+test_expect_success '-n bundled with -v (-nv) runs the same checks' '
+	eas-policy -nv -c ex.json >dump 2>err &&
+	test_grep -q "config ok" err &&
+	test_grep -q "\"eas-policy\"" dump &&
+	echo "{\"eas-policy\":{\"default_policy\":\"x\",\"policies\":{\"a\":{}}}}" >bad.json &&
+	eas-policy -vn -c bad.json 2>err; test $? = 78
+'
+
 check_bad() {
 	echo "$1" >bad.json
 	eas-policy -n -c bad.json 2>err

@@ -123,10 +123,12 @@ static int cli_option(int id, const char *arg, void *ctx)
 
 static struct cli cli = { .mode = SERVE_SYSTEMD, .format = "xml", .protocol = "16.1" };
 
+static int check(struct prog_state *st);
+
 static const struct prog eas_prog = {
 	"eas-policy", "[-d | --inetd] | wipe|devices|recovery|policy|decode|encode ...",
 	"ActiveSync device policy, provisioning and remote wipe in front of an ActiveSync server",
-	eas_opts, eas_cmds, sections, cli_option, &cli,
+	eas_opts, eas_cmds, sections, cli_option, &cli, check,
 };
 
 struct devstore *eas_store(struct eas *e)
@@ -213,6 +215,19 @@ static int settle(struct eas *e, const struct prog_state *st)
 	return 0;
 }
 
+static void unsettle(struct eas *e);
+
+/* -n: also what the key table cannot express (policy names, versions,
+ * the backend URL, the secret file). */
+static int check(struct prog_state *st)
+{
+	struct eas e;
+	int rc = settle(&e, st) < 0 ? EX_CONFIG : 0;
+
+	unsettle(&e);
+	return rc;
+}
+
 static void unsettle(struct eas *e)
 {
 	devstore_close(e->store);
@@ -284,45 +299,16 @@ static int serve(struct eas *e, struct prog_state *st)
 	return rc;
 }
 
-/* -n is taken here rather than by prog_start, so that it also runs the
- * checks the key table cannot express (policy names, versions, the
- * backend URL, the secret file). */
-static bool take_check(int *argc, char **argv)
-{
-	for (int i = 1; i < *argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "-n") == 0) {
-			memmove(argv + i, argv + i + 1, (size_t)(*argc - i) * sizeof(*argv));
-			(*argc)--;
-			return true;
-		}
-	}
-	return false;
-}
-
 int main(int argc, char **argv)
 {
 	struct prog_state st;
 	struct eas e;
 	const char *cmd;
-	bool check;
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	check = take_check(&argc, argv);
 	cmd = prog_take_command(&eas_prog, &argc, argv);
 	prog_start(&eas_prog, &st, argc, argv);
-	if (check) {
-		rc = settle(&e, &st) < 0 ? EX_CONFIG : 0;
-		if (rc == 0 && msg_verbose())
-			conf_dump(st.conf, stdout);
-		if (rc == 0)
-			fprintf(stderr, "eas-policy: config ok: %s\n", conf_path(st.conf));
-		unsettle(&e);
-		conf_free(st.conf);
-		return rc;
-	}
 	if (cmd)
 		prog_rest_args(&st, NULL);
 	else if (st.argc > 0) {

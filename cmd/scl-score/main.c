@@ -158,7 +158,7 @@ static struct cli cli = { .cls = -1 };
 static const struct prog scl_prog = {
 	"scl-score", "[options] [command] [--spam|--ham] [PATH...]",
 	"spam confidence level of a message; train and inspect the model",
-	scl_opts, scl_cmds, sections, cli_option, &cli,
+	scl_opts, scl_cmds, sections, cli_option, &cli, NULL,
 };
 
 static void settle(struct scl *s, const struct prog_state *st)

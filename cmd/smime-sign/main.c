@@ -164,7 +164,7 @@ static int cli_option(int id, const char *arg, void *ctx)
 static const struct prog smime_prog = {
 	"smime-sign", "command [options] [ADDR...] < MSG",
 	"S/MIME sign, verify, encrypt, decrypt, certificate lookup and the outbound gateway",
-	smime_opts, smime_cmds, sections, cli_option, &cli,
+	smime_opts, smime_cmds, sections, cli_option, &cli, NULL,
 };
 
 static int usage(const char *what)

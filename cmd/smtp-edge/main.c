@@ -102,21 +102,15 @@ static int serve(struct prog_state *st, enum serve_mode mode)
 	return rc;
 }
 
-/* -n is taken here rather than by prog_start, so that it also checks
- * what the key table cannot: the rules file, the organisation key, the
- * spam model, the routes, the certificates. */
-static bool take_check(int *argc, char **argv)
+/* -n: also what the key table cannot: the rules file, the organisation
+ * key, the spam model, the routes, the certificates. */
+static int check(struct prog_state *st)
 {
-	for (int i = 1; i < *argc; i++) {
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		if (strcmp(argv[i], "-n") == 0) {
-			memmove(argv + i, argv + i + 1, (size_t)(*argc - i) * sizeof(*argv));
-			(*argc)--;
-			return true;
-		}
+	if (st->argc > 0) {
+		fprintf(stderr, "smtp-edge: -n takes no command\n");
+		return EX_USAGE;
 	}
-	return false;
+	return edge_check(st, st->conf) < 0 ? EX_CONFIG : 0;
 }
 
 int main(int argc, char **argv)
@@ -132,25 +126,14 @@ int main(int argc, char **argv)
 		.sections = sections,
 		.option = cli_option,
 		.ctx = &mode,
+		.check = check,
 	};
 	struct prog_state st;
-	bool check;
 	int rc;
 
 	edge_conf_prepare();
-	check = take_check(&argc, argv);
 	prog_start(&p, &st, argc, argv);
-	if (check) {
-		rc = st.argc > 0 ? EX_USAGE : edge_check(&st, st.conf) < 0 ? EX_CONFIG : 0;
-		if (rc == 0 && msg_verbose())
-			conf_dump(st.conf, stdout);
-		if (rc == 0)
-			fprintf(stderr, "smtp-edge: config ok: %s\n", conf_path(st.conf));
-		else if (rc == EX_CONFIG)
-			fprintf(stderr, "smtp-edge: config not usable: %s\n", conf_path(st.conf));
-		else
-			fprintf(stderr, "smtp-edge: -n takes no command\n");
-	} else if (st.argc > 0 && strcmp(st.argv[0], "spf") == 0)
+	if (st.argc > 0 && strcmp(st.argv[0], "spf") == 0)
 		rc = edge_cmd_spf(&st, st.argc, st.argv);
 	else if (st.argc > 0 && strcmp(st.argv[0], "check-ip") == 0)
 		rc = edge_cmd_check_ip(&st, st.argc, st.argv);

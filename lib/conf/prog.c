@@ -132,6 +132,12 @@ void prog_start(const struct prog *p, struct prog_state *st, int argc, char **ar
 			msg_set_target(MSG_SYSLOG);
 	}
 	if (check) {
+		int rc = p->check ? p->check(st) : 0;
+
+		if (rc == EX_CONFIG)
+			fprintf(stderr, "%s: config not usable: %s\n", p->name, conf_path(st->conf));
+		if (rc != 0)
+			exit(rc);
 		if (verbose)
 			conf_dump(st->conf, stdout);
 		fprintf(stderr, "%s: config ok: %s\n", p->name, conf_path(st->conf));

@@ -10,6 +10,8 @@
 #include "conf/conf.h"
 #include "util/opt.h"
 
+struct prog_state;
+
 struct prog {
 	const char *name;
 	const char *synopsis;	/* one usage line, without the name */
@@ -21,6 +23,12 @@ struct prog {
 	 * for a usage error (exit 64). */
 	int (*option)(int id, const char *arg, void *ctx);
 	void *ctx;
+	/* With -n, once the config has loaded: the checks its key tables
+	 * cannot express (files it names, routes, a model). Returns 0, or
+	 * an exit code after saying why on stderr: EX_CONFIG (78) when the
+	 * config is not usable, EX_USAGE (64) for a usage error. NULL: the
+	 * tables only. */
+	int (*check)(struct prog_state *st);
 };
 
 struct prog_state {
