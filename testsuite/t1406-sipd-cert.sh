@@ -64,6 +64,14 @@ test_expect_success 'new TLS connections get the new certificate' '
 '
 
 auto e empty
+
+test_expect_success '-n with an empty store: passes, says a certificate will be generated, writes none' '
+	um-sipd -c "$TEST_TMP/e.json" -n 2>err &&
+	test_grep "no valid certificate in .*: at start um-sipd generates a self-signed one" err &&
+	test_grep "config ok" err &&
+	test -z "$(ls "$TEST_TMP/empty")"
+'
+
 SIPD_PORT= sipd_conf "$TEST_TMP/e0.json"
 sed "s/\"sip=127.0.0.1:[0-9]*\", \"sips=127.0.0.1:[0-9]*\"/\"sip=127.0.0.1:$SIPD_PORT\", \"sips=127.0.0.1:$SIPS_PORT\"/" "$TEST_TMP/e.json" >"$TEST_TMP/e2.json"
 sipd_start sipd2 "$TEST_TMP/e2.json"

@@ -221,6 +221,13 @@ static char *str_or(const json_t *n, const char *k, const char *def)
 	return xstrdup(v ? v : def);
 }
 
+static bool check_only;
+
+void sipd_check_only(void)
+{
+	check_only = true;
+}
+
 /* The certificate for TLS: "auto" is certsel's choice from the store,
  * generated (self-signed) when none is valid; a file is used as it is.
  * Either way the choice is logged with issuer, serial and thumbprint. */
@@ -235,7 +242,7 @@ int sipd_cert_setup(struct sipd *d, struct tls_policy *p)
 		.names = names->n ? (const char *const *)names->v : &one,
 		.nnames = names->n ? names->n : 1,
 		.purpose = CERT_PURPOSE_SERVER,
-		.generate = true,
+		.generate = !check_only,
 	};
 	int rc;
 
@@ -272,6 +279,10 @@ int sipd_cert_setup(struct sipd *d, struct tls_policy *p)
 		return -1;
 	}
 	rc = certstore_select(&q, &ch, NULL, why, sizeof(why));
+	if (rc == CERTSTORE_NONE && check_only) {
+		msg_warn("%s: at start um-sipd generates a self-signed one", why);
+		return 1;
+	}
 	if (rc != CERTSTORE_CHOSEN) {
 		msg_error("no certificate in store '%s': %s", p->cert_store, why);
 		return -1;
@@ -355,7 +366,9 @@ static int tls_setup(struct sipd *d)
 			p.mutual = TLS_MUTUAL_OPTIONAL;
 		p.verify = false;
 		p.name_rule = TLS_NAMES_SIP;
-		if (sipd_cert_setup(d, &p) == 0 && (d->tls = tls_server_new(&p)) != NULL)
+		int c = sipd_cert_setup(d, &p);
+
+		if (c == 1 || (c == 0 && (d->tls = tls_server_new(&p)) != NULL))
 			rc = 0;
 	}
 	tls_policy_clear(&p);

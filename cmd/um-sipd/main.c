@@ -179,6 +179,20 @@ static int cmd_greeting(int argc, char **argv)
 	return rc;
 }
 
+/* -n: also what the daemon checks at start (certificate, dial plans,
+ * greeting, directory, spool), without listening or writing anything (a
+ * certificate it would generate is only announced). */
+static int check(struct prog_state *st)
+{
+	struct sipd d;
+	int rc;
+
+	sipd_check_only();
+	rc = sipd_init(&d, st, st->conf) < 0 ? EX_CONFIG : 0;
+	sipd_clear(&d);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	enum serve_mode mode = SERVE_SYSTEMD;
@@ -191,6 +205,7 @@ int main(int argc, char **argv)
 		.sections = sections,
 		.option = cli_option,
 		.ctx = &mode,
+		.check = check,
 	};
 	struct prog_state st;
 	int rc;

@@ -93,8 +93,12 @@ void sipd_clear(struct sipd *d);
 const struct dial_plan *sipd_plan_for(const struct sipd *d, const char *number);
 const char *plan_security_name(enum plan_security s);
 /* certificate: select (generating a self-signed one when the store has
- * none) and log; fills d->cert_path. Returns 0 or -1. */
+ * none) and log; fills d->cert_path. Returns 0 or -1; under
+ * sipd_check_only, 1 when the store has none (the daemon would generate
+ * one: a warning, nothing written). */
 int sipd_cert_setup(struct sipd *d, struct tls_policy *p);
+/* For -n: sipd_init then checks without writing anything. */
+void sipd_check_only(void);
 /* One check of the expiry of the certificate in use: a warning when it
  * is within warn_days. */
 void sipd_cert_check(const struct sipd *d);

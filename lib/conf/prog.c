@@ -128,7 +128,8 @@ void prog_start(const struct prog *p, struct prog_state *st, int argc, char **ar
 		if (logfmt == NULL)
 			logfmt = conf_str(log, "format");
 		msg_set_format(strcmp(logfmt, "json") == 0 ? MSG_JSON : MSG_TEXT);
-		if (strcmp(conf_str(log, "target"), "syslog") == 0)
+		/* -n answers the admin at the terminal, whatever the target. */
+		if (strcmp(conf_str(log, "target"), "syslog") == 0 && !check)
 			msg_set_target(MSG_SYSLOG);
 	}
 	if (check) {
