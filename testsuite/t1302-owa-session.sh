@@ -19,6 +19,17 @@ URL2=$OWA_URL
 owa_start owa3 "$OWA_DIR/other.json" || bail "third owa-cas did not start"
 URL3=$OWA_URL
 
+test_expect_success '-n checks the secret and state directory the server needs, making nothing' '
+	owa-cas -n -c "$OWA_CONF" 2>err &&
+	test_grep -q "config ok" err &&
+	jq --arg s "$OWA_DIR/no-such-secret" '"'"'."owa-cas".secret_file = $s'"'"' "$OWA_CONF" >nosecret.json &&
+	owa-cas -n -c nosecret.json 2>err; test $? = 78 &&
+	test_grep -q "cannot use the session secret .*no-such-secret" err &&
+	jq --arg d "$OWA_DIR/new-state/sub" '"'"'."owa-cas".state_dir = $d'"'"' "$OWA_CONF" >newstate.json &&
+	owa-cas -n -c newstate.json 2>err &&
+	test ! -e "$OWA_DIR/new-state"
+'
+
 login() { # USER PASSWORD [TRUST] -> cookie jar "jar", headers "h"
 	curl -s -o body -D h -c jar -b jar --data-urlencode "user=$1" \
 		--data-urlencode "password=$2" -d "trust=${3:-public}" "$URL1/login"

@@ -134,7 +134,7 @@ static struct cli cli = { .mode = SERVE_SYSTEMD };
 static const struct prog owa_prog = {
 	"owa-cas", "[options] [serve|sanitize]",
 	"web mail with sealed sessions, sanitised HTML and an attachment policy",
-	owa_opts, owa_cmds, sections, cli_option, &cli, NULL,
+	owa_opts, owa_cmds, sections, cli_option, &cli, owa_check,
 };
 
 /* One input to the reading pane's document (or fragment) in out. */

@@ -20,6 +20,9 @@
 
 /* Serves web mail in the mode given; returns the exit code. */
 int owa_serve(const struct prog_state *st, enum serve_mode mode);
+/* -n: what owa_serve checks before it serves (secret, state directories,
+ * directory, TLS certificate, publishing rules), creating nothing. */
+int owa_check(struct prog_state *st);
 
 /* What the reading pane needs to know about one message body. */
 struct render {

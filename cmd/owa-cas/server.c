@@ -587,7 +587,23 @@ static int h_favicon(struct http_request *q, struct http_response *s, void *u)
 	return 0;
 }
 
-static int settle(const struct prog_state *st)
+/* Whether the directory path can be used: writable if it exists, else
+ * its nearest existing parent writable (it would be made there). */
+static bool dir_usable(const char *path)
+{
+	char *p = xstrdup(path), *slash;
+	bool ok;
+
+	while (access(p, F_OK) < 0 && (slash = strrchr(p, '/')) != NULL && slash != p)
+		*slash = '\0';
+	ok = access(p, W_OK) == 0;
+	free(p);
+	return ok;
+}
+
+/* The session secret, the state directories (made unless check), the
+ * directory. 0 or an exit code, after logging why. */
+static int settle(const struct prog_state *st, bool check)
 {
 	const json_t *sec = conf_section(st->conf, "owa-cas");
 	const char *why;
@@ -623,8 +639,9 @@ static int settle(const struct prog_state *st)
 
 		strbuf_reset(&p);
 		strbuf_addf(&p, "%s/%s", owa.state_dir, subs[i]);
-		mkdirs(p.buf);
-		if (access(p.buf, W_OK) < 0) {
+		if (!check)
+			mkdirs(p.buf);
+		if (check ? !dir_usable(p.buf) : access(p.buf, W_OK) < 0) {
 			msg_error("cannot write to '%s': %m", p.buf);
 			strbuf_release(&p);
 			return EX_CANTCREAT;
@@ -639,10 +656,24 @@ static int settle(const struct prog_state *st)
 	return 0;
 }
 
+int owa_check(struct prog_state *st)
+{
+	struct http_server *srv;
+	int rc = settle(st, true);
+
+	if (rc == 0 && (srv = http_server_new(owa.sec, "owa-cas")) == NULL)
+		rc = EX_CONFIG;
+	else if (rc == 0)
+		http_server_free(srv);
+	dir_close(owa.dir);
+	owa.dir = NULL;
+	return rc == EX_CANTCREAT ? EX_CONFIG : rc;
+}
+
 int owa_serve(const struct prog_state *st, enum serve_mode mode)
 {
 	struct http_server *srv;
-	int rc = settle(st);
+	int rc = settle(st, false);
 
 	if (rc)
 		return rc;
