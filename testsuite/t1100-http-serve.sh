@@ -32,6 +32,15 @@ cat >"$TEST_TMP/req.xml" <<'XML'
 </Autodiscover>
 XML
 
+test_expect_success '-n loads the TLS certificate the server would use: a missing one is 78' '
+	autodiscover-gen -n -c "$TEST_TMP/conf.json" 2>err &&
+	test_grep -q "config ok" err &&
+	sed "s|\"cert\": \"[^\"]*\"|\"cert\": \"$TEST_TMP/no-such-cert.pem\"|" "$TEST_TMP/conf.json" >nocert.json &&
+	test_grep -q no-such-cert nocert.json &&
+	{ autodiscover-gen -n -c nocert.json 2>err; test $? = 78; } &&
+	test_grep -q "no-such-cert.pem" err
+'
+
 test_expect_success 'HTTPS: status line, Date, length and security headers' '
 	hcurl -D h -o body --data-binary @req.xml -H "Content-Type: text/xml" \
 		"$url/autodiscover/autodiscover.xml" &&

@@ -13,9 +13,11 @@ EAS_PORT=1 EAS_BPORT=2
 eas_conf "$EAS_CONF"
 ep() { eas-policy -c "$EAS_CONF" "$@"; }
 
-test_expect_success 'the example config passes -n' '
+test_expect_success 'the example config passes -n (the test PKI certificate in place of its store)' '
 	head -c 32 /dev/urandom >secret &&
-	sed "s|/etc/postern/eas.secret|$T/secret|" "$SRCDIR/share/examples/eas-policy.json" >ex.json &&
+	sed "s|/etc/postern/eas.secret|$T/secret|; s|\"tls\": {[^}]*}|\"tls\": { \"cert\": \"$PKI/server-chain.pem\", \"key\": \"$PKI/server.key\" }|" \
+		"$SRCDIR/share/examples/eas-policy.json" >ex.json &&
+	test_grep -q server-chain.pem ex.json &&
 	eas-policy -n -c ex.json 2>err &&
 	test_grep -q "config ok" err
 '
@@ -25,7 +27,7 @@ test_expect_success '-n bundled with -v (-nv) runs the same checks' '
 	test_grep -q "config ok" err &&
 	test_grep -q "\"eas-policy\"" dump &&
 	echo "{\"eas-policy\":{\"default_policy\":\"x\",\"policies\":{\"a\":{}}}}" >bad.json &&
-	eas-policy -vn -c bad.json 2>err; test $? = 78
+	{ eas-policy -vn -c bad.json 2>err; test $? = 78; }
 '
 
 check_bad() {

@@ -71,6 +71,9 @@ const char *ad_sign_cert(const struct ad *a, const char **key);
 
 /* serve.c */
 int ad_serve(struct ad *a, enum serve_mode mode);
+/* The server's TLS and publishing rules, as ad_serve would set them up:
+ * 0, or EX_CONFIG after logging why. */
+int ad_check_server(struct ad *a);
 
 /* probe.c */
 struct ad_probe_opts {

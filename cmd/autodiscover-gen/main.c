@@ -178,6 +178,17 @@ static void permute(int argc, char **argv)
 	free(ops);
 }
 
+/* -n: also what serving checks first (the domains, the directory, the
+ * signing certificate, TLS and the publishing rules). */
+static int check(struct prog_state *st)
+{
+	struct ad a;
+	int rc = ad_init(&a, st) < 0 ? EX_CONFIG : ad_check_server(&a);
+
+	ad_clear(&a);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c = { .mode = SERVE_SYSTEMD, .schema = "outlook", .timeout_ms = 10000 };
@@ -190,6 +201,7 @@ int main(int argc, char **argv)
 		.sections = sections,
 		.option = cli_option,
 		.ctx = &c,
+		.check = check,
 	};
 	struct prog_state st;
 	struct ad a;

@@ -224,6 +224,14 @@ static int reload(void *ctx)
 	return 0;
 }
 
+int ad_check_server(struct ad *a)
+{
+	struct http_server *srv = http_server_new(a->sec, "autodiscover-gen");
+
+	http_server_free(srv);
+	return srv ? 0 : EX_CONFIG;
+}
+
 int ad_serve(struct ad *a, enum serve_mode mode)
 {
 	struct http_server *srv = http_server_new(a->sec, "autodiscover-gen");

@@ -218,12 +218,17 @@ static int settle(struct eas *e, const struct prog_state *st)
 static void unsettle(struct eas *e);
 
 /* -n: also what the key table cannot express (policy names, versions,
- * the backend URL, the secret file). */
+ * the backend URL, the secret file), and TLS and the publishing rules as
+ * the server would set them up. */
 static int check(struct prog_state *st)
 {
 	struct eas e;
+	struct http_server *srv = NULL;
 	int rc = settle(&e, st) < 0 ? EX_CONFIG : 0;
 
+	if (rc == 0 && (srv = http_server_new(conf_section(st->conf, "eas-policy"), "eas-policy")) == NULL)
+		rc = EX_CONFIG;
+	http_server_free(srv);
 	unsettle(&e);
 	return rc;
 }
