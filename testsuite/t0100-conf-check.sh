@@ -62,7 +62,7 @@ test_expect_code 78 'a missing explicit config exits 78' '
 
 test_expect_success 'POSTERN_CONFIG is read when -c is absent' '
 	sed "s/\"greeting\"/\"greting\"/" good.json >bad.json &&
-	POSTERN_CONFIG=$PWD/bad.json postern-testd -n 2>err; test $? = 78 &&
+	{ POSTERN_CONFIG=$PWD/bad.json postern-testd -n 2>err; test $? = 78; } &&
 	test_grep -q "postern-testd.greting" err
 '
 

@@ -71,20 +71,20 @@ test_expect_success 'search: a filter that matches nothing is an empty answer, e
 '
 
 test_expect_success 'search: more entries than the limit is a failure, never a cut list' '
-	postern-testd -c plain.json search "(mail=*)" 3 >out 2>err; test $? = 75 &&
+	{ postern-testd -c plain.json search "(mail=*)" 3 >out 2>err; test $? = 75; } &&
 	test_grep "more than 3 entries match (mail=\*)" err &&
 	test ! -s out
 '
 
 test_expect_success 'search: a malformed filter is named' '
-	postern-testd -c plain.json search "(mail=" 10 2>err; test $? = 75 &&
+	{ postern-testd -c plain.json search "(mail=" 10 2>err; test $? = 75; } &&
 	test_grep -i "bad search filter" err
 '
 
 test_expect_success 'search: the file backend says it cannot evaluate a filter' '
 	printf "{ \"directory\": { \"backend\": \"file\", \"file\": \"%s\" } }\n" \
 		"$SRCDIR/testsuite/fixtures/dir/users.ldif" >file.json &&
-	postern-testd -c file.json search "(mail=*)" 10 2>err; test $? = 75 &&
+	{ postern-testd -c file.json search "(mail=*)" 10 2>err; test $? = 75; } &&
 	test_grep "the file backend cannot search with a filter (it needs ldap)" err
 '
 
@@ -142,7 +142,7 @@ test_expect_success 'slapd killed: the message says unavailable, not unknown' '
 	postern-testd -c plain.json lookup mail nobody@example.test 2>err; test $? = 75 &&
 	test_grep "^postern-testd: temporary failure: directory unavailable: " err &&
 	! grep -i "not found" err &&
-	echo wrong-Secret-7 | postern-testd -c plain.json auth alice 2>err; test $? = 75 &&
+	{ echo wrong-Secret-7 | postern-testd -c plain.json auth alice 2>err; test $? = 75; } &&
 	test_grep "temporary failure: directory unavailable" err &&
 	! grep -i "authentication failed" err
 '

@@ -70,7 +70,7 @@ test_expect_success 'too many values in one entry' \
 
 test_expect_success 'missing file is a config error naming it' '
 	printf "{ \"directory\": { \"file\": \"%s\" } }\n" "$T/nowhere.ldif" >nowhere.json &&
-	postern-testd -c nowhere.json lookup uid a 2>err; test $? = 78 &&
+	{ postern-testd -c nowhere.json lookup uid a 2>err; test $? = 78; } &&
 	test_grep "cannot open .*nowhere.ldif.: No such file or directory" err
 '
 

@@ -50,11 +50,11 @@ test_expect_success 'at least 60 cases ran' '
 test_expect_success 'the problem is named for errors' '
 	spf_query 10.0.0.11 u@limit.spf.test h.test >out; test $? = 1 &&
 	test_grep -qx "problem=more than 10 DNS lookups" out &&
-	spf_query 192.0.2.1 u@void.spf.test h.test >out; test $? = 1 &&
+	{ spf_query 192.0.2.1 u@void.spf.test h.test >out; test $? = 1; } &&
 	test_grep -qx "problem=more than 2 void DNS lookups" out &&
-	spf_query 192.0.2.1 u@multi.spf.test h.test >out; test $? = 1 &&
+	{ spf_query 192.0.2.1 u@multi.spf.test h.test >out; test $? = 1; } &&
 	test_grep -qx "problem=more than one SPF record for multi.spf.test" out &&
-	spf_query 192.0.2.60 u@incnone.spf.test h.test >out; test $? = 1 &&
+	{ spf_query 192.0.2.60 u@incnone.spf.test h.test >out; test $? = 1; } &&
 	test_grep -qx "problem=include of nospf.spf.test, which has no SPF record" out &&
 	test_grep -q "problem=\"include of nospf.spf.test, which has no SPF record\";" out
 '

@@ -93,7 +93,7 @@ test_expect_success 'quarantine delete; show then says there is no such item (ex
 
 test_expect_success 'bad ids and usage: exit 1 and 64' '
 	smtp-edge -c "$T/edge.json" quarantine show ../../etc/passwd 2>err; test $? = 1 &&
-	smtp-edge -c "$T/edge.json" quarantine frobnicate 2>err; test $? = 64
+	{ smtp-edge -c "$T/edge.json" quarantine frobnicate 2>err; test $? = 64; }
 '
 
 test_expect_success 'the quarantine cannot be written: 451 4.3.0, nothing lost or passed on' '

@@ -106,13 +106,13 @@ test_expect_success 'rules test: below the SCL, the quarantine rule does not fir
 	test_grep "^bulk-mailer: fired" out &&
 	printf "Subject: x\n\nx\n" >plain &&
 	printf "{\"rules\": [{\"name\": \"n\", \"if\": {\"tls\": true}, \"actions\": {\"delete\": true}}]}" >one.json &&
-	smtp-edge rules test --rules one.json <plain >out; test $? = 1 &&
+	{ smtp-edge rules test --rules one.json <plain >out; test $? = 1; } &&
 	test_grep "^n: not fired (tls: not used)" out
 '
 
 test_expect_success 'rules check: a bad file named with the key path, exit 78' '
 	printf "{\"rules\": [{\"name\": \"a\", \"if\": {\"colour\": 1}, \"actions\": {\"delete\": true}}]}" >bad.json &&
-	smtp-edge rules check --rules bad.json 2>err; test $? = 78 &&
+	{ smtp-edge rules check --rules bad.json 2>err; test $? = 78; } &&
 	test_grep "^bad.json: rules\[0\].colour: unknown condition" err &&
 	smtp-edge rules check --rules "$RULES" >out &&
 	test_grep "^7 rules, no errors" out
@@ -121,7 +121,7 @@ test_expect_success 'rules check: a bad file named with the key path, exit 78' '
 test_expect_success 'smtp-edge does not start with a bad rules file' '
 	sed "s|$RULES|$T/bad.json|" "$T/edge.json" >bad-edge.json &&
 	p=$(free_ports 1) && sed -i "s/127.0.0.1:$EDGE_PORT/127.0.0.1:$p/" bad-edge.json &&
-	smtp-edge -c bad-edge.json -d >log 2>&1; test $? = 78 &&
+	{ smtp-edge -c bad-edge.json -d >log 2>&1; test $? = 78; } &&
 	test_grep "bad rules file: .*bad.json: rules\[0\].colour: unknown condition" log
 '
 

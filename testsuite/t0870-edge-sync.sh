@@ -79,7 +79,7 @@ test_expect_success 'sync --filter "(objectClass=*)": the containers too, with t
 test_expect_success 'LDAP down: exit 75, the old file kept' '
 	cp "$T/edge.ldif" before &&
 	sed "s|$LDAP_URI|ldap://127.0.0.1:$(free_ports 1)|" "$T/ldap.json" >down.json &&
-	smtp-edge -c down.json sync --output "$T/edge.ldif" 2>err; test $? = 75 &&
+	{ smtp-edge -c down.json sync --output "$T/edge.ldif" 2>err; test $? = 75; } &&
 	test_grep "sync: directory unavailable: cannot connect to ldap://127.0.0.1:" err &&
 	test_cmp before "$T/edge.ldif"
 '
@@ -87,7 +87,7 @@ test_expect_success 'LDAP down: exit 75, the old file kept' '
 test_expect_success 'sync needs the ldap backend (78) and --output (64)' '
 	smtp-edge -c "$T/file.json" sync --output x.ldif 2>err; test $? = 78 &&
 	test_grep "directory.backend must be \"ldap\"" err &&
-	smtp-edge -c "$T/ldap.json" sync 2>err; test $? = 64
+	{ smtp-edge -c "$T/ldap.json" sync 2>err; test $? = 64; }
 '
 
 test_done

@@ -140,7 +140,7 @@ test_expect_success 'recipients from the directory (LDIF file, PKCS#7 value) whe
 
 test_expect_success 'usage: no sender or no recipient is exit 64' '
 	smime-sign -c cfg.json gateway -- a@b.test <msg.txt >/dev/null 2>&1; test $? = 64 &&
-	smime-sign -c cfg.json gateway -f a@b.test <msg.txt >/dev/null 2>&1; test $? = 64
+	{ smime-sign -c cfg.json gateway -f a@b.test <msg.txt >/dev/null 2>&1; test $? = 64; }
 '
 
 # scan PID: "found" when the EC private scalar of alice-ec.key (as written,

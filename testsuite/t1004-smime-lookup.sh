@@ -77,7 +77,7 @@ test_expect_success 'lookup --json' '
 test_expect_success 'lookup: a refused certificate says why; none usable is exit 1' '
 	smime-sign -c ldap.json lookup bob@example.test >out; test $? = 1 &&
 	test_grep -q "^bob@example.test userCertificate x509 refused .* reason=key usage does not allow key agreement\$" out &&
-	smime-sign -c ldap.json lookup erin@example.test nobody@example.test >out; test $? = 1 &&
+	{ smime-sign -c ldap.json lookup erin@example.test nobody@example.test >out; test $? = 1; } &&
 	test_grep -q "^nobody@example.test not-found\$" out
 '
 
@@ -111,8 +111,8 @@ test_expect_success 'the same values in the LDIF file backend' '
 
 test_expect_success 'the directory down: exit 75, never "no certificate"' '
 	slapd_stop &&
-	smime-sign -c ldap.json lookup dave@example.test >out 2>log; test $? = 75 &&
-	smime-sign -c ldap.json encrypt dave@example.test <msg.txt >out 2>log; test $? = 75 &&
+	{ smime-sign -c ldap.json lookup dave@example.test >out 2>log; test $? = 75; } &&
+	{ smime-sign -c ldap.json encrypt dave@example.test <msg.txt >out 2>log; test $? = 75; } &&
 	test_grep -q "cannot look up dave@example.test" log
 '
 

@@ -13,24 +13,24 @@ test_expect_success 'the example config passes -n' '
 
 test_expect_success '-n names the key path and what was expected' '
 	echo "{ \"smime-sign\": { \"cipher\": \"des\", \"gateway\": { \"rules\": [ { \"encrypt\": \"maybe\" } ] } } }" >bad.json &&
-	smime-sign -n -c bad.json 2>log; test $? = 78 &&
+	{ smime-sign -n -c bad.json 2>log; test $? = 78; } &&
 	test_grep -q "smime-sign.cipher" log && test_grep -q "aes-256-cbc|aes-128-cbc|aes-256-gcm|aes-128-gcm" log &&
 	test_grep -q "smime-sign.gateway.rules\[0\].encrypt" log
 '
 
 test_expect_success 'a signer without cert is a config error' '
 	echo "{ \"smime-sign\": { \"gateway\": { \"signers\": [ { \"match\": [\"a@b.test\"] } ] } } }" >nocert.json &&
-	smime-sign -n -c nocert.json 2>log; test $? = 78 && test_grep -q "cert" log
+	{ smime-sign -n -c nocert.json 2>log; test $? = 78; } && test_grep -q "cert" log
 '
 
 test_expect_success '--help lists every command; no command or an unknown one is exit 64' '
 	smime-sign --help >help &&
 	for c in sign verify encrypt decrypt lookup gateway; do test_grep -q "$c" help || exit 1; done &&
-	smime-sign </dev/null >/dev/null 2>log; test $? = 64 &&
-	smime-sign frobnicate </dev/null >/dev/null 2>log; test $? = 64 && test_grep -q "unknown command" log &&
-	smime-sign sign extra </dev/null >/dev/null 2>&1; test $? = 64 &&
-	smime-sign sign --digest md5 --cert "$PKI/alice.pem" </dev/null >/dev/null 2>&1; test $? = 64 &&
-	smime-sign encrypt </dev/null >/dev/null 2>&1; test $? = 64
+	{ smime-sign </dev/null >/dev/null 2>log; test $? = 64; } &&
+	{ smime-sign frobnicate </dev/null >/dev/null 2>log; test $? = 64; } && test_grep -q "unknown command" log &&
+	{ smime-sign sign extra </dev/null >/dev/null 2>&1; test $? = 64; } &&
+	{ smime-sign sign --digest md5 --cert "$PKI/alice.pem" </dev/null >/dev/null 2>&1; test $? = 64; } &&
+	{ smime-sign encrypt </dev/null >/dev/null 2>&1; test $? = 64; }
 '
 
 test_expect_success 'sign without a key: exit 64 and the reason' '

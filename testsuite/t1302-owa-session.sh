@@ -23,7 +23,7 @@ test_expect_success '-n checks the secret and state directory the server needs, 
 	owa-cas -n -c "$OWA_CONF" 2>err &&
 	test_grep -q "config ok" err &&
 	jq --arg s "$OWA_DIR/no-such-secret" '"'"'."owa-cas".secret_file = $s'"'"' "$OWA_CONF" >nosecret.json &&
-	owa-cas -n -c nosecret.json 2>err; test $? = 78 &&
+	{ owa-cas -n -c nosecret.json 2>err; test $? = 78; } &&
 	test_grep -q "cannot use the session secret .*no-such-secret" err &&
 	jq --arg d "$OWA_DIR/new-state/sub" '"'"'."owa-cas".state_dir = $d'"'"' "$OWA_CONF" >newstate.json &&
 	owa-cas -n -c newstate.json 2>err &&

@@ -70,7 +70,7 @@ test_expect_success 'and says why' '
 '
 
 test_expect_success '-n finds the same fault without starting (78, the reason, config not usable)' '
-	um-sipd -c bad.json -n 2>err; test $? = 78 &&
+	{ um-sipd -c bad.json -n 2>err; test $? = 78; } &&
 	test_grep "dial plan x: a secured plan needs gateways" err &&
 	test_grep "config not usable: .*bad.json" err
 '
@@ -78,7 +78,7 @@ test_expect_success '-n finds the same fault without starting (78, the reason, c
 test_expect_success '-n refuses a greeting file that cannot be read; a good config passes' '
 	sed "s|\"greeting\": \"none\"|\"greeting\": \"$TEST_TMP/missing.wav\"|" "$TEST_TMP/c.json" >nogreet.json &&
 	test_grep -q missing.wav nogreet.json &&
-	um-sipd -c nogreet.json -n 2>err; test $? = 78 &&
+	{ um-sipd -c nogreet.json -n 2>err; test $? = 78; } &&
 	test_grep "missing.wav" err &&
 	um-sipd -c "$TEST_TMP/c.json" -n 2>err &&
 	test_grep "config ok" err
