@@ -171,6 +171,29 @@ static void decrypt_reason(bool aead, char *why, size_t whylen)
 	ERR_clear_error();
 }
 
+/* Whether decrypted content starts as a MIME entity does: a header field
+ * name and its colon, or the blank line of an entity without headers.
+ * CBC has no integrity, and on a content key that does not decrypt CMS
+ * goes on with a random one (against padding oracles), so a damaged key
+ * gives random bytes that pass the padding check one time in 256; those
+ * must not be printed as the message. */
+static bool looks_like_entity(const char *d, size_t n)
+{
+	if (n >= 2 && d[0] == '\r' && d[1] == '\n')
+		return true;
+	if (n >= 1 && d[0] == '\n')
+		return true;
+	for (size_t i = 0; i < n && i < 998; i++) {
+		unsigned char c = (unsigned char)d[i];
+
+		if (c == ':')
+			return i > 0;
+		if (c < 33 || c > 126)
+			return false;
+	}
+	return false;
+}
+
 int smime_decrypt_message(EVP_PKEY *key, X509 *cert, const char *msg, size_t len,
 			  struct strbuf *out, char *why, size_t whylen)
 {
@@ -213,6 +236,11 @@ int smime_decrypt_message(EVP_PKEY *key, X509 *cert, const char *msg, size_t len
 		goto out;
 	}
 	n = BIO_get_mem_data(plain, &data);
+	if (type == NID_pkcs7_enveloped && !looks_like_entity(data, n > 0 ? (size_t)n : 0)) {
+		snprintf(why, whylen, "cannot recover the content: wrong key or damaged message "
+			 "(what decrypts is no MIME entity)");
+		goto out;
+	}
 	smime_outer_fields(&m, false, out);
 	smime_eol_convert(data, (size_t)n, m.crlf, out);
 	rc = 0;
