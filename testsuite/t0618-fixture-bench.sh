@@ -16,7 +16,7 @@ export BUILD=$POSTERN_BUILD RUNS=3
 
 test_expect_code 69 'without mtls-probe: says it is not built' '
 	MTLS_PROBE=$TEST_TMP/nonexistent "$bench" >out 2>err;
-	rc=$?; test_grep -q "^bench: mtls-probe is not built: .*nonexistent is missing" err; exit $rc
+	rc=$?; test_grep -q "^bench: mtls-probe is not built: .*nonexistent is missing" err && exit $rc
 '
 
 test_expect_success 'a faster program: medians, ratio below 1, exit 0' '
@@ -29,12 +29,12 @@ test_expect_success 'a faster program: medians, ratio below 1, exit 0' '
 test_expect_code 1 'a slower program: ratio above 1, exit 1' '
 	MTLS_PROBE=$TEST_TMP/slow "$bench" >out 2>err;
 	rc=$?; test_grep -q "^mtls-probe is slower than posttls-finger" err &&
-	test_grep -Eq "^ratio mtls-probe/posttls-finger: [1-9][0-9]*\.[0-9]{3} " out; exit $rc
+	test_grep -Eq "^ratio mtls-probe/posttls-finger: [1-9][0-9]*\.[0-9]{3} " out && exit $rc
 '
 
 test_expect_code 70 'a program that does not verify: exit 70 with its output' '
 	MTLS_PROBE=$TEST_TMP/failing "$bench" >out 2>err;
-	rc=$?; test_grep -q "no such peer" err && test_grep -q "did not verify" err; exit $rc
+	rc=$?; test_grep -q "no such peer" err && test_grep -q "did not verify" err && exit $rc
 '
 
 test_expect_success 'bench_median and bench_ratio' '

@@ -77,7 +77,7 @@ test_expect_success 'EPIPE on stdout: exit 74 and the reason, no signal death' '
 
 test_expect_code 78 '-n with an out-of-range threshold exits 78' '
 	scl_conf bad.json "\"reject_threshold\": 12" &&
-	scl-score -c bad.json -n 2>err; rc=$?; test_grep -q "reject_threshold" err >&2; exit $rc
+	scl-score -c bad.json -n 2>err; rc=$?; test_grep -q "reject_threshold" err >&2 && exit $rc
 '
 
 test_expect_code 78 '-n with an unknown key exits 78' '

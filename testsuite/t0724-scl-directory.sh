@@ -92,7 +92,7 @@ done
 test_expect_code 75 'ldap: the directory down is a temporary failure' '
 	slapd_stop &&
 	scl-score -c ldap.json --recipient sclu@example.test <"$spam" >out 2>err; rc=$?
-	test_grep -q "directory unavailable" err >&2 && test ! -s out; exit $rc
+	test_grep -q "directory unavailable" err >&2 && test ! -s out && exit $rc
 '
 
 test_expect_success 'without recipients the directory is not asked' '

@@ -18,51 +18,51 @@ damaged() {
 test_expect_code 75 'a missing model: exit 75, nothing on stdout' '
 	scl-score -c "$SCL_CONF" --model nowhere.model <"$msg" >out 2>err; rc=$?
 	test_grep -q "cannot use model .nowhere.model.: No such file or directory" err >&2 &&
-	test ! -s out; exit $rc
+	test ! -s out && exit $rc
 '
 
 test_expect_code 75 'one flipped byte in the weights: bad checksum' '
 	damaged flip &&
 	printf "\377" | dd of=flip.model bs=1 seek=5000 conv=notrunc 2>/dev/null &&
 	scl-score -c flip.json <"$msg" >out 2>err; rc=$?
-	test_grep -q "bad checksum (corrupt model)" err >&2 && test ! -s out; exit $rc
+	test_grep -q "bad checksum (corrupt model)" err >&2 && test ! -s out && exit $rc
 '
 
 test_expect_code 75 'a truncated model' '
 	damaged trunc && truncate -s 100000 trunc.model &&
 	scl-score -c trunc.json check <"$msg" 2>err; rc=$?
-	test_grep -q "model file truncated" err >&2; exit $rc
+	test_grep -q "model file truncated" err >&2 && exit $rc
 '
 
 test_expect_code 75 'trailing bytes' '
 	damaged trail && echo junk >>trail.model &&
 	scl-score -c trail.json check <"$msg" 2>err; rc=$?
-	test_grep -q "trailing bytes" err >&2; exit $rc
+	test_grep -q "trailing bytes" err >&2 && exit $rc
 '
 
 test_expect_code 75 'not a model at all' '
 	damaged magic && printf "XXXXXXXX" | dd of=magic.model bs=1 seek=0 conv=notrunc 2>/dev/null &&
 	scl-score -c magic.json explain <"$msg" 2>err; rc=$?
-	test_grep -q "not an scl-score model (bad magic)" err >&2; exit $rc
+	test_grep -q "not an scl-score model (bad magic)" err >&2 && exit $rc
 '
 
 test_expect_code 75 'an empty model file' '
 	damaged empty && : >empty.model &&
 	scl-score -c empty.json eval --spam "$msg" 2>err; rc=$?
-	test_grep -q "file size is not a model" err >&2; exit $rc
+	test_grep -q "file size is not a model" err >&2 && exit $rc
 '
 
 test_expect_code 75 'a version from the future' '
 	damaged ver && printf "\011" | dd of=ver.model bs=1 seek=8 conv=notrunc 2>/dev/null &&
 	scl-score -c ver.json check <"$msg" 2>err; rc=$?
-	test_grep -q "model version 9, this scl-score reads version 3$" err >&2; exit $rc
+	test_grep -q "model version 9, this scl-score reads version 3$" err >&2 && exit $rc
 '
 
 test_expect_code 75 'a version 2 model (older features) says to train a new one' '
 	damaged old && printf "\002" | dd of=old.model bs=1 seek=8 conv=notrunc 2>/dev/null &&
 	scl-score -c old.json <"$msg" >out 2>err; rc=$?
 	test_grep -q "model version 2, this scl-score reads version 3 (an older model: train a new one with scl-score train)" err >&2 &&
-	test ! -s out; exit $rc
+	test ! -s out && exit $rc
 '
 
 test_expect_success 'readers during retraining never see a half model' '
