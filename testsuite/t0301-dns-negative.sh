@@ -42,7 +42,7 @@ test_expect_code 1 'found and not found together exit 1, in the order asked' '
 	mail.example.test A 127.0.0.1 sec=insecure
 	partner.test A NODATA sec=insecure
 	OUT
-	test_cmp expect out && exit $rc
+	test_cmp expect out || exit 99; exit $rc
 '
 
 test_expect_code 75 'a name the server refuses is a temporary failure' '

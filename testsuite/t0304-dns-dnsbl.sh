@@ -25,7 +25,7 @@ test_expect_code 1 'an address not listed is NXDOMAIN' '
 	postern-testd -c dns.json dns A 1.0.0.127.dnsbl.test >out;
 	rc=$?
 	echo "1.0.0.127.dnsbl.test A NXDOMAIN sec=insecure" >expect &&
-	test_cmp expect out && exit $rc
+	test_cmp expect out || exit 99; exit $rc
 '
 
 test_expect_success 'the error code 127.255.255.254 comes back as data' '
@@ -43,7 +43,7 @@ test_expect_code 1 'several client addresses checked at once' '
 	3.0.0.127.dnsbl.test A NXDOMAIN sec=insecure
 	4.0.0.127.dnsbl.test A 127.255.255.254 sec=insecure
 	OUT
-	test_cmp expect out && exit $rc
+	test_cmp expect out || exit 99; exit $rc
 '
 
 test_done

@@ -29,7 +29,7 @@ test_expect_success 'a faster program: medians, ratio below 1, exit 0' '
 test_expect_code 1 'a slower program: ratio above 1, exit 1' '
 	MTLS_PROBE=$TEST_TMP/slow "$bench" >out 2>err;
 	rc=$?; test_grep -q "^mtls-probe is slower than posttls-finger" err &&
-	test_grep -Eq "^ratio mtls-probe/posttls-finger: [1-9][0-9]*\.[0-9]{3} " out && exit $rc
+	test_grep -Eq "^ratio mtls-probe/posttls-finger: [1-9][0-9]*\.[0-9]{3} " out || exit 99; exit $rc
 '
 
 test_expect_code 70 'a program that does not verify: exit 70 with its output' '

@@ -126,7 +126,7 @@ test_expect_success 'generator: outlook, mobilesync and autoconfig documents' '
 
 test_expect_code 1 'generator: an unknown user with unknown_users error exits 1 with the Error' '
 	autodiscover-gen -c unsigned.json nobody@example.test >e.xml; rc=$?
-	grep -q "<ErrorCode>500</ErrorCode>" e.xml && exit $rc
+	grep -q "<ErrorCode>500</ErrorCode>" e.xml || exit 99; exit $rc
 '
 
 test_expect_code 64 'generator: an unknown schema is a usage error' '

@@ -103,7 +103,7 @@ test_expect_code 1 'a redirect to plain http is refused; nothing answers: exit 1
 	cat out
 	grep -q "redirect FAIL 302 to http://autodiscover.example.test/autodiscover/autodiscover.xml (refused: not https)" out &&
 	grep -q "srv .*FAIL .*_autodiscover._tcp.nowhere.test" out &&
-	tail -n 1 out | grep -q "^result: no settings found$" && exit $rc
+	tail -n 1 out | grep -q "^result: no settings found$" || exit 99; exit $rc
 '
 
 test_done
