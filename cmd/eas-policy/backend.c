@@ -211,24 +211,38 @@ static int getline_be(struct rd *r, struct strbuf *sb, size_t max)
 	return 0;
 }
 
-static bool hop(const char *name, size_t len)
-{
-	static const char *const names[] = {
-		"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
-		"Transfer-Encoding", "Upgrade", "Content-Length", "Date", NULL
-	};
-
-	for (size_t i = 0; names[i]; i++)
-		if (strlen(names[i]) == len && strncasecmp(name, names[i], len) == 0)
-			return true;
-	return false;
-}
-
 struct answer {
 	int status;
 	long long length;	/* -1: none given */
 	bool chunked, close;
 };
+
+/* The status line "HTTP/1.x NNN ...": the status and whether HTTP/1.0
+ * closes; 0, or -1 when it is none. */
+static int status_line(const char *p, size_t len, struct answer *a)
+{
+	if (len < 12 || strncmp(p, "HTTP/1.", 7) != 0)
+		return -1;
+	a->status = atoi(p + 9);
+	a->close = p[7] == '0';
+	return a->status < 100 || a->status > 599 ? -1 : 0;
+}
+
+/* One header field of the answer, name[0..nl) and its value v (NUL-ended):
+ * the framing noted in a; true when it is passed on to the device (not
+ * hop-by-hop, not Date, no CR in the value). */
+static bool answer_field(struct answer *a, const char *name, size_t nl, const char *v)
+{
+	if (nl == 14 && strncasecmp(name, "Content-Length", 14) == 0)
+		a->length = strtoll(v, NULL, 10);
+	else if (nl == 17 && strncasecmp(name, "Transfer-Encoding", 17) == 0)
+		a->chunked = strcasestr(v, "chunked") != NULL;
+	else if (nl == 10 && strncasecmp(name, "Connection", 10) == 0)
+		a->close = strcasestr(v, "close") != NULL;
+	if (http_hop_by_hop(name, nl) || (nl == 4 && strncasecmp(name, "Date", 4) == 0))
+		return false;
+	return strchr(v, '\r') == NULL;
+}
 
 /* The usual answer: its whole head came in the first read, CRLF line
  * ends, no 1xx before it. It is parsed where it lies, without copying
@@ -250,9 +264,7 @@ static int head_in_place(struct rd *r, struct http_response *res, struct answer 
 	eol = memchr(p, '\n', (size_t)(end + 2 - p)) - 1;	/* the status line's CR */
 	if (*eol != '\r' || eol - p > 8192 || memchr(p, 0, (size_t)(eol - p)))
 		return 0;
-	a->status = atoi(p + 9);
-	a->close = p[7] == '0';
-	if (a->status < 200 || a->status > 599)
+	if (status_line(p, (size_t)(eol - p), a) < 0 || a->status < 200)
 		return -1;
 	a->length = -1;
 	for (p = eol + 2; p < end + 2; p = eol + 2) {
@@ -271,13 +283,7 @@ static int head_in_place(struct rd *r, struct http_response *res, struct answer 
 		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 			;
 		*eol = 0;	/* the value ends here */
-		if (nl == 14 && strncasecmp(p, "Content-Length", 14) == 0)
-			a->length = strtoll(v, NULL, 10);
-		else if (nl == 17 && strncasecmp(p, "Transfer-Encoding", 17) == 0)
-			a->chunked = strcasestr(v, "chunked") != NULL;
-		else if (nl == 10 && strncasecmp(p, "Connection", 10) == 0)
-			a->close = strcasestr(v, "close") != NULL;
-		if (hop(p, nl) || strchr(v, '\r'))
+		if (!answer_field(a, p, nl, v))
 			continue;
 		*colon = 0;
 		h[n].name = p;
@@ -302,12 +308,7 @@ static int read_head(struct rd *r, struct http_response *res, struct answer *a)
 		return rc > 0 ? 0 : -1;
 	rc = -1;
 	for (;;) {		/* 1xx answers are skipped */
-		if (getline_be(r, &line, 8192) < 0 || strncmp(line.buf, "HTTP/1.", 7) != 0 ||
-		    line.len < 12)
-			goto out;
-		a->status = atoi(line.buf + 9);
-		a->close = line.buf[7] == '0';
-		if (a->status < 100 || a->status > 599)
+		if (getline_be(r, &line, 8192) < 0 || status_line(line.buf, line.len, a) < 0)
 			goto out;
 		if (a->status >= 200)
 			break;
@@ -332,15 +333,7 @@ static int read_head(struct rd *r, struct http_response *res, struct answer *a)
 			goto out;
 		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
 			;
-		if ((size_t)(colon - line.buf) == 14 && strncasecmp(line.buf, "Content-Length", 14) == 0)
-			a->length = strtoll(v, NULL, 10);
-		else if ((size_t)(colon - line.buf) == 17 &&
-			 strncasecmp(line.buf, "Transfer-Encoding", 17) == 0)
-			a->chunked = strcasestr(v, "chunked") != NULL;
-		else if ((size_t)(colon - line.buf) == 10 &&
-			 strncasecmp(line.buf, "Connection", 10) == 0)
-			a->close = strcasestr(v, "close") != NULL;
-		if (hop(line.buf, (size_t)(colon - line.buf)) || strchr(v, '\r'))
+		if (!answer_field(a, line.buf, (size_t)(colon - line.buf), v))
 			continue;
 		strbuf_add(&keep, line.buf, (size_t)(colon - line.buf));
 		strbuf_addch(&keep, 0);

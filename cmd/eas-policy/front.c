@@ -257,32 +257,22 @@ static long pass_read(void *buf, size_t max, void *user)
 	return http_body_read(p->req, buf, max);
 }
 
-/* Headers that are not passed on (either way): hop-by-hop ones, the
- * framing, Host, Expect (no 100-continue round trip to the backend),
- * Date. Picked by the first letter: this runs for every header of
- * every request passed through. */
+/* Headers that are not passed on (either way): the hop-by-hop ones and
+ * the framing (lib/http), Host, Expect (no 100-continue round trip to
+ * the backend), Date. */
 static bool hop_by_hop(const char *name)
 {
+	size_t len = strlen(name);
+
+	if (http_hop_by_hop(name, len))
+		return true;
 	switch (name[0]) {
-	case 'C': case 'c':
-		return strcasecmp(name, "Connection") == 0 || strcasecmp(name, "Content-Length") == 0;
-	case 'K': case 'k':
-		return strcasecmp(name, "Keep-Alive") == 0;
-	case 'P': case 'p':
-		return strcasecmp(name, "Proxy-Connection") == 0 ||
-			strcasecmp(name, "Proxy-Authenticate") == 0 ||
-			strcasecmp(name, "Proxy-Authorization") == 0;
-	case 'T': case 't':
-		return strcasecmp(name, "TE") == 0 || strcasecmp(name, "Trailer") == 0 ||
-			strcasecmp(name, "Transfer-Encoding") == 0;
-	case 'U': case 'u':
-		return strcasecmp(name, "Upgrade") == 0;
 	case 'H': case 'h':
-		return strcasecmp(name, "Host") == 0;
+		return len == 4 && strcasecmp(name, "Host") == 0;
 	case 'E': case 'e':
-		return strcasecmp(name, "Expect") == 0;
+		return len == 6 && strcasecmp(name, "Expect") == 0;
 	case 'D': case 'd':
-		return strcasecmp(name, "Date") == 0;
+		return len == 4 && strcasecmp(name, "Date") == 0;
 	}
 	return false;
 }

@@ -240,6 +240,13 @@ bool http_server_tls(const struct http_server *srv);
 /* Percent-decodes in[0..len) once into out (appended); plus_space turns
  * '+' into ' '. A bad escape is kept as is. */
 void http_pct_decode(struct strbuf *out, const char *in, size_t len, bool plus_space);
+/* Whether a field a proxy must not pass on as it is, either way (RFC 9110
+ * 7.6.1): the connection's own (Connection, Keep-Alive, Proxy-Connection,
+ * Proxy-Authenticate, Proxy-Authorization, TE, Trailer, Upgrade) and the
+ * framing (Transfer-Encoding, Content-Length), which the proxy writes for
+ * its own hop. name need not end at len. Picked by the first letter: it
+ * runs for every field of every message passed through. */
+bool http_hop_by_hop(const char *name, size_t len);
 /* Appends s percent-encoded (unreserved characters kept). */
 void http_pct_encode(struct strbuf *out, const char *s);
 /* Appends s with & < > " ' escaped for XML and HTML text and attributes. */

@@ -2,6 +2,7 @@
  * HTTP dates and address ranges. */
 #include <arpa/inet.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <time.h>
 
@@ -138,5 +139,31 @@ bool http_cidr_match(const char *ip, const char *const *cidrs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (cidr_one(a, cidrs[i]))
 			return true;
+	return false;
+}
+
+/* name[0..len) is lit, without regard to case. */
+static bool field_is(const char *name, size_t len, const char *lit)
+{
+	return strlen(lit) == len && strncasecmp(name, lit, len) == 0;
+}
+
+bool http_hop_by_hop(const char *name, size_t len)
+{
+	switch (name[0]) {
+	case 'C': case 'c':
+		return field_is(name, len, "Connection") || field_is(name, len, "Content-Length");
+	case 'K': case 'k':
+		return field_is(name, len, "Keep-Alive");
+	case 'P': case 'p':
+		return field_is(name, len, "Proxy-Connection") ||
+		       field_is(name, len, "Proxy-Authenticate") ||
+		       field_is(name, len, "Proxy-Authorization");
+	case 'T': case 't':
+		return field_is(name, len, "TE") || field_is(name, len, "Trailer") ||
+		       field_is(name, len, "Transfer-Encoding");
+	case 'U': case 'u':
+		return field_is(name, len, "Upgrade");
+	}
 	return false;
 }

@@ -336,6 +336,12 @@ static void test_helpers(void)
 	strbuf_reset(&sb);
 	http_pct_decode(&sb, "%41%zz+%4", 9, true);
 	is_str(sb.buf, "A%zz %4", "percent-decode keeps bad escapes");
+	ok(http_hop_by_hop("connection", 10) && http_hop_by_hop("TE", 2) &&
+	   http_hop_by_hop("Transfer-Encoding", 17) && http_hop_by_hop("Proxy-Authorization", 19),
+	   "hop-by-hop fields, any case");
+	ok(!http_hop_by_hop("Content-Type", 12) && !http_hop_by_hop("TEX", 3) &&
+	   !http_hop_by_hop("X-MS-PolicyKey", 14), "end-to-end fields pass");
+	ok(http_hop_by_hop("Keep-Alive: 5", 10), "the name ends at len");
 	ok(http_cidr_match("10.9.8.7", nets, 3), "CIDR v4");
 	ok(http_cidr_match("2001:db8::5", nets, 3), "CIDR v6");
 	ok(http_cidr_match("192.0.2.1", nets, 3), "a lone address");
