@@ -9,12 +9,12 @@
 # processes included).
 . "$(dirname "$0")/lib.sh"
 . "$SRCDIR/testsuite/fixtures/eas/setup.sh"
-need nginx wrk curl python3
+need nginx wrk curl python3 haproxy
 
 DUR=${BENCH_SECONDS:-3}
 CONNS=${BENCH_CONNECTIONS:-16}
-read -r NGINX_PORT EAS_PORT PROXY_PORT <<EOF_PORTS
-$(free_ports 3)
+read -r NGINX_PORT EAS_PORT PROXY_PORT HAP_PORT <<EOF_PORTS
+$(free_ports 4)
 EOF_PORTS
 EAS_BPORT=$NGINX_PORT
 
@@ -60,6 +60,27 @@ http {
 EOF_NGINX
 bg_start nginx nginx -c "$TEST_TMP/nginx/nginx.conf" -p "$TEST_TMP/nginx"
 wait_port "$NGINX_PORT" || bench_fail "nginx did not start: $(cat "$TEST_TMP/nginx.log" "$TEST_TMP/nginx/error.log")"
+# A second reference: HAProxy as an HTTP keep-alive reverse proxy in front
+# of the same backend (one thread, as nginx has one worker; its idle
+# backend connections reused by any client connection).
+cat >"$TEST_TMP/haproxy.cfg" <<EOF_HAP
+global
+	nbthread 1
+	maxconn 4000
+defaults
+	mode http
+	option http-keep-alive
+	http-reuse always
+	timeout connect 5s
+	timeout client 60s
+	timeout server 60s
+	timeout http-keep-alive 60s
+listen eas
+	bind 127.0.0.1:$HAP_PORT
+	server backend 127.0.0.1:$NGINX_PORT
+EOF_HAP
+bg_start haproxy haproxy -db -f "$TEST_TMP/haproxy.cfg"
+wait_port "$HAP_PORT" || bench_fail "haproxy did not start: $(cat "$TEST_TMP/haproxy.log")"
 
 eas_ldif >"$EAS_LDIF"
 eas_conf "$EAS_CONF" '"last_seen_interval": "1h", "max_connections": 1000, "max_requests": 1000000'
@@ -103,13 +124,15 @@ run() {
 # both sides alike; the medians are compared. The load is printed: on a
 # busy machine nginx direct loses more than the pass-through does.
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
-: >"$TEST_TMP/through" >"$TEST_TMP/direct" >"$TEST_TMP/proxy"
+: >"$TEST_TMP/through" >"$TEST_TMP/direct" >"$TEST_TMP/proxy" >"$TEST_TMP/hap"
 for i in $(seq "${BENCH_ROUNDS:-3}"); do
 	through=$(run "$EAS_PORT")
 	direct=$(run "$NGINX_PORT")
 	proxy=$(run "$PROXY_PORT")
-	echo "round $i: eas-policy ${through}; nginx ${direct}; nginx proxy_pass ${proxy}"
+	hap=$(run "$HAP_PORT")
+	echo "round $i: eas-policy ${through}; nginx ${direct}; nginx proxy_pass ${proxy}; haproxy ${hap}"
 	echo "${proxy%% *}" >>"$TEST_TMP/proxy"
+	echo "${hap%% *}" >>"$TEST_TMP/hap"
 	case "$through$direct" in *"errors=0 non2xx=0"*"errors=0 non2xx=0"*) ;;
 		*) bench_fail "errors during the runs" 1 ;; esac
 	echo "${through%% *}" >>"$TEST_TMP/through"
@@ -121,6 +144,8 @@ echo "nginx direct:            $d_rps requests/s (median)"
 ratio=$(bench_ratio "$t_rps" "$d_rps")
 p_rps=$(bench_median "$TEST_TMP/proxy")
 echo "reference, nginx proxy_pass: $p_rps requests/s (median), ratio $(bench_ratio "$p_rps" "$d_rps")"
+h_rps=$(bench_median "$TEST_TMP/hap")
+echo "reference, haproxy (HTTP):   $h_rps requests/s (median), ratio $(bench_ratio "$h_rps" "$d_rps")"
 echo "ratio: $ratio (target >= 0.70)"
 
 # The Provision round trip: the initial request alone (curl), 20 times.

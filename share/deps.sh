@@ -65,6 +65,7 @@ iproute2		a private network namespace for bench/smtp-edge.sh
 util-linux		unshare, for the benchmark's private namespace
 wrk			HTTP load for the web benchmarks
 nginx			the static-file baseline for the HTTP benchmarks
+haproxy			the reference relay next to smtp-edge and eas-policy in their benchmarks
 clamav-milter		Postfix's content filter in the smtp-edge content benchmark
 tshark			counts RTP streams and loss in bench/um-sipd.sh
 LIST
