@@ -77,7 +77,9 @@ test_expect_success() {
 		_ok "$desc"
 	else
 		_notok "$desc"
-		sed -e 's/^/#   /' "$out" | tail -n 40
+		# awk, not sed: output whose last line has no newline (sipp's
+		# does) would swallow the next "ok N" line and break the plan
+		awk '{ print "#   " $0 }' "$out" | tail -n 40
 	fi
 }
 
@@ -92,7 +94,7 @@ test_expect_code() {
 	else
 		_notok "$desc"
 		echo "#   exit code $rc, expected $want"
-		sed -e 's/^/#   /' "$out" | tail -n 40
+		awk '{ print "#   " $0 }' "$out" | tail -n 40
 	fi
 }
 
