@@ -1,5 +1,5 @@
 /* Unit tests: lib/http's server over a socketpair, the server in a child
- * process: request parsing and its refusals, keep-alive, HEAD, bodies by
+ * process: request parsing and its refusals, keep-alive and its idle timeout, HEAD, bodies by
  * Content-Length and chunked, 100-continue, streamed responses, the
  * publishing rules, the router (404, 405 with Allow) and X-Forwarded-For
  * from trusted proxies only. */
@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "conf/conf.h"
@@ -83,21 +84,20 @@ static int h_cookie(struct http_request *req, struct http_response *res, void *u
 	return 0;
 }
 
-/* Runs the server on one end of a socketpair with config text, sends
- * req and returns what came back (caller frees). */
-static char *roundtrip(const char *conf_text, const char *req, size_t req_len)
+/* Runs the server in a child on one end of a socketpair with config
+ * text; returns the other end, *pid the child. -1 for a bad config. */
+static int server_start(const char *conf_text, struct conf **cp, pid_t *pid)
 {
 	struct conf *c = conf_load_string(conf_text, strlen(conf_text), "t.json", sections, stderr);
-	struct strbuf out = STRBUF_INIT;
 	int sv[2];
-	pid_t pid;
 
+	*cp = c;
 	if (c == NULL)
-		return xstrdup("(bad config)");
+		return -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
 		exit(1);
-	pid = fork();
-	if (pid == 0) {
+	*pid = fork();
+	if (*pid == 0) {
 		struct http_server *srv = http_server_new(conf_section(c, "autodiscover-gen"), "t");
 		struct serve_peer peer = { .addr = "10.1.2.3:1234", .host = "10.1.2.3", .port = 1234 };
 		struct stream *s;
@@ -118,11 +118,25 @@ static char *roundtrip(const char *conf_text, const char *req, size_t req_len)
 		_exit(0);
 	}
 	close(sv[0]);
-	if (write(sv[1], req, req_len) != (ssize_t)req_len)
+	return sv[1];
+}
+
+/* Sends req to a server with config text and returns what came back
+ * (caller frees). */
+static char *roundtrip(const char *conf_text, const char *req, size_t req_len)
+{
+	struct conf *c;
+	struct strbuf out = STRBUF_INIT;
+	pid_t pid;
+	int fd = server_start(conf_text, &c, &pid);
+
+	if (fd < 0)
+		return xstrdup("(bad config)");
+	if (write(fd, req, req_len) != (ssize_t)req_len)
 		exit(1);
-	shutdown(sv[1], SHUT_WR);	/* the server sees the end at once */
-	strbuf_read_fd(&out, sv[1], 1 << 20);
-	close(sv[1]);
+	shutdown(fd, SHUT_WR);	/* the server sees the end at once */
+	strbuf_read_fd(&out, fd, 1 << 20);
+	close(fd);
 	waitpid(pid, NULL, 0);
 	conf_free(c);
 	return strbuf_detach(&out, NULL) ?: xstrdup("");
@@ -193,6 +207,71 @@ static void test_basic(void)
 	r = rt(BASIC, "GET /hello HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n");
 	ok(strncmp(r, "HTTP/1.1 400 ", 13) == 0, "two Host headers: 400");
 	free(r);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* One request on a kept-alive connection, then after wait_ms the bytes
+ * of more (or nothing); what came back in *out, the milliseconds from
+ * the first answer to the server's close returned. */
+static long long idle_session(const char *more, long long wait_ms, struct strbuf *out)
+{
+	static const char first[] = "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n";
+	struct conf *c;
+	pid_t pid;
+	int fd = server_start("{\"autodiscover-gen\": {\"idle_timeout\": \"1s\", "
+			      "\"header_timeout\": \"5s\"}}", &c, &pid);
+	char buf[4096];
+	long long t0;
+	ssize_t n;
+
+	if (fd < 0 || write(fd, first, sizeof(first) - 1) != (ssize_t)sizeof(first) - 1)
+		exit(1);
+	n = read(fd, buf, sizeof(buf));	/* the first answer, in one write */
+	if (n > 0)
+		strbuf_add(out, buf, (size_t)n);
+	t0 = now_ms();
+	usleep((useconds_t)wait_ms * 1000);
+	if (*more && write(fd, more, strlen(more)) != (ssize_t)strlen(more))
+		exit(1);
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		strbuf_add(out, buf, (size_t)n);
+	t0 = now_ms() - t0;
+	close(fd);
+	waitpid(pid, NULL, 0);
+	conf_free(c);
+	return t0;
+}
+
+/* The wait between two requests: the idle timeout closes a quiet
+ * connection; one where a request began and was left unfinished is
+ * closed too when the idle timeout (not the header timeout, not a new
+ * idle timeout from the first byte) runs out; a request sent in time
+ * is served. */
+static void test_idle(void)
+{
+	struct strbuf out = STRBUF_INIT;
+	long long ms;
+
+	ms = idle_session("", 0, &out);
+	is_int(count(out.buf, "HTTP/1.1 200 OK"), 1, "idle: the first answer");
+	ok(ms >= 900 && ms < 1800, "idle: closed after the idle timeout (%lld ms)", ms);
+	ok(strstr(out.buf, "408") == NULL, "idle: closed without an answer");
+	strbuf_reset(&out);
+	ms = idle_session("GET /hel", 700, &out);
+	is_int(count(out.buf, "HTTP/1.1 "), 1, "idle: an unfinished request line: no answer");
+	ok(ms >= 900 && ms < 1600, "idle: closed when the idle timeout ran out (%lld ms)", ms);
+	strbuf_reset(&out);
+	ms = idle_session("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 700, &out);
+	is_int(count(out.buf, "HTTP/1.1 200 OK"), 2, "idle: a request within the idle timeout served");
+	ok(ms >= 650 && ms < 1000, "idle: and answered at once (%lld ms)", ms);
+	strbuf_release(&out);
 }
 
 static void test_bodies(void)
@@ -377,6 +456,7 @@ int main(void)
 	test_helpers();
 	test_config();
 	test_basic();
+	test_idle();
 	test_bodies();
 	test_rules();
 	return tap_done();
