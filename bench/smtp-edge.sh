@@ -8,8 +8,12 @@
 # Postfix smtpd whose smtpd_proxy_filter is the same smtp-sink, with
 # reject_rbl_client on the same zone and the same recipients in
 # relay_recipient_maps (no SPF policy daemon: Postfix checks no SPF, so
-# it does less work than smtp-edge). Prints messages per second, the
-# ratios b/a and b/c, the number of block-list queries each made, the
+# it does less work than smtp-edge), and (d), a reference and not a
+# target: HAProxy as a TCP relay with one thread between the same
+# smtp-source and smtp-sink, which copies bytes and does no SMTP work at
+# all (its d/a is the share of the ceiling any relay keeps on this
+# machine when its own work is free). Prints messages per second, the
+# ratios b/a, b/c and d/a, the number of block-list queries each made, the
 # CPU time smtp-edge spent per message (its listener and all its session
 # processes: on a shared, loaded machine a steadier figure than the
 # rates) and what smtp-source and smtp-sink spent in (a) and (b) (both
@@ -60,7 +64,7 @@ USERS=10000
 MODES=${EDGE_BENCH_MODES:-conn reuse}
 WORKERS=${EDGE_BENCH_WORKERS:-$S}
 EDGE=$BIN/smtp-edge
-for t in smtp-source smtp-sink postfix postconf postmap unbound python3 socat; do
+for t in smtp-source smtp-sink postfix postconf postmap unbound python3 socat haproxy; do
 	command -v "$t" >/dev/null || bench_fail "$t is missing (make bench installs it)"
 done
 [ -x "$EDGE" ] || bench_fail "smtp-edge is not built: $EDGE is missing (build it: make O=$BUILD)"
@@ -140,6 +144,24 @@ mount --bind "$W/resolv.conf" /etc/resolv.conf ||
 SINK_PORT=$(free_ports 1) || bench_fail "no free port" 70
 bg_start sink smtp-sink -c -u root -h sink.example.test "127.0.0.1:$SINK_PORT" 1024
 wait_port "$SINK_PORT" || bench_fail "smtp-sink does not listen: $(cat sink.log)" 70
+
+# (d) the zero-work reference: HAProxy in TCP mode, one thread.
+HAP_PORT=$(free_ports 1) || bench_fail "no free port" 70
+cat >haproxy.cfg <<EOF_HAP
+global
+	nbthread 1
+	maxconn 4000
+defaults
+	mode tcp
+	timeout connect 5s
+	timeout client 60s
+	timeout server 60s
+listen relay
+	bind 127.0.0.1:$HAP_PORT
+	server sink 127.0.0.1:$SINK_PORT
+EOF_HAP
+bg_start haproxy haproxy -db -f "$W/haproxy.cfg"
+wait_port "$HAP_PORT" || bench_fail "haproxy did not start: $(cat haproxy.log)" 70
 
 # (b) smtp-edge.
 EDGE_PORT=$(free_ports 1) || bench_fail "no free port" 70
@@ -252,14 +274,16 @@ edge_cpu_since() {
 }
 TICKS=$(getconf CLK_TCK)
 SINK_PID=$(cat sink.pid)
-# CPU of smtp-sink (ticks) and of this shell's children so far (ms: the
-# smtp-source just run, and bench_time's awk), so that each line can say
-# what a message cost the client and the sink as well.
-sink_ticks() {
+HAP_PID=$(cat haproxy.pid)
+# CPU of smtp-sink or HAProxy (ticks) and of this shell's children so far
+# (ms: the smtp-source just run, and bench_time's awk), so that each line
+# can say what a message cost the client, the sink and the relay as well.
+pid_ticks() {
 	local u
-	read -r -a u <"/proc/$SINK_PID/stat" 2>/dev/null || { echo 0; return; }
+	read -r -a u <"/proc/$1/stat" 2>/dev/null || { echo 0; return; }
 	echo $((u[13] + u[14]))
 }
+sink_ticks() { pid_ticks "$SINK_PID"; }
 # times_ms FILE: the children's user and system time in the output of
 # bash's times (run in the shell itself, not in a command substitution).
 times_ms() { awk 'NR == 2 { n = 0
@@ -269,12 +293,13 @@ times_ms() { awk 'NR == 2 { n = 0
 # run WHAT PORT MODE: one timed smtp-source run; prints messages/second
 # and records the sink and DNS list counts for it.
 run() {
-	local what=$1 port=$2 mode=$3 d='' ms sink0 dns0 got k0
+	local what=$1 port=$2 mode=$3 d='' ms sink0 dns0 got k0 h0
 	[ "$mode" = reuse ] && d=-d
 	sink0=$(sink_count)
 	dns0=$(dnsbl_count)
 	edge_cpu_mark
 	k0=$(sink_ticks)
+	h0=$(pid_ticks "$HAP_PID")
 	times >"times0-$what-$mode"
 	bench_time "source-$what-$mode.out" smtp-source -s "$S" -m "$N" -l "$L" $d -N \
 		-M client.bench.test -f bob@sender.test -t u@example.test "127.0.0.1:$port" \
@@ -283,6 +308,7 @@ run() {
 	echo $(( ($(times_ms "times1-$what-$mode") - $(times_ms "times0-$what-$mode")) * 1000 / N )) \
 		>"cpu-source-$what-$mode"
 	echo $(( ($(sink_ticks) - k0) * 1000000 / TICKS / N )) >"cpu-sink-$what-$mode"
+	echo $(( ($(pid_ticks "$HAP_PID") - h0) * 1000000 / TICKS / N )) >"cpu-relay-$what-$mode"
 	ms=$(cat "ms-$what-$mode")
 	[ "$bench_rc" -eq 0 ] && ! grep -qi 'error\|fatal\|warning' "source-$what-$mode.out" ||
 		{ tail -n 5 "source-$what-$mode.out" >&2; bench_fail "smtp-source into $what ($mode) failed" 70; }
@@ -305,8 +331,10 @@ for mode in $MODES; do
 	a=$(run sink "$SINK_PORT" "$mode") || exit $?
 	b=$(run edge "$EDGE_PORT" "$mode") || exit $?
 	c=$(run postfix "$POSTFIX_PORT" "$mode") || exit $?
+	d=$(run haproxy "$HAP_PORT" "$mode") || exit $?
 	ba=$(bench_ratio "$b" "$a")
 	bc=$(bench_ratio "$b" "$c")
+	da=$(bench_ratio "$d" "$a")
 	printf '%s (%s, %d messages of %d bytes, %d sessions):\n' "$mode" "$desc" "$N" "$L" "$S"
 	printf '  (a) smtp-sink:           %9.1f msg/s  (CPU us/message: smtp-source %s, smtp-sink %s)\n' \
 		"$a" "$(cat "cpu-source-sink-$mode")" "$(cat "cpu-sink-sink-$mode")"
@@ -315,7 +343,11 @@ for mode in $MODES; do
 	printf '                                          smtp-source %s, smtp-sink %s)\n' \
 		"$(cat "cpu-source-edge-$mode")" "$(cat "cpu-sink-edge-$mode")"
 	printf '  (c) Postfix proxy:       %9.1f msg/s  (DNS list queries: %s)\n' "$c" "$(cat "dns-postfix-$mode")"
-	printf '  b/a: %s (target >= 0.5)  b/c: %s (target >= 1.2)\n' "$ba" "$bc"
+	printf '  (d) HAProxy TCP relay:   %9.1f msg/s  (a reference, no SMTP work; CPU %s us/message;\n' \
+		"$d" "$(cat "cpu-relay-haproxy-$mode")"
+	printf '                                          smtp-source %s, smtp-sink %s)\n' \
+		"$(cat "cpu-source-haproxy-$mode")" "$(cat "cpu-sink-haproxy-$mode")"
+	printf '  b/a: %s (target >= 0.5)  b/c: %s (target >= 1.2)  d/a: %s (reference)\n' "$ba" "$bc" "$da"
 	bench_le 0.5 "$ba" || { echo "  smtp-edge is below half the ceiling ($mode)"; st=1; }
 	bench_le 1.2 "$bc" || { echo "  smtp-edge does not beat Postfix by 20% ($mode)"; st=1; }
 done
