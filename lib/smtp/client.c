@@ -129,6 +129,9 @@ static struct smtp_client *client_new(int fd, const char *ip, unsigned port,
 
 	c->fd = fd;
 	c->s = stream_new(fd, fd, o->timeout_ms, SMTP_REPLY_LINE_MAX);
+	/* each reply waited for in the read itself: only the stream and
+	 * smtp_client_idle_ok's poll touch fd */
+	stream_block(c->s);
 	c->timeout_ms = o->timeout_ms;
 	smtp_reply_init(&c->refusal);
 	if (strchr(ip, ':'))
@@ -345,14 +348,15 @@ void smtp_client_send(struct smtp_client *c, const char *fmt, ...)
 /* Just after a command went out its reply is not there yet: poll, then
  * read, instead of a read that says EAGAIN before the stream polls (one
  * system call of three on each wait). STREAM_OK, or STREAM_TIMEOUT after
- * the stream's timeout. TLS streams are left to the stream. */
+ * the stream's timeout. TLS streams are left to the stream, and so are
+ * blocking ones (the read waits: one call). */
 static int wait_reply(struct smtp_client *c)
 {
 	struct pollfd p = { .fd = c->fd, .events = POLLIN };
 	long long t = c->timeout_ms;
 	int n;
 
-	if (c->tls_on || t < 0 || stream_buffered(c->s) > 0)
+	if (c->tls_on || t < 0 || stream_blocks(c->s) || stream_buffered(c->s) > 0)
 		return STREAM_OK;
 	while ((n = poll(&p, 1, t > 1 << 30 ? 1 << 30 : (int)t)) < 0 && errno == EINTR)
 		;

@@ -92,8 +92,8 @@ int smtp_input_fill(struct smtp_input *in)
 
 	compact(in);
 	strbuf_grow(&in->buf, INPUT_CHUNK);
-	if (in->drained && in->timeout_ms >= 0 && stream_buffered(in->s) == 0 &&
-	    wait_readable(in) == STREAM_TIMEOUT)
+	if (in->drained && in->timeout_ms >= 0 && !stream_blocks(in->s) &&
+	    stream_buffered(in->s) == 0 && wait_readable(in) == STREAM_TIMEOUT)
 		return STREAM_TIMEOUT;
 	rc = stream_read_some(in->s, in->buf.buf + in->buf.len, INPUT_CHUNK, &got);
 	if (rc != STREAM_OK)

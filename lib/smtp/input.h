@@ -34,7 +34,8 @@ int smtp_input_fill(struct smtp_input *in);
  * wait for the peer with poll before reading when its last read emptied
  * the socket: a command after our reply is never there yet, and the
  * read that would only say EAGAIN before the stream polls is saved
- * (one system call of three on each wait). */
+ * (one system call of three on each wait). A stream whose reads block
+ * (stream_block) waits in the read itself, with no poll at all. */
 void smtp_input_set_timeout(struct smtp_input *in, long long timeout_ms);
 /* Bytes that can be read without waiting: ours and the stream's. */
 size_t smtp_input_pending(const struct smtp_input *in);

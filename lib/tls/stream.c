@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,9 @@ struct stream {
 	SSL *ssl;
 	bool dead;		/* a failed handshake: no more I/O */
 	bool skipping;		/* inside an over-long line */
+	bool rblock, wblock;	/* stream_block: plain reads (writes) block in
+				   the kernel for up to rtimeo (wtimeo) ms */
+	long long rtimeo, wtimeo;
 	char err[256];
 };
 
@@ -39,12 +43,12 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void nonblock(int fd)
+static void set_nonblock(int fd, bool on)
 {
 	int fl = fcntl(fd, F_GETFL);
 
-	if (fl >= 0 && !(fl & O_NONBLOCK))
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	if (fl >= 0 && !!(fl & O_NONBLOCK) != on)
+		fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
 }
 
 struct stream *stream_new(int rfd, int wfd, long long timeout_ms, size_t line_max)
@@ -57,9 +61,9 @@ struct stream *stream_new(int rfd, int wfd, long long timeout_ms, size_t line_ma
 	s->line_max = line_max;
 	strbuf_init(&s->rbuf, STREAM_CHUNK);
 	strbuf_init(&s->wbuf, 0);
-	nonblock(rfd);
+	set_nonblock(rfd, true);
 	if (wfd != rfd)
-		nonblock(wfd);
+		set_nonblock(wfd, true);
 	return s;
 }
 
@@ -91,6 +95,79 @@ static void set_err(struct stream *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(s->err, sizeof(s->err), fmt, ap);
 	va_end(ap);
+}
+
+static int set_timeo(int fd, int opt, long long ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = ms % 1000 * 1000 };
+
+	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
+}
+
+/* The descriptors polled again (TLS, or a socket option refused). */
+static void unblock(struct stream *s)
+{
+	if (s->rblock)
+		set_nonblock(s->rfd, true);
+	if (s->wblock)
+		set_nonblock(s->wfd, true);
+	s->rblock = s->wblock = false;
+}
+
+bool stream_block(struct stream *s)
+{
+	int fl;
+
+	if (s->ssl || s->rblock)
+		return s->rblock;
+	/* 0 would be no timeout at all: any value will do, raw_read sets
+	 * the one it needs */
+	s->rtimeo = s->wtimeo = s->timeout_ms > 0 ? s->timeout_ms : 1;
+	if (set_timeo(s->rfd, SO_RCVTIMEO, s->rtimeo) < 0)
+		return false;	/* not a socket: polled */
+	set_nonblock(s->rfd, false);
+	s->rblock = true;
+	/* inetd's stdout may be the same open socket as stdin (then it
+	 * blocks too), or another file, which stays non-blocking */
+	fl = fcntl(s->wfd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK)) {
+		if (set_timeo(s->wfd, SO_SNDTIMEO, s->wtimeo) < 0) {
+			unblock(s);
+			return false;
+		}
+		s->wblock = true;
+	}
+	return true;
+}
+
+bool stream_blocks(const struct stream *s)
+{
+	return s->rblock;
+}
+
+/* Before a blocking read or write: the socket's timeout (*cur) made the
+ * time left to the deadline when it would wait past it (by more than a
+ * few milliseconds), or when it is less than half of it. A shorter one
+ * is fine otherwise: the call gives EAGAIN early and wait_fd polls the
+ * rest. So the setsockopt is rare: not when the session alternates
+ * between two timeouts (commands, data), nor on every wait. Returns 0,
+ * or STREAM_TIMEOUT when no time is left, or STREAM_ERR. */
+static int timeo_for(struct stream *s, int fd, int opt, long long *cur, long long deadline)
+{
+	long long left = deadline - now_ms();
+
+	if (left <= 0) {
+		set_err(s, "timeout");
+		return STREAM_TIMEOUT;
+	}
+	if (*cur > left + 10 || *cur < left / 2) {
+		if (set_timeo(fd, opt, left) < 0) {
+			set_err(s, "setsockopt: %s", strerror(errno));
+			return STREAM_ERR;
+		}
+		*cur = left;
+	}
+	return 0;
 }
 
 const char *stream_error(const struct stream *s)
@@ -178,8 +255,14 @@ static long raw_read(struct stream *s, void *buf, size_t n, long long deadline)
 			if (r <= 0)
 				return r < 0 ? STREAM_ERR : 0;
 		} else {
-			ssize_t got = read(s->rfd, buf, n);
+			ssize_t got;
 
+			if (s->rblock && (r = timeo_for(s, s->rfd, SO_RCVTIMEO, &s->rtimeo,
+							deadline)) < 0)
+				return r;
+			/* blocking: EAGAIN at the socket's timeout (then
+			 * wait_fd finds the deadline past), EINTR on a signal */
+			got = read(s->rfd, buf, n);
 			if (got >= 0)
 				return (long)got;
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -368,7 +451,12 @@ static long raw_write(struct stream *s, const char *data, size_t n, long long de
 				return STREAM_ERR;
 			}
 		} else {
-			ssize_t put = write(s->wfd, data, n);
+			ssize_t put;
+
+			if (s->wblock && (r = timeo_for(s, s->wfd, SO_SNDTIMEO, &s->wtimeo,
+							deadline)) < 0)
+				return r;
+			put = write(s->wfd, data, n);
 
 			if (put > 0)
 				return (long)put;
@@ -466,6 +554,7 @@ static int starttls(struct stream *s, struct tls_ctx *ctx, const char *host,
 	r->discarded = discard(s);
 	if (s->wbuf.len && stream_flush(s) != STREAM_OK)
 		return -1;
+	unblock(s);	/* TLS waits in poll, with OpenSSL's retries */
 	s->ssl = tls_ssl_new(ctx, s->rfd, s->wfd, host, r);
 	if (s->ssl == NULL) {
 		set_err(s, "cannot make a TLS connection: out of memory");

@@ -4,12 +4,14 @@
  * reports on both sides, mutual TLS required, SIGHUP-style reload. The
  * TLS cases need the fixture PKI ($POSTERN_PKI). */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tls/stream.h"
@@ -85,6 +87,107 @@ static void test_lines(void)
 	stream_free(s);
 	close(sv[0]);
 	close(sv[1]);
+	strbuf_release(&line);
+}
+
+static long long ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A child that writes text to fd after ms milliseconds. */
+static void later(int fd, int ms, const char *text)
+{
+	if (fork() == 0) {
+		usleep((useconds_t)ms * 1000);
+		dprintf(fd, "%s", text);
+		_exit(0);
+	}
+}
+
+/* stream_block: reads wait in the kernel, timeouts as before. */
+static void test_block(void)
+{
+	struct strbuf line = STRBUF_INIT;
+	struct stream *s;
+	long long t0, took;
+	char buf[16];
+	int sv[2], pp[2];
+
+	pair(sv);
+	s = stream_new(sv[0], sv[0], 300, 100);
+	ok(!stream_blocks(s), "a new stream does not block");
+	ok(stream_block(s), "a socket can block");
+	ok(stream_blocks(s), "and says so");
+	ok(!(fcntl(sv[0], F_GETFL) & O_NONBLOCK), "the socket is blocking");
+	later(sv[1], 50, "one\r\n");
+	is_int(stream_getline(s, &line), STREAM_OK, "a line that comes later");
+	is_str(line.buf, "one", "its text");
+	wait(NULL);
+	t0 = ms_now();
+	is_int(stream_getline(s, &line), STREAM_TIMEOUT, "nothing comes: timeout");
+	took = ms_now() - t0;
+	/* upper bounds loose: a loaded machine (ASan, benchmarks) is slow */
+	ok(took >= 290 && took < 1400, "after the 300 ms timeout (%lld ms)", took);
+	is_str(stream_error(s), "timeout", "the error says timeout");
+	dprintf(sv[1], "par");
+	is_int(stream_getline(s, &line), STREAM_TIMEOUT, "a partial line: timeout");
+	dprintf(sv[1], "tial\r\n");
+	is_int(stream_getline(s, &line), STREAM_OK, "the partial line was kept");
+	is_str(line.buf, "partial", "and completed");
+	/* a longer timeout than the socket's: not cut short */
+	stream_set_timeout(s, 1500);
+	later(sv[1], 700, "slow\r\n");
+	t0 = ms_now();
+	is_int(stream_getline(s, &line), STREAM_OK, "a longer timeout is waited whole");
+	ok(ms_now() - t0 >= 650, "the line came after 700 ms");
+	wait(NULL);
+	/* commands and data alternate: a shorter one again */
+	stream_set_timeout(s, 100);
+	t0 = ms_now();
+	is_int(stream_getline(s, &line), STREAM_TIMEOUT, "a shorter timeout");
+	took = ms_now() - t0;
+	ok(took >= 90 && took < 1000, "after 100 ms, not the 1500 before (%lld ms)", took);
+	stream_set_timeout(s, 300);
+	t0 = ms_now();
+	is_int(stream_getline(s, &line), STREAM_TIMEOUT, "back to 300 ms");
+	took = ms_now() - t0;
+	ok(took >= 290 && took < 1400, "after 300 ms (%lld ms)", took);
+	stream_puts(s, "QUIT\r\n");
+	is_int(stream_flush(s), STREAM_OK, "a blocking flush");
+	ok(read(sv[1], buf, sizeof(buf)) == 6 && memcmp(buf, "QUIT\r\n", 6) == 0, "written");
+	/* a peer that reads nothing: the write times out */
+	stream_set_timeout(s, 200);
+	{
+		int rc = STREAM_OK;
+
+		t0 = ms_now();
+		for (int i = 0; i < 200 && rc == STREAM_OK; i++) {
+			for (int j = 0; j < 64; j++)
+				stream_write(s, "0123456789abcdefghij0123456789abcdefghij"
+					     "0123456789abcdefghij", 60);
+			rc = stream_flush(s);
+		}
+		is_int(rc, STREAM_TIMEOUT, "a full socket: the flush times out");
+	}
+	stream_free(s);
+	close(sv[0]);
+	close(sv[1]);
+	/* not a socket: polled as before */
+	if (pipe(pp) < 0) {
+		perror("pipe");
+		exit(1);
+	}
+	s = stream_new(pp[0], pp[1], 100, 100);
+	ok(!stream_block(s), "a pipe cannot block");
+	ok(fcntl(pp[0], F_GETFL) & O_NONBLOCK, "and stays non-blocking");
+	is_int(stream_getline(s, &line), STREAM_TIMEOUT, "its timeout");
+	stream_free(s);
+	close(pp[0]);
+	close(pp[1]);
 	strbuf_release(&line);
 }
 
@@ -304,6 +407,7 @@ int main(void)
 	msg_setup("tls_stream");
 	signal(SIGPIPE, SIG_IGN);
 	test_lines();
+	test_block();
 	pki = getenv("POSTERN_PKI");
 	if (pki == NULL || access(pki, R_OK) < 0) {
 		ok(0, "POSTERN_PKI names the fixture PKI (run through run-tests.sh)");
