@@ -70,6 +70,10 @@ void session_decide(struct session *s, int layer, const char *check, const char 
 
 int session_flush(struct session *s)
 {
+	/* the log lines of what we are about to say first: none is lost
+	 * to a crash once the client has heard it, and the lines held
+	 * since the last reply go out in one write */
+	msg_flush();
 	if (s->reply.len == 0)
 		return 0;
 	stream_write(s->s, s->reply.buf, s->reply.len);
@@ -392,7 +396,9 @@ int edge_session(int in, int out, const struct serve_peer *peer, void *ctx)
 
 	session_init(&s, e, in, out, peer);
 	msg_context("session", s.id);
+	msg_hold(1);	/* until session_flush, before each reply */
 	if (proxy(&s) < 0) {
+		msg_hold(0);
 		session_free(&s);
 		return EX_PROTOCOL;
 	}
@@ -401,6 +407,9 @@ int edge_session(int in, int out, const struct serve_peer *peer, void *ctx)
 	msg_info("connect client=%s peer=%s listener=%s", s.ip, peer->addr, msg_q(peer->fdname));
 	s.s = stream_new(in, out, conf_int(e->sec, "timeout"), conf_int(e->sec, "command_line_max"));
 	s.input = smtp_input_new(s.s, (size_t)conf_int(e->sec, "command_line_max"));
+	/* the client's commands and data waited for in the read itself;
+	 * the pregreet check and linger_close poll before they read */
+	stream_block(s.s);
 	if (layer1(&s) == 0) {
 		wait = connfilter_pregreet_wait(e->cf);
 		if (wait > 0 && !s.allowlisted && connfilter_pregreet(in, wait) == 1) {
@@ -421,6 +430,7 @@ int edge_session(int in, int out, const struct serve_peer *peer, void *ctx)
 		linger_close(in, out);
 	msg_info("disconnect client=%s messages=%lu errors=%d unknown=%d", s.ip, s.msgs,
 		 s.errors, s.unknown);
+	msg_hold(0);
 	session_free(&s);
 	return EX_OK;
 }

@@ -12,12 +12,16 @@
 
 #define MSG_LINE_MAX 4096
 #define MSG_CONTEXT_MAX 8
+#define MSG_HOLD_MAX 65536	/* held bytes before a flush of their own */
 
 static const char *progname = "postern";
 static enum msg_target target = MSG_STDERR;
 static enum msg_format format = MSG_TEXT;
 static enum msg_level level = MSG_INFO;
 static int syslog_open;
+static int holding;		/* msg_hold: stderr lines kept in held */
+static char *held;
+static size_t held_len, held_cap;
 static struct {
 	char key[32];
 	char value[128];
@@ -236,13 +240,12 @@ static void json_field(FILE *fp, const char *w, size_t n)
 	}
 }
 
-static void emit_json(enum msg_level l, char *text)
+static void emit_json(FILE *fp, enum msg_level l, char *text)
 {
 	char *f = fields_start(text), *end;
 	char stamp[40];
 	time_t now = time(NULL);
 	struct tm tm;
-	FILE *fp = stderr;
 
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -277,6 +280,98 @@ static void emit_json(enum msg_level l, char *text)
 	fflush(fp);
 }
 
+static void write_all(const char *p, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(STDERR_FILENO, p + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;	/* nowhere to say it: the lines are lost */
+		off += (size_t)n;
+	}
+}
+
+void msg_flush(void)
+{
+	write_all(held, held_len);
+	held_len = 0;
+}
+
+static void hold_add(const char *line, size_t n)
+{
+	if (held_len + n > MSG_HOLD_MAX)
+		msg_flush();
+	if (held_len + n > held_cap) {
+		size_t cap = held_cap ? held_cap : 4096;
+		char *p;
+
+		while (cap < held_len + n)
+			cap *= 2;
+		if ((p = realloc(held, cap)) == NULL) {
+			/* no memory for it: out at once, unbatched */
+			msg_flush();
+			write_all(line, n);
+			return;
+		}
+		held = p;
+		held_cap = cap;
+	}
+	memcpy(held + held_len, line, n);
+	held_len += n;
+}
+
+void msg_hold(int on)
+{
+	static int registered;
+
+	if (on && !registered) {
+		/* an exit() with lines held still writes them */
+		atexit(msg_flush);
+		registered = 1;
+	}
+	if (!on)
+		msg_flush();
+	holding = on;
+}
+
+/* A held line: the text line of msg_vlog, or the JSON one made in
+ * memory, added to the held bytes. */
+static void hold_line(enum msg_level l, char *text, const char *ctx)
+{
+	char line[MSG_LINE_MAX + 1024 + 64];
+	int n;
+
+	if (format == MSG_JSON) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *fp = open_memstream(&buf, &len);
+
+		if (fp == NULL)
+			return;
+		emit_json(fp, l, text);
+		fclose(fp);
+		hold_add(buf, len);
+		free(buf);
+		return;
+	}
+	if (l == MSG_INFO)
+		n = snprintf(line, sizeof(line), "%s: %s%s\n", progname, text, ctx);
+	else
+		n = snprintf(line, sizeof(line), "%s: %s: %s%s\n", progname, level_names[l], text,
+			     ctx);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line)) {
+		n = (int)sizeof(line) - 1;
+		line[n - 1] = '\n';
+	}
+	hold_add(line, (size_t)n);
+}
+
 void msg_vlog(enum msg_level l, const char *fmt, va_list ap)
 {
 	char text[MSG_LINE_MAX], ctx[1024] = "";
@@ -291,8 +386,14 @@ void msg_vlog(enum msg_level l, const char *fmt, va_list ap)
 		if (context[i].key[0] && cn < sizeof(ctx))
 			cn += (size_t)snprintf(ctx + cn, sizeof(ctx) - cn, " %s=%s",
 					       context[i].key, msg_q(context[i].value));
+	if (holding && target == MSG_STDERR && l < MSG_FATAL) {
+		hold_line(l, text, ctx);
+		errno = saved;
+		return;
+	}
+	msg_flush();	/* what was held comes first */
 	if (format == MSG_JSON && target == MSG_STDERR) {
-		emit_json(l, text);
+		emit_json(stderr, l, text);
 	} else if (target == MSG_SYSLOG) {
 		if (l == MSG_INFO || l == MSG_DEBUG)
 			syslog(syslog_prio[l], "%s%s", text, ctx);

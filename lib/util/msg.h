@@ -28,6 +28,16 @@ void msg_context(const char *key, const char *value);
 /* Drops every context field: a reused worker calls it before each new
  * session, so no line of one session carries another's fields. */
 void msg_context_reset(void);
+/* With on, lines to stderr (text or JSON) are kept in memory and written
+ * together, one write for several lines, by msg_flush, by msg_hold(0),
+ * at exit(), or before a fatal or panic line (never held); off (the
+ * default) each line is written at once. For a server that flushes
+ * before each reply to its client, so that no line of what the client
+ * was told is lost in a crash, and the lines of one reply cost one
+ * system call. Syslog lines are never held. A process that forks with
+ * lines held must flush first (the child would write them again). */
+void msg_hold(int on);
+void msg_flush(void);
 
 /* Text is printf-formatted. Trailing key=value words become fields in JSON
  * output. Quote a value that may hold spaces with msg_q(). */

@@ -1,0 +1,129 @@
+/* Unit tests: lib/util/msg's held lines (msg_hold, msg_flush): nothing
+ * written while held, everything in order at the flush, a fatal line
+ * never held (and what was held before it first), exit() writes what is
+ * held; by default each line at once. stderr is a file, read back. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util/msg.h"
+#include "tap.h"
+
+static char path[] = "/tmp/util_msg.XXXXXX";
+static int saved_stderr;
+
+/* stderr to the temporary file, emptied. */
+static void capture(void)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || dup2(fileno(f), STDERR_FILENO) < 0) {
+		perror(path);
+		exit(1);
+	}
+	fclose(f);
+}
+
+static const char *captured(void)
+{
+	static char buf[8192];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = 0;
+	return buf;
+}
+
+static void test_default(void)
+{
+	capture();
+	msg_info("one n=%d", 1);
+	is_str(captured(), "util_msg: one n=1\n", "by default a line is written at once");
+	msg_flush();
+	is_str(captured(), "util_msg: one n=1\n", "a flush with nothing held writes nothing");
+}
+
+static void test_hold(void)
+{
+	capture();
+	msg_hold(1);
+	msg_info("spf: pass");
+	msg_warn("odd x=%s", msg_q("a b"));
+	is_str(captured(), "", "held: nothing written yet");
+	msg_flush();
+	is_str(captured(), "util_msg: spf: pass\nutil_msg: warning: odd x=\"a b\"\n",
+	       "the flush writes them in order");
+	msg_info("accept: passed");
+	msg_info("message: sent");
+	is_str(captured(), "util_msg: spf: pass\nutil_msg: warning: odd x=\"a b\"\n",
+	       "held again after the flush");
+	msg_hold(0);
+	is_str(captured(), "util_msg: spf: pass\nutil_msg: warning: odd x=\"a b\"\n"
+	       "util_msg: accept: passed\nutil_msg: message: sent\n", "msg_hold(0) flushes");
+	msg_info("after");
+	ok(strstr(captured(), "sent\nutil_msg: after\n") != NULL, "and lines go out at once again");
+}
+
+static void test_json(void)
+{
+	capture();
+	msg_set_format(MSG_JSON);
+	msg_hold(1);
+	msg_info("held json k=v");
+	is_str(captured(), "", "a JSON line is held too");
+	msg_hold(0);
+	ok(strstr(captured(), "\"msg\":\"held json\",\"k\":\"v\"}\n") != NULL,
+	   "and written whole at the flush");
+	msg_set_format(MSG_TEXT);
+}
+
+/* In a child: what a fatal error and an exit() with lines held write. */
+static void test_exits(void)
+{
+	int st;
+
+	capture();
+	fflush(stdout);
+	if (fork() == 0) {
+		msg_hold(1);
+		msg_info("before the fatal");
+		msg_fatal(3, "stop");
+	}
+	wait(&st);
+	is_int(WEXITSTATUS(st), 3, "msg_fatal exits with its code");
+	is_str(captured(), "util_msg: before the fatal\nutil_msg: fatal: stop\n",
+	       "a fatal line is not held, and what was held comes first");
+	capture();
+	fflush(stdout);
+	if (fork() == 0) {
+		msg_hold(1);
+		msg_info("held at exit");
+		exit(0);
+	}
+	wait(&st);
+	is_str(captured(), "util_msg: held at exit\n", "exit() writes what is held");
+}
+
+int main(void)
+{
+	int fd = mkstemp(path);
+
+	if (fd < 0) {
+		perror("mkstemp");
+		return 1;
+	}
+	close(fd);
+	saved_stderr = dup(STDERR_FILENO);
+	msg_setup("util_msg");
+	test_default();
+	test_hold();
+	test_json();
+	test_exits();
+	dup2(saved_stderr, STDERR_FILENO);
+	unlink(path);
+	return tap_done();
+}
