@@ -12,6 +12,9 @@ slapd_start || bail "slapd did not start"
 cat >"$TEST_TMP/spf.zone" <<'ZONE'
 fail.test. 3600 IN SOA ns.fail.test. h.fail.test. 1 3600 600 86400 60
 fail.test. 3600 IN TXT "v=spf1 ip4:192.0.2.0/24 -all"
+when.test. 3600 IN SOA ns.when.test. h.when.test. 1 3600 600 86400 60
+when.test. 3600 IN TXT "v=spf1 -all exp=why.when.test"
+why.when.test. 3600 IN TXT "checked at %{t} for %{l}"
 ZONE
 dns_start $DNS_DEFAULT_ZONES "$TEST_TMP/spf.zone"
 
@@ -86,6 +89,48 @@ test_expect_success 'SPF fail is refused with the explanation (550 5.7.23)' '
 	test_grep "reject: spf=fail mechanism=-all layer=2 check=spf" "$LOG"
 '
 
+# mail_twice PORT CMDS1 CMDS2: one session, the replies to CMDS1, a pause
+# of 1.2 s (the next second of %{t}), then those to CMDS2. With LOG_HAS
+# set, says after the replies to CMDS1 whether the log holds that text
+# (while the session is still open).
+mail_twice() {
+	python3 - "$@" <<-'PY'
+	import os, socket, sys, time
+	s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+	f = s.makefile("rb")
+	def reply():
+	    while True:
+	        l = f.readline().decode()
+	        sys.stdout.write(l.replace("\r", ""))
+	        if len(l) < 4 or l[3] != "-":
+	            return
+	reply()
+	for i, cmds in enumerate(sys.argv[2:]):
+	    if i:
+	        if os.environ.get("LOG_HAS"):
+	            has = os.environ["LOG_HAS"] in open(os.environ["LOG"]).read()
+	            print("log-has=%s" % ("yes" if has else "no"))
+	        time.sleep(1.2)
+	    for c in cmds.split("|"):
+	        s.sendall(c.encode() + b"\r\n")
+	        reply()
+	PY
+}
+
+test_expect_success 'SPF in a session: the same check is not made again, each MAIL logged' '
+	mail_twice $EDGE_PORT "EHLO c.test|MAIL FROM:<a@when.test>|RSET" \
+		"MAIL FROM:<a@when.test>|MAIL FROM:<b@when.test>|EHLO d.test|MAIL FROM:<a@when.test>|QUIT" >out &&
+	grep "^550 5.7.23" out >rej &&
+	test $(wc -l <rej) = 4 &&
+	t1=$(sed -n "1s/.*checked at \([0-9]*\) for a.*/\1/p" rej) &&
+	test -n "$t1" &&
+	test_grep -x "550 5.7.23 SPF fail: checked at $t1 for a" rej &&
+	test $(grep -c "checked at $t1 for a" rej) = 2 &&
+	sed -n 3p rej | grep -v "checked at $t1 " | grep "for b\$" &&
+	sed -n 4p rej | grep -v "checked at $t1 " | grep "for a\$" &&
+	test $(grep -c "reject: spf=fail mechanism=-all layer=2 check=spf client=127.0.0.1 from=a@when.test" "$LOG") = 3
+'
+
 test_expect_success 'SPF through XCLIENT: 127.0.0.3 passes for partner.test, headers added' '
 	n=$(edge_sink_count) &&
 	printf "EHLO c.test\r\nXCLIENT ADDR=127.0.0.3 NAME=mx.partner.test HELO=mx.partner.test\r\nEHLO mx.partner.test\r\nMAIL FROM:<carol@partner.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\nSubject: spf pass\r\n\r\nhi\r\n.\r\nQUIT\r\n" >in &&
@@ -97,6 +142,13 @@ test_expect_success 'SPF through XCLIENT: 127.0.0.3 passes for partner.test, hea
 	test_grep "^Received-SPF: pass" "$f" &&
 	test_grep "spf=pass smtp.mailfrom=carol@partner.test" "$f" &&
 	test_grep "xclient: client now 127.0.0.3 layer=1 check=xclient" "$LOG"
+'
+
+test_expect_success 'the log lines of a decision are written before the reply to it' '
+	LOG=$LOG LOG_HAS="tag: spf=softfail mechanism=~all layer=2 check=spf client=127.0.0.1 from=held@partner.test" \
+		mail_twice $EDGE_PORT "EHLO c.test|MAIL FROM:<held@partner.test>" "QUIT" >out &&
+	test_grep "^250 2.1.0" out &&
+	test_grep -x "log-has=yes" out
 '
 
 test_expect_success 'SPF softfail is tagged, not refused' '

@@ -53,6 +53,11 @@ struct session {
 	bool smtputf8;
 	bool spf_done;
 	struct spf_result spf;
+	/* The check spf holds is kept for the session's next transactions
+	 * with the same client address, HELO and sender (spf_key, "" when
+	 * none), until spf_until (monotonic ms). */
+	char spf_key[46 + 256 + 512 + 3];
+	long long spf_until;
 	const struct edge_partner *partner;	/* verified inbound partner */
 	char partner_name[256];
 	size_t nrcpt;

@@ -22,6 +22,7 @@
 #define DATA_CHUNK 65536
 #define PARK_IDLE_MS 10000	/* a parked next-hop session is kept this long */
 #define PARK_MAX 4		/* parked sessions per worker, the oldest out */
+#define SPF_SESSION_KEEP_MS 60000	/* an SPF result reused in a session */
 
 /* In a pooled worker, the next-hop sessions of the last client sessions,
  * kept for the next ones: no connection, greeting and EHLO per client
@@ -252,6 +253,29 @@ static int domain_security(struct session *s, const char *domain)
 	return -1;
 }
 
+/* spf_check, or the result of the same check earlier in the session:
+ * a client that sends many messages on one connection (a relay, a list
+ * server) gives the same address, HELO and sender each time, and the
+ * answer cannot change much within SPF_SESSION_KEEP_MS (the DNS answers
+ * it came from are cached longer than that anyway, but evaluating the
+ * record again costs as much as the rest of the transaction). */
+static void spf_eval(struct session *s, const char *from)
+{
+	char key[sizeof(s->spf_key)];
+	int n = snprintf(key, sizeof(key), "%s\n%s\n%s", s->ip, s->helo, from);
+	long long now = mono_ms();
+
+	if (n > 0 && (size_t)n < sizeof(key) && now < s->spf_until &&
+	    strcmp(key, s->spf_key) == 0)
+		return;
+	spf_check(s->e->dns, s->ip, from, s->helo, &s->spf);
+	s->spf_key[0] = 0;
+	if (n > 0 && (size_t)n < sizeof(key)) {
+		memcpy(s->spf_key, key, (size_t)n + 1);
+		s->spf_until = now + SPF_SESSION_KEEP_MS;
+	}
+}
+
 static int spf(struct session *s, const char *from)
 {
 	const json_t *obj = conf_get(s->e->sec, "spf");
@@ -260,7 +284,7 @@ static int spf(struct session *s, const char *from)
 
 	if (!conf_bool(obj, "enabled") || s->allowlisted || s->relay_client)
 		return 0;
-	spf_check(s->e->dns, s->ip, from, s->helo, &s->spf);
+	spf_eval(s, from);
 	s->spf_done = true;
 	a = spf_action_for(obj, s->spf.result);
 	if (a != SPF_ACTION_REJECT && a != SPF_ACTION_TEMPFAIL) {
