@@ -192,6 +192,10 @@ int http_server_session(int in, int out, const struct serve_peer *peer, void *ct
 		msg_info("TLS handshake failed: %s client=%s", msg_q(stream_error(s)), peer->addr);
 		rc = EX_PROTOCOL;
 	} else {
+		/* A plain connection's reads wait in the kernel: one system
+		 * call for each wait instead of a read, a poll, a read. */
+		if (!srv->tls)
+			stream_block(s);
 		http_serve_stream(srv, s, peer);
 	}
 	stream_free(s);
@@ -677,7 +681,7 @@ static long long idle_wait(struct http_conn *c)
 	struct pollfd pfd = { .fd = stream_rfd(c->s), .events = POLLIN };
 	int n;
 
-	if (ms <= 0 || stream_is_tls(c->s) || stream_buffered(c->s) > 0)
+	if (ms <= 0 || stream_blocks(c->s) || stream_is_tls(c->s) || stream_buffered(c->s) > 0)
 		return ms > 0 ? ms : 1;
 	do
 		n = poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int)ms);

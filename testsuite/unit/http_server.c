@@ -3,6 +3,7 @@
  * Content-Length and chunked, 100-continue, streamed responses, the
  * publishing rules, the router (404, 405 with Allow) and X-Forwarded-For
  * from trusted proxies only. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,10 @@ static int h_cookie(struct http_request *req, struct http_response *res, void *u
 	return 0;
 }
 
+/* Whether the server's stream blocks in the kernel (stream_block, as
+ * http_server_session makes a plain connection's) or polls. */
+static bool blocking;
+
 /* Runs the server in a child on one end of a socketpair with config
  * text; returns the other end, *pid the child. -1 for a bad config. */
 static int server_start(const char *conf_text, struct conf **cp, pid_t *pid)
@@ -112,6 +117,8 @@ static int server_start(const char *conf_text, struct conf **cp, pid_t *pid)
 		http_route(srv, "GET", "/cookie", HTTP_ROUTE_EXACT, h_cookie, NULL);
 		http_route(srv, "GET", "/Microsoft-Server-ActiveSync", HTTP_ROUTE_NOCASE, h_hello, "eas");
 		s = stream_new(sv[0], sv[0], 1000, HTTP_LINE_MAX);
+		if (blocking && !stream_block(s))
+			_exit(3);
 		http_serve_stream(srv, s, &peer);
 		stream_free(s);
 		http_server_free(srv);
@@ -259,18 +266,29 @@ static void test_idle(void)
 	struct strbuf out = STRBUF_INIT;
 	long long ms;
 
-	ms = idle_session("", 0, &out);
-	is_int(count(out.buf, "HTTP/1.1 200 OK"), 1, "idle: the first answer");
-	ok(ms >= 900 && ms < 1800, "idle: closed after the idle timeout (%lld ms)", ms);
-	ok(strstr(out.buf, "408") == NULL, "idle: closed without an answer");
-	strbuf_reset(&out);
-	ms = idle_session("GET /hel", 700, &out);
-	is_int(count(out.buf, "HTTP/1.1 "), 1, "idle: an unfinished request line: no answer");
-	ok(ms >= 900 && ms < 1600, "idle: closed when the idle timeout ran out (%lld ms)", ms);
-	strbuf_reset(&out);
-	ms = idle_session("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 700, &out);
-	is_int(count(out.buf, "HTTP/1.1 200 OK"), 2, "idle: a request within the idle timeout served");
-	ok(ms >= 650 && ms < 1000, "idle: and answered at once (%lld ms)", ms);
+	for (int b = 0; b < 2; b++) {
+		const char *how = b ? "blocking" : "polled";
+
+		blocking = b;
+		strbuf_reset(&out);
+		ms = idle_session("", 0, &out);
+		is_int(count(out.buf, "HTTP/1.1 200 OK"), 1, "idle, %s: the first answer", how);
+		ok(ms >= 900 && ms < 1800, "idle, %s: closed after the idle timeout (%lld ms)", how, ms);
+		ok(strstr(out.buf, "408") == NULL, "idle, %s: closed without an answer", how);
+		strbuf_reset(&out);
+		ms = idle_session("GET /hel", 700, &out);
+		is_int(count(out.buf, "HTTP/1.1 "), 1, "idle, %s: an unfinished request line: no answer",
+		       how);
+		ok(ms >= 900 && ms < 1600, "idle, %s: closed when the idle timeout ran out (%lld ms)",
+		   how, ms);
+		strbuf_reset(&out);
+		ms = idle_session("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 700,
+				  &out);
+		is_int(count(out.buf, "HTTP/1.1 200 OK"), 2,
+		       "idle, %s: a request within the idle timeout served", how);
+		ok(ms >= 650 && ms < 1000, "idle, %s: and answered at once (%lld ms)", how, ms);
+	}
+	blocking = false;
 	strbuf_release(&out);
 }
 
