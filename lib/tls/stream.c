@@ -29,9 +29,12 @@ struct stream {
 	SSL *ssl;
 	bool dead;		/* a failed handshake: no more I/O */
 	bool skipping;		/* inside an over-long line */
-	bool rblock, wblock;	/* stream_block: plain reads (writes) block in
-				   the kernel for up to rtimeo (wtimeo) ms */
-	long long rtimeo, wtimeo;
+	bool rblock;		/* stream_block: plain reads block in the
+				   kernel for up to rtimeo ms */
+	bool wsend;		/* wfd blocks too (the same open socket):
+				   writes are send(MSG_DONTWAIT), polled */
+	long long rtimeo;
+	int rflags;		/* rfd's file status flags, non-blocking */
 	char err[256];
 };
 
@@ -43,12 +46,17 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void set_nonblock(int fd, bool on)
+/* Returns the flags fd has now (-1 when unknown). */
+static int set_nonblock(int fd, bool on)
 {
 	int fl = fcntl(fd, F_GETFL);
 
-	if (fl >= 0 && !!(fl & O_NONBLOCK) != on)
-		fcntl(fd, F_SETFL, on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK);
+	if (fl >= 0 && !!(fl & O_NONBLOCK) != on) {
+		fl = on ? fl | O_NONBLOCK : fl & ~O_NONBLOCK;
+		if (fcntl(fd, F_SETFL, fl) < 0)
+			return -1;
+	}
+	return fl;
 }
 
 struct stream *stream_new(int rfd, int wfd, long long timeout_ms, size_t line_max)
@@ -61,7 +69,7 @@ struct stream *stream_new(int rfd, int wfd, long long timeout_ms, size_t line_ma
 	s->line_max = line_max;
 	strbuf_init(&s->rbuf, STREAM_CHUNK);
 	strbuf_init(&s->wbuf, 0);
-	set_nonblock(rfd, true);
+	s->rflags = set_nonblock(rfd, true);
 	if (wfd != rfd)
 		set_nonblock(wfd, true);
 	return s;
@@ -104,39 +112,33 @@ static int set_timeo(int fd, int opt, long long ms)
 	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
 }
 
-/* The descriptors polled again (TLS, or a socket option refused). */
+/* The descriptor polled again (TLS). */
 static void unblock(struct stream *s)
 {
 	if (s->rblock)
 		set_nonblock(s->rfd, true);
-	if (s->wblock)
-		set_nonblock(s->wfd, true);
-	s->rblock = s->wblock = false;
+	s->rblock = s->wsend = false;
 }
 
 bool stream_block(struct stream *s)
 {
 	int fl;
 
-	if (s->ssl || s->rblock)
+	if (s->ssl || s->rblock || s->rflags < 0)
 		return s->rblock;
 	/* 0 would be no timeout at all: any value will do, raw_read sets
 	 * the one it needs */
-	s->rtimeo = s->wtimeo = s->timeout_ms > 0 ? s->timeout_ms : 1;
+	s->rtimeo = s->timeout_ms > 0 ? s->timeout_ms : 1;
 	if (set_timeo(s->rfd, SO_RCVTIMEO, s->rtimeo) < 0)
 		return false;	/* not a socket: polled */
-	set_nonblock(s->rfd, false);
+	if (fcntl(s->rfd, F_SETFL, s->rflags & ~O_NONBLOCK) < 0)
+		return false;
 	s->rblock = true;
-	/* inetd's stdout may be the same open socket as stdin (then it
-	 * blocks too), or another file, which stays non-blocking */
-	fl = fcntl(s->wfd, F_GETFL);
-	if (fl >= 0 && !(fl & O_NONBLOCK)) {
-		if (set_timeo(s->wfd, SO_SNDTIMEO, s->wtimeo) < 0) {
-			unblock(s);
-			return false;
-		}
-		s->wblock = true;
-	}
+	/* writes stay non-blocking: on the same socket by MSG_DONTWAIT
+	 * (inetd's stdout may be the same open socket as stdin, which now
+	 * blocks too, or another file, still non-blocking) */
+	fl = s->wfd == s->rfd ? 0 : fcntl(s->wfd, F_GETFL);
+	s->wsend = fl >= 0 && !(fl & O_NONBLOCK);
 	return true;
 }
 
@@ -145,7 +147,7 @@ bool stream_blocks(const struct stream *s)
 	return s->rblock;
 }
 
-/* Before a blocking read or write: the socket's timeout (*cur) made the
+/* Before a blocking read: the socket's timeout (*cur) made the
  * time left to the deadline when it would wait past it (by more than a
  * few milliseconds), or when it is less than half of it. A shorter one
  * is fine otherwise: the call gives EAGAIN early and wait_fd polls the
@@ -451,12 +453,8 @@ static long raw_write(struct stream *s, const char *data, size_t n, long long de
 				return STREAM_ERR;
 			}
 		} else {
-			ssize_t put;
-
-			if (s->wblock && (r = timeo_for(s, s->wfd, SO_SNDTIMEO, &s->wtimeo,
-							deadline)) < 0)
-				return r;
-			put = write(s->wfd, data, n);
+			ssize_t put = s->wsend ? send(s->wfd, data, n, MSG_DONTWAIT) :
+				      write(s->wfd, data, n);
 
 			if (put > 0)
 				return (long)put;

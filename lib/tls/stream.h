@@ -35,14 +35,14 @@ struct stream *stream_new(int rfd, int wfd, long long timeout_ms, size_t line_ma
 /* Sends a TLS close_notify (without waiting) and frees s. NULL is fine. */
 void stream_free(struct stream *s);
 void stream_set_timeout(struct stream *s, long long timeout_ms);
-/* Makes a plain socket's reads (and its writes, when wfd is the same open
- * socket) block in the kernel, bounded by SO_RCVTIMEO and SO_SNDTIMEO
- * kept to the time left, instead of a non-blocking call, then poll, then
- * the call again: one system call for each wait instead of two or three.
- * Timeouts give STREAM_TIMEOUT as before. Only for a caller that does
- * not read or write the descriptors itself without a poll first (they
- * block now). STARTTLS makes them non-blocking again: TLS is polled.
- * Returns whether reads block (false: rfd is not a socket, or TLS). */
+/* Makes a plain socket's reads block in the kernel, bounded by
+ * SO_RCVTIMEO kept to the time left, instead of a non-blocking read,
+ * then poll, then the read again: one system call for each wait instead
+ * of two or three. Timeouts give STREAM_TIMEOUT as before. Writes stay
+ * non-blocking (MSG_DONTWAIT on the same socket). Only for a caller that
+ * does not read the descriptors itself without a poll first (they block
+ * now). STARTTLS makes rfd non-blocking again: TLS is polled. Returns
+ * whether reads block (false: rfd is not a socket, or TLS). */
 bool stream_block(struct stream *s);
 /* Whether stream_block is on: a read waits by itself, no poll needed. */
 bool stream_blocks(const struct stream *s);

@@ -157,7 +157,7 @@ static void test_block(void)
 	took = ms_now() - t0;
 	ok(took >= 290 && took < 1400, "after 300 ms (%lld ms)", took);
 	stream_puts(s, "QUIT\r\n");
-	is_int(stream_flush(s), STREAM_OK, "a blocking flush");
+	is_int(stream_flush(s), STREAM_OK, "a flush on the blocking socket (MSG_DONTWAIT)");
 	ok(read(sv[1], buf, sizeof(buf)) == 6 && memcmp(buf, "QUIT\r\n", 6) == 0, "written");
 	/* a peer that reads nothing: the write times out */
 	stream_set_timeout(s, 200);
