@@ -3,8 +3,9 @@
 # with keep-alive posts a provisioned device's FolderSync through
 # eas-policy to an nginx that answers a fixed WBXML body, then straight
 # to that nginx; prints both rates and their ratio, which must be at
-# least 0.70. For reference, nginx's own reverse proxy in front of the
-# same backend is measured too. Also the Provision round trip (curl,
+# least 0.70. For reference, nginx's own reverse proxy and HAProxy in
+# HTTP mode, in front of the same backend, are measured too: what a
+# proxy on this machine pays. Also the Provision round trip (curl,
 # initial request) and a whole provisioning (both steps, eas-client
 # processes included).
 . "$(dirname "$0")/lib.sh"
