@@ -147,29 +147,25 @@ bool stream_blocks(const struct stream *s)
 	return s->rblock;
 }
 
-/* Before a blocking read: the socket's timeout (*cur) made the
- * time left to the deadline when it would wait past it (by more than a
- * few milliseconds), or when it is less than half of it. A shorter one
- * is fine otherwise: the call gives EAGAIN early and wait_fd polls the
- * rest. So the setsockopt is rare: not when the session alternates
- * between two timeouts (commands, data), nor on every wait. Returns 0,
- * or STREAM_TIMEOUT when no time is left, or STREAM_ERR. */
-static int timeo_for(struct stream *s, int fd, int opt, long long *cur, long long deadline)
+/* A read on the blocking socket, for up to the time left: SO_RCVTIMEO
+ * is made the time left when it would wait past the deadline (by more
+ * than a few milliseconds) or is under half of it. A shorter one is fine
+ * otherwise: the read gives EAGAIN early and wait_fd polls the rest. So
+ * the setsockopt is rare: not when a session alternates between two
+ * timeouts (commands, data), nor on every wait. With no time left, it
+ * takes what is there without waiting, as a non-blocking read would. */
+static ssize_t read_blocking(struct stream *s, void *buf, size_t n, long long deadline)
 {
 	long long left = deadline - now_ms();
 
-	if (left <= 0) {
-		set_err(s, "timeout");
-		return STREAM_TIMEOUT;
+	if (left <= 0)
+		return recv(s->rfd, buf, n, MSG_DONTWAIT);
+	if (s->rtimeo > left + 10 || s->rtimeo < left / 2) {
+		if (set_timeo(s->rfd, SO_RCVTIMEO, left) < 0)
+			return -1;
+		s->rtimeo = left;
 	}
-	if (*cur > left + 10 || *cur < left / 2) {
-		if (set_timeo(fd, opt, left) < 0) {
-			set_err(s, "setsockopt: %s", strerror(errno));
-			return STREAM_ERR;
-		}
-		*cur = left;
-	}
-	return 0;
+	return read(s->rfd, buf, n);
 }
 
 const char *stream_error(const struct stream *s)
@@ -257,14 +253,11 @@ static long raw_read(struct stream *s, void *buf, size_t n, long long deadline)
 			if (r <= 0)
 				return r < 0 ? STREAM_ERR : 0;
 		} else {
-			ssize_t got;
-
-			if (s->rblock && (r = timeo_for(s, s->rfd, SO_RCVTIMEO, &s->rtimeo,
-							deadline)) < 0)
-				return r;
 			/* blocking: EAGAIN at the socket's timeout (then
 			 * wait_fd finds the deadline past), EINTR on a signal */
-			got = read(s->rfd, buf, n);
+			ssize_t got = s->rblock ? read_blocking(s, buf, n, deadline) :
+				      read(s->rfd, buf, n);
+
 			if (got >= 0)
 				return (long)got;
 			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {

@@ -156,6 +156,15 @@ static void test_block(void)
 	is_int(stream_getline(s, &line), STREAM_TIMEOUT, "back to 300 ms");
 	took = ms_now() - t0;
 	ok(took >= 290 && took < 1400, "after 300 ms (%lld ms)", took);
+	/* no time at all: what is there, without waiting */
+	stream_set_timeout(s, 0);
+	dprintf(sv[1], "now\r\n");
+	is_int(stream_getline(s, &line), STREAM_OK, "timeout 0: a line already there is read");
+	is_str(line.buf, "now", "its text");
+	t0 = ms_now();
+	is_int(stream_getline(s, &line), STREAM_TIMEOUT, "timeout 0, nothing there: timeout");
+	ok(ms_now() - t0 < 250, "at once");
+	stream_set_timeout(s, 300);
 	stream_puts(s, "QUIT\r\n");
 	is_int(stream_flush(s), STREAM_OK, "a flush on the blocking socket (MSG_DONTWAIT)");
 	ok(read(sv[1], buf, sizeof(buf)) == 6 && memcmp(buf, "QUIT\r\n", 6) == 0, "written");
