@@ -405,11 +405,11 @@ int edge_session(int in, int out, const struct serve_peer *peer, void *ctx)
 	msg_context("client", s.ip);
 	msg_context("policy", e->policy);
 	msg_info("connect client=%s peer=%s listener=%s", s.ip, peer->addr, msg_q(peer->fdname));
-	s.s = stream_new(in, out, conf_int(e->sec, "timeout"), conf_int(e->sec, "command_line_max"));
-	s.input = smtp_input_new(s.s, (size_t)conf_int(e->sec, "command_line_max"));
 	/* the client's commands and data waited for in the read itself;
 	 * the pregreet check and linger_close poll before they read */
-	stream_block(s.s);
+	s.s = stream_new_blocking(in, out, conf_int(e->sec, "timeout"),
+				  conf_int(e->sec, "command_line_max"));
+	s.input = smtp_input_new(s.s, (size_t)conf_int(e->sec, "command_line_max"));
 	if (layer1(&s) == 0) {
 		wait = connfilter_pregreet_wait(e->cf);
 		if (wait > 0 && !s.allowlisted && connfilter_pregreet(in, wait) == 1) {

@@ -59,7 +59,7 @@ static int set_nonblock(int fd, bool on)
 	return fl;
 }
 
-struct stream *stream_new(int rfd, int wfd, long long timeout_ms, size_t line_max)
+static struct stream *stream_alloc(int rfd, int wfd, long long timeout_ms, size_t line_max)
 {
 	struct stream *s = xcalloc(1, sizeof(*s));
 
@@ -69,6 +69,13 @@ struct stream *stream_new(int rfd, int wfd, long long timeout_ms, size_t line_ma
 	s->line_max = line_max;
 	strbuf_init(&s->rbuf, STREAM_CHUNK);
 	strbuf_init(&s->wbuf, 0);
+	return s;
+}
+
+struct stream *stream_new(int rfd, int wfd, long long timeout_ms, size_t line_max)
+{
+	struct stream *s = stream_alloc(rfd, wfd, timeout_ms, line_max);
+
 	s->rflags = set_nonblock(rfd, true);
 	if (wfd != rfd)
 		set_nonblock(wfd, true);
@@ -140,6 +147,34 @@ bool stream_block(struct stream *s)
 	fl = s->wfd == s->rfd ? 0 : fcntl(s->wfd, F_GETFL);
 	s->wsend = fl >= 0 && !(fl & O_NONBLOCK);
 	return true;
+}
+
+/* A socket accepted by a server is blocking already: no switch to
+ * non-blocking and back, two system calls a connection fewer. rfd and
+ * wfd apart (inetd) take the long way, which tells whether they share
+ * the open socket. */
+struct stream *stream_new_blocking(int rfd, int wfd, long long timeout_ms, size_t line_max)
+{
+	struct stream *s;
+	int fl;
+
+	if (wfd != rfd)
+		goto slow;
+	s = stream_alloc(rfd, wfd, timeout_ms, line_max);
+	s->rtimeo = timeout_ms > 0 ? timeout_ms : 1;
+	fl = fcntl(rfd, F_GETFL);
+	if (fl < 0 || set_timeo(rfd, SO_RCVTIMEO, s->rtimeo) < 0 ||
+	    ((fl & O_NONBLOCK) && fcntl(rfd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
+		stream_free(s);
+		goto slow;
+	}
+	s->rflags = fl | O_NONBLOCK;	/* what unblock sets again */
+	s->rblock = s->wsend = true;
+	return s;
+slow:
+	s = stream_new(rfd, wfd, timeout_ms, line_max);
+	stream_block(s);
+	return s;
 }
 
 bool stream_blocks(const struct stream *s)

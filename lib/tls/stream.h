@@ -44,6 +44,9 @@ void stream_set_timeout(struct stream *s, long long timeout_ms);
  * now). STARTTLS makes rfd non-blocking again: TLS is polled. Returns
  * whether reads block (false: rfd is not a socket, or TLS). */
 bool stream_block(struct stream *s);
+/* stream_new and stream_block in one, with fewer system calls (the
+ * socket stays blocking when it is). */
+struct stream *stream_new_blocking(int rfd, int wfd, long long timeout_ms, size_t line_max);
 /* Whether stream_block is on: a read waits by itself, no poll needed. */
 bool stream_blocks(const struct stream *s);
 

@@ -185,6 +185,36 @@ static void test_block(void)
 	stream_free(s);
 	close(sv[0]);
 	close(sv[1]);
+	/* stream_new_blocking: the same in one, a non-blocking socket made
+	 * blocking; apart descriptors (not a socket here) polled */
+	pair(sv);
+	fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+	s = stream_new_blocking(sv[0], sv[0], 200, 100);
+	ok(stream_blocks(s), "stream_new_blocking: reads block");
+	ok(!(fcntl(sv[0], F_GETFL) & O_NONBLOCK), "the socket was made blocking");
+	later(sv[1], 50, "late\r\n");
+	is_int(stream_getline(s, &line), STREAM_OK, "a line that comes later");
+	wait(NULL);
+	t0 = ms_now();
+	is_int(stream_getline(s, &line), STREAM_TIMEOUT, "its timeout");
+	took = ms_now() - t0;
+	ok(took >= 190 && took < 1300, "after 200 ms (%lld ms)", took);
+	stream_puts(s, "250 ok\r\n");
+	is_int(stream_flush(s), STREAM_OK, "a flush");
+	ok(read(sv[1], buf, sizeof(buf)) == 8 && memcmp(buf, "250 ok\r\n", 8) == 0, "written");
+	stream_free(s);
+	close(sv[0]);
+	close(sv[1]);
+	if (pipe(pp) < 0) {
+		perror("pipe");
+		exit(1);
+	}
+	s = stream_new_blocking(pp[0], pp[1], 100, 100);
+	ok(!stream_blocks(s), "stream_new_blocking on a pipe: polled");
+	ok(fcntl(pp[0], F_GETFL) & O_NONBLOCK, "non-blocking");
+	stream_free(s);
+	close(pp[0]);
+	close(pp[1]);
 	/* not a socket: polled as before */
 	if (pipe(pp) < 0) {
 		perror("pipe");
