@@ -59,7 +59,7 @@ static struct conf_key policy_keys[POLICY_KEYS_MAX];
  * "worker_max_use" default, 10000 (a replaced worker costs as much as a
  * process forked per connection, below). Measured
  * (bench/smtp-edge.sh), a pooled worker costs ~0.25 ms of CPU a message
- * (a connection each; ~0.11 ms with 1000 messages a connection) against
+ * (a connection each; ~0.12 ms with 1000 messages a connection) against
  * ~8 ms for a process forked per connection, which builds its
  * own resolver context and starts with an empty DNS cache. */
 #define SERVE_KEYS_MAX 16
