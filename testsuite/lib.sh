@@ -35,7 +35,12 @@ _test_exit() {
 		[ -n "$c" ] && eval "$c" >/dev/null 2>&1
 	done
 	# bg_start inside a test body (a subshell) loses its cleanup_push;
-	# its pid file remains.
+	# its pid files remain: the daemon's own (serve_*'s .dpid) is told
+	# to stop first, so that its pooled workers go with it.
+	for p in "$TEST_TMP"/*.dpid; do
+		[ -e "$p" ] && kill "$(cat "$p")" 2>/dev/null && sleep 0.1 &&
+			kill -9 "$(cat "$p")" 2>/dev/null
+	done
 	for p in "$TEST_TMP"/*.pid; do
 		[ -e "$p" ] && kill -9 "$(cat "$p")" 2>/dev/null
 	done
