@@ -4,8 +4,6 @@
  * proxies, the publishing rules and the router. */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
-#include <limits.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -668,46 +666,19 @@ static void forwarded(struct http_conn *c)
 	}
 }
 
-/* Between two requests on a kept-alive connection the next one is
- * usually not there yet (the client is reading our answer): waiting for
- * it first costs a poll and the read that finds it, where the stream's
- * read-first way costs a read that finds nothing, then both. Returns
- * what is left of the idle timeout (the head's first line gets no more
- * than before), 0 when it ran out with nothing come. Plain connections
- * only: TLS may hold bytes the socket no longer shows. */
-static long long idle_wait(struct http_conn *c)
-{
-	long long ms = c->srv->lim.idle_timeout, end = now_ms() + ms, left;
-	struct pollfd pfd = { .fd = stream_rfd(c->s), .events = POLLIN };
-	int n;
-
-	if (ms <= 0 || stream_blocks(c->s) || stream_is_tls(c->s) || stream_buffered(c->s) > 0)
-		return ms > 0 ? ms : 1;
-	do
-		n = poll(&pfd, 1, ms > INT_MAX ? INT_MAX : (int)ms);
-	while (n < 0 && errno == EINTR && (ms = end - now_ms()) > 0);
-	if (n == 0)
-		return 0;
-	left = end - now_ms();
-	return left > 0 ? left : 1;	/* come in time: at least a read */
-}
-
 /* Reads one request head. Returns 0, -1 to close silently (EOF, idle
  * timeout), or the status to answer before closing. */
 static int read_head(struct http_conn *c, struct parsed *p)
 {
 	struct http_server *srv = c->srv;
 	long long deadline = 0;
-	long long idle = c->req.serial == 1 ? srv->lim.header_timeout : idle_wait(c);
 	int rc, st;
 
-	if (idle == 0)
-		return -1;
 	/* Between requests, the idle timeout; once a byte came, the header
 	 * deadline covers the whole head however slowly it trickles. */
 	for (int blank = 0;; blank++) {
-		stream_set_timeout(c->s, blank == 0 ? idle : c->req.serial == 1 ?
-				   srv->lim.header_timeout : srv->lim.idle_timeout);
+		stream_set_timeout(c->s, c->req.serial == 1 ? srv->lim.header_timeout
+				   : srv->lim.idle_timeout);
 		rc = stream_getline(c->s, &c->line);
 		if (rc == STREAM_TIMEOUT && c->line.len > 0)
 			return 408;

@@ -31,7 +31,6 @@ struct smtp_client {
 	bool tls_on;
 	bool dead;
 	bool in_data;
-	long long timeout_ms;		/* the stream's, for wait_reply */
 	bool want_354;			/* DATA sent, its reply not yet read */
 	bool data_refused;		/* it was not 354: refusal holds it */
 	struct smtp_reply refusal;
@@ -132,7 +131,6 @@ static struct smtp_client *client_new(int fd, const char *ip, unsigned port,
 	/* each reply waited for in the read itself: only the stream and
 	 * smtp_client_idle_ok's poll touch fd */
 	stream_block(c->s);
-	c->timeout_ms = o->timeout_ms;
 	smtp_reply_init(&c->refusal);
 	if (strchr(ip, ':'))
 		snprintf(c->peer, sizeof(c->peer), "[%s]:%u", ip, port);
@@ -273,7 +271,6 @@ void smtp_client_close(struct smtp_client *c, bool quit)
 	if (quit && !c->dead && !c->in_data) {
 		smtp_reply_init(&r);
 		stream_set_timeout(c->s, 2000);
-		c->timeout_ms = 2000;
 		smtp_client_cmd(c, &r, "QUIT");
 		smtp_reply_clear(&r);
 	}
@@ -345,24 +342,6 @@ void smtp_client_send(struct smtp_client *c, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Just after a command went out its reply is not there yet: poll, then
- * read, instead of a read that says EAGAIN before the stream polls (one
- * system call of three on each wait). STREAM_OK, or STREAM_TIMEOUT after
- * the stream's timeout. TLS streams are left to the stream, and so are
- * blocking ones (the read waits: one call). */
-static int wait_reply(struct smtp_client *c)
-{
-	struct pollfd p = { .fd = c->fd, .events = POLLIN };
-	long long t = c->timeout_ms;
-	int n;
-
-	if (c->tls_on || t < 0 || stream_blocks(c->s) || stream_buffered(c->s) > 0)
-		return STREAM_OK;
-	while ((n = poll(&p, 1, t > 1 << 30 ? 1 << 30 : (int)t)) < 0 && errno == EINTR)
-		;
-	return n == 0 ? STREAM_TIMEOUT : STREAM_OK;
-}
-
 int smtp_client_reply(struct smtp_client *c, struct smtp_reply *r)
 {
 	int rc;
@@ -372,8 +351,6 @@ int smtp_client_reply(struct smtp_client *c, struct smtp_reply *r)
 		return r->code;
 	}
 	rc = stream_flush(c->s);
-	if (rc == STREAM_OK)
-		rc = wait_reply(c);
 	if (rc == STREAM_OK)
 		rc = smtp_reply_read(c->s, r);
 	if (rc != STREAM_OK)
@@ -508,9 +485,7 @@ int smtp_client_data_end(struct smtp_client *c, struct smtp_reply *r)
 		return r->code;
 	}
 	c->in_data = false;
-	rc = wait_reply(c);
-	if (rc == STREAM_OK)
-		rc = smtp_reply_read(c->s, r);
+	rc = smtp_reply_read(c->s, r);
 	if (rc != STREAM_OK)
 		lost(c, r, rc);
 	return r->code;

@@ -1,7 +1,5 @@
 /* A consume-what-you-use buffer over lib/tls/stream for the SMTP server:
  * command lines with their real line ending, and raw data bytes. */
-#include <errno.h>
-#include <poll.h>
 #include <string.h>
 
 #include "smtp/input.h"
@@ -15,8 +13,6 @@ struct smtp_input {
 	struct strbuf buf;
 	size_t pos;		/* first unconsumed byte of buf */
 	bool skipping;		/* inside an over-long line */
-	long long timeout_ms;	/* smtp_input_set_timeout's; -1: not set */
-	bool drained;		/* the last read took all the socket had */
 };
 
 struct smtp_input *smtp_input_new(struct stream *s, size_t line_max)
@@ -25,7 +21,6 @@ struct smtp_input *smtp_input_new(struct stream *s, size_t line_max)
 
 	in->s = s;
 	in->line_max = line_max;
-	in->timeout_ms = -1;
 	strbuf_init(&in->buf, INPUT_CHUNK);
 	return in;
 }
@@ -67,22 +62,7 @@ static void compact(struct smtp_input *in)
  * more than the peer sent (the end of DATA may be the last byte). */
 void smtp_input_set_timeout(struct smtp_input *in, long long timeout_ms)
 {
-	in->timeout_ms = timeout_ms;
 	stream_set_timeout(in->s, timeout_ms);
-}
-
-/* Waits until the socket is readable: STREAM_OK, or STREAM_TIMEOUT
- * after the timeout (the stream would wait as long). A poll error is
- * left to the read that follows. */
-static int wait_readable(struct smtp_input *in)
-{
-	struct pollfd p = { .fd = stream_rfd(in->s), .events = POLLIN };
-	long long t = in->timeout_ms;
-	int n;
-
-	while ((n = poll(&p, 1, t > 1 << 30 ? 1 << 30 : (int)t)) < 0 && errno == EINTR)
-		;
-	return n == 0 ? STREAM_TIMEOUT : STREAM_OK;
 }
 
 int smtp_input_fill(struct smtp_input *in)
@@ -92,14 +72,9 @@ int smtp_input_fill(struct smtp_input *in)
 
 	compact(in);
 	strbuf_grow(&in->buf, INPUT_CHUNK);
-	if (in->drained && in->timeout_ms >= 0 && !stream_blocks(in->s) &&
-	    stream_buffered(in->s) == 0 && wait_readable(in) == STREAM_TIMEOUT)
-		return STREAM_TIMEOUT;
 	rc = stream_read_some(in->s, in->buf.buf + in->buf.len, INPUT_CHUNK, &got);
 	if (rc != STREAM_OK)
 		return rc;
-	/* a TLS read says nothing of the socket: only plain reads count */
-	in->drained = got < INPUT_CHUNK && !stream_is_tls(in->s);
 	strbuf_setlen(&in->buf, in->buf.len + got);
 	return STREAM_OK;
 }
@@ -116,7 +91,6 @@ size_t smtp_input_discard(struct smtp_input *in)
 	strbuf_reset(&in->buf);
 	in->pos = 0;
 	in->skipping = false;
-	in->drained = false;	/* TLS next: its reads never set it */
 	return n;
 }
 

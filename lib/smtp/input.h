@@ -30,12 +30,9 @@ void smtp_input_consume(struct smtp_input *in, size_t n);
 /* Reads more bytes (waiting up to the stream's timeout). STREAM_OK,
  * STREAM_EOF, STREAM_TIMEOUT or STREAM_ERR. */
 int smtp_input_fill(struct smtp_input *in);
-/* Sets the stream's timeout (stream_set_timeout) and lets the input
- * wait for the peer with poll before reading when its last read emptied
- * the socket: a command after our reply is never there yet, and the
- * read that would only say EAGAIN before the stream polls is saved
- * (one system call of three on each wait). A stream whose reads block
- * (stream_block) waits in the read itself, with no poll at all. */
+/* Sets the stream's timeout (stream_set_timeout). How the wait is made
+ * is the stream's: in the read itself on a blocking plain socket
+ * (stream_block), in poll otherwise. */
 void smtp_input_set_timeout(struct smtp_input *in, long long timeout_ms);
 /* Bytes that can be read without waiting: ours and the stream's. */
 size_t smtp_input_pending(const struct smtp_input *in);
