@@ -40,7 +40,8 @@
 #      EDGE_BENCH_WORKERS (the session count; 0: a process forked per
 #      connection),
 #      EDGE_BENCH_EDGE_CONF='"key": value, ...' more smtp-edge keys,
-#      EDGE_BENCH_MODES ("conn reuse"), KEEP_TMP=1 keeps the logs.
+#      EDGE_BENCH_MODES ("conn reuse"), KEEP_TMP=1 keeps the logs,
+#      EDGE_BENCH_TRACE=M: M messages a mode more under strace (below).
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 
 if [ -z "${EDGE_BENCH_NETNS:-}" ]; then
@@ -272,6 +273,21 @@ edge_cpu_since() {
 	done
 	echo "$sum"
 }
+# Voluntary context switches of smtp-edge's sessions (each a sleep in a
+# read, a poll or a write that had to wait, and the wake-up after it):
+# edge_wakeups prints the sum over the live session processes. Pooled
+# workers live through a run, so the difference is the run's (with
+# EDGE_BENCH_WORKERS=0 the forked sessions are gone: no figure).
+edge_wakeups() {
+	local kids k key v sum=0
+	read -r kids <"/proc/$EDGE_PID/task/$EDGE_PID/children" 2>/dev/null
+	for k in $kids; do
+		while read -r key v; do
+			[ "$key" = voluntary_ctxt_switches: ] && sum=$((sum + v))
+		done <"/proc/$k/status" 2>/dev/null
+	done
+	echo "$sum"
+}
 TICKS=$(getconf CLK_TCK)
 SINK_PID=$(cat sink.pid)
 HAP_PID=$(cat haproxy.pid)
@@ -293,11 +309,12 @@ times_ms() { awk 'NR == 2 { n = 0
 # run WHAT PORT MODE: one timed smtp-source run; prints messages/second
 # and records the sink and DNS list counts for it.
 run() {
-	local what=$1 port=$2 mode=$3 d='' ms sink0 dns0 got k0 h0
+	local what=$1 port=$2 mode=$3 d='' ms sink0 dns0 got k0 h0 w0
 	[ "$mode" = reuse ] && d=-d
 	sink0=$(sink_count)
 	dns0=$(dnsbl_count)
 	edge_cpu_mark
+	w0=$(edge_wakeups)
 	k0=$(sink_ticks)
 	h0=$(pid_ticks "$HAP_PID")
 	times >"times0-$what-$mode"
@@ -317,7 +334,9 @@ run() {
 	[ "$got" -eq "$N" ] || bench_fail "$what ($mode): the sink got $got messages, not $N" 70
 	echo $(( $(dnsbl_count) - dns0 )) >"dns-$what-$mode"
 	[ "$what" = edge ] &&
-		echo $(( $(edge_cpu_since) * 1000000 / TICKS / N )) >"cpu-edge-$mode"
+		echo $(( $(edge_cpu_since) * 1000000 / TICKS / N )) >"cpu-edge-$mode" &&
+		awk -v a="$w0" -v b="$(edge_wakeups)" -v n="$N" \
+			'BEGIN { printf "%.1f\n", (b > a ? (b - a) / n : 0) }' >"wake-edge-$mode"
 	awk -v n="$N" -v ms="$ms" 'BEGIN { printf "%.1f\n", n / (ms / 1000) }'
 }
 
@@ -340,8 +359,10 @@ for mode in $MODES; do
 		"$a" "$(cat "cpu-source-sink-$mode")" "$(cat "cpu-sink-sink-$mode")"
 	printf '  (b) smtp-edge:           %9.1f msg/s  (DNS list queries: %s; CPU %s us/message;\n' \
 		"$b" "$(cat "dns-edge-$mode")" "$(cat "cpu-edge-$mode")"
-	printf '                                          smtp-source %s, smtp-sink %s)\n' \
+	printf '                                          smtp-source %s, smtp-sink %s;\n' \
 		"$(cat "cpu-source-edge-$mode")" "$(cat "cpu-sink-edge-$mode")"
+	printf '                                          session sleeps a message: %s)\n' \
+		"$(cat "wake-edge-$mode")"
 	printf '  (c) Postfix proxy:       %9.1f msg/s  (DNS list queries: %s)\n' "$c" "$(cat "dns-postfix-$mode")"
 	printf '  (d) HAProxy TCP relay:   %9.1f msg/s  (a reference, no SMTP work; CPU %s us/message;\n' \
 		"$d" "$(cat "cpu-relay-haproxy-$mode")"
@@ -351,6 +372,36 @@ for mode in $MODES; do
 	bench_le 0.5 "$ba" || { echo "  smtp-edge is below half the ceiling ($mode)"; st=1; }
 	bench_le 1.2 "$bc" || { echo "  smtp-edge does not beat Postfix by 20% ($mode)"; st=1; }
 done
+# EDGE_BENCH_TRACE=M: after the timed runs, M more messages a mode (not
+# timed: strace slows everything) with strace attached to every session
+# process, and the system calls a message by name (strace-MODE is the
+# whole trace, kept with KEEP_TMP).
+trace_mode() {
+	local mode=$1 m=$EDGE_BENCH_TRACE d='' kids k spid pids=()
+	[ "$mode" = reuse ] && d=-d
+	read -r kids <"/proc/$EDGE_PID/task/$EDGE_PID/children"
+	for k in $kids; do pids+=(-p "$k"); done
+	strace -f -qq -tt -o "strace-$mode" "${pids[@]}" 2>/dev/null &
+	spid=$!
+	sleep 1
+	smtp-source -s "$S" -m "$m" -l "$L" $d -N -M client.bench.test -f bob@sender.test \
+		-t u@example.test "127.0.0.1:$EDGE_PORT" >"source-trace-$mode.out" 2>&1 ||
+		bench_fail "smtp-source under strace ($mode) failed" 70
+	sleep 0.5
+	kill -INT "$spid"
+	wait "$spid"
+	printf '%s, under strace, %d messages: system calls a message in the sessions\n' "$mode" "$m"
+	awk -v m="$m" '/resumed>/ || $3 !~ /^[a-z_0-9]+\(/ { next }
+		{ sub(/\(.*/, "", $3); n[$3]++; t++ }
+		END { printf "  all %.1f:", t / m
+			for (k in n) if (n[k] / m >= 0.05) printf " %s %.2f", k, n[k] / m
+			printf "\n" }' "strace-$mode"
+}
+if [ -n "${EDGE_BENCH_TRACE:-}" ]; then
+	command -v strace >/dev/null || bench_fail "EDGE_BENCH_TRACE: strace is missing"
+	[ "$WORKERS" -gt 0 ] || bench_fail "EDGE_BENCH_TRACE needs a pool of workers"
+	for mode in $MODES; do trace_mode "$mode"; done
+fi
 # Both cache answers (Postfix in each smtpd process, smtp-edge in each
 # session process), so a run may need none; but both must have asked.
 for what in edge postfix; do
