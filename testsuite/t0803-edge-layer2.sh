@@ -144,11 +144,15 @@ test_expect_success 'SPF through XCLIENT: 127.0.0.3 passes for partner.test, hea
 	test_grep "xclient: client now 127.0.0.3 layer=1 check=xclient" "$LOG"
 '
 
-test_expect_success 'the log lines of a decision are written before the reply to it' '
+test_expect_success 'the log lines of a transaction are written before the reply that settles it' '
 	LOG=$LOG LOG_HAS="tag: spf=softfail mechanism=~all layer=2 check=spf client=127.0.0.1 from=held@partner.test" \
-		mail_twice $EDGE_PORT "EHLO c.test|MAIL FROM:<held@partner.test>" "QUIT" >out &&
+		mail_twice $EDGE_PORT "EHLO c.test|MAIL FROM:<held@partner.test>" \
+		"RCPT TO:<nobody@example.test>" "QUIT" >out &&
 	test_grep "^250 2.1.0" out &&
-	test_grep -x "log-has=yes" out
+	test_grep "^550 5.7.1 <nobody@example.test>" out &&
+	grep "^log-has=" out >has &&
+	printf "log-has=no\nlog-has=yes\n" >expect &&
+	test_cmp expect has
 '
 
 test_expect_success 'SPF softfail is tagged, not refused' '

@@ -68,12 +68,32 @@ void session_decide(struct session *s, int layer, const char *check, const char 
 	strbuf_release(&why);
 }
 
+/* Whether the log lines held so far go out before the replies queued:
+ * not when they only take an open transaction a step further (250 to
+ * MAIL or RCPT, 354), since what they say is settled by a later reply
+ * (the end of the data, a refusal, RSET, the end of the session) that
+ * writes them first. A crash in between loses only the lines of a
+ * message no one was told is accepted; the lines of a message cost one
+ * write instead of one for each reply. */
+static bool reply_settles(const struct session *s)
+{
+	const char *r = s->reply.buf;
+
+	if (!s->in_mail || s->quit)
+		return true;
+	for (size_t i = 0; i < s->reply.len; i++)
+		if ((i == 0 || r[i - 1] == '\n') && r[i] != '2' && r[i] != '3')
+			return true;
+	return false;
+}
+
 int session_flush(struct session *s)
 {
 	/* the log lines of what we are about to say first: none is lost
-	 * to a crash once the client has heard it, and the lines held
-	 * since the last reply go out in one write */
-	msg_flush();
+	 * to a crash once the client has heard the outcome they lead to,
+	 * and the lines held since then go out in one write */
+	if (reply_settles(s))
+		msg_flush();
 	if (s->reply.len == 0)
 		return 0;
 	stream_write(s->s, s->reply.buf, s->reply.len);
@@ -291,7 +311,8 @@ static void command(struct session *s, struct strbuf *line)
 	}
 }
 
-/* Reads and runs commands until QUIT, an error cap, a timeout or EOF. */
+/* Reads and runs commands until QUIT, an error cap, a timeout or EOF;
+ * the last reply is left queued for edge_session. */
 static void loop(struct session *s)
 {
 	struct strbuf line = STRBUF_INIT;
@@ -321,7 +342,6 @@ static void loop(struct session *s)
 		}
 		command(s, &line);
 	}
-	session_flush(s);
 	strbuf_release(&line);
 }
 
@@ -386,6 +406,18 @@ static void session_free(struct session *s)
 	tls_report_clear(&s->tls_rep);
 }
 
+/* The stream's first timeout, which its socket's SO_RCVTIMEO starts
+ * with: the shorter of the command and data timeouts when it is at least
+ * half the longer one, since stream_block then keeps it for both (a read
+ * under the longer one that ends early is polled for the rest), and the
+ * first DATA of a session costs no setsockopt. */
+static long long first_timeout(const struct edge *e)
+{
+	long long t = conf_int(e->sec, "timeout"), d = conf_int(e->sec, "data_timeout");
+
+	return d < t && d >= t / 2 ? d : t;
+}
+
 /* ctx is the edge_set; the listener the client came in on picks the
  * policy (inbound, outbound). */
 int edge_session(int in, int out, const struct serve_peer *peer, void *ctx)
@@ -407,8 +439,8 @@ int edge_session(int in, int out, const struct serve_peer *peer, void *ctx)
 	msg_info("connect client=%s peer=%s listener=%s", s.ip, peer->addr, msg_q(peer->fdname));
 	/* the client's commands and data waited for in the read itself;
 	 * the pregreet check and linger_close poll before they read */
-	s.s = stream_new_blocking(in, out, conf_int(e->sec, "timeout"),
-				  conf_int(e->sec, "command_line_max"));
+	s.s = stream_new_blocking(in, out, first_timeout(e), conf_int(e->sec, "command_line_max"));
+	stream_set_timeout(s.s, conf_int(e->sec, "timeout"));
 	s.input = smtp_input_new(s.s, (size_t)conf_int(e->sec, "command_line_max"));
 	if (layer1(&s) == 0) {
 		wait = connfilter_pregreet_wait(e->cf);
@@ -423,13 +455,16 @@ int edge_session(int in, int out, const struct serve_peer *peer, void *ctx)
 		}
 	}
 	loop(&s);
+	/* logged before the last reply (the 221, a 421) goes out, so that
+	 * the same write takes it with the session's last other lines */
+	msg_info("disconnect client=%s messages=%lu errors=%d unknown=%d", s.ip, s.msgs,
+		 s.errors, s.unknown);
+	session_flush(&s);
 	/* After our 221 to a QUIT with nothing sent behind it, the client
 	 * reads the reply and closes: no need to wait for that (a pooled
 	 * worker is free for the next client a round trip sooner). */
 	if (!s.quit_ok || smtp_input_pending(s.input) > 0)
 		linger_close(in, out);
-	msg_info("disconnect client=%s messages=%lu errors=%d unknown=%d", s.ip, s.msgs,
-		 s.errors, s.unknown);
 	msg_hold(0);
 	session_free(&s);
 	return EX_OK;
