@@ -123,6 +123,8 @@ static const struct conf_key edge_keys[] = {
 	  "how long to wait for a next hop's TCP connection" },
 	{ "nexthop_timeout", CONF_DURATION, "\"5m\"", 100, 3600000, NULL, NULL, 0,
 	  "how long to wait for each next-hop reply, the end of DATA included" },
+	{ "nexthop_chunking", CONF_BOOL, "true", 0, 0, NULL, NULL, 0,
+	  "send the data in BDAT chunks to a next hop that offers CHUNKING (no 354 to wait for, no dot-stuffing)" },
 	{ "routes", CONF_MAP, "{}", 0, 0, NULL, route_keys, 0,
 	  "relay routes by recipient domain (\"*\" for the rest, \".dom\" for subdomains)" },
 	{ "partners", CONF_MAP, "{}", 0, 0, NULL, partner_keys, 0,

@@ -56,6 +56,7 @@ static void opts_for(const struct edge *e, const struct edge_route *r,
 	o->tls = level(r->tls);
 	o->tls_ctx = r->ctx ? r->ctx : e->tls_client;
 	o->tls_name = r->partner;
+	o->no_chunking = !conf_bool(e->sec, "nexthop_chunking");
 	if (o->tls_ctx == NULL)
 		o->tls = SMTP_TLS_NONE;
 }

@@ -32,7 +32,11 @@ struct smtp_client {
 	bool dead;
 	bool in_data;
 	bool want_354;			/* DATA sent, its reply not yet read */
-	bool data_refused;		/* it was not 354: refusal holds it */
+	bool data_refused;		/* it was not 354 (or a BDAT chunk was
+					   refused): refusal holds it */
+	bool chunking;			/* BDAT when the next hop offers it */
+	bool bdat;			/* this transaction's data goes in BDAT */
+	bool want_chunk;		/* a BDAT chunk sent, its reply not read */
 	struct smtp_reply refusal;
 	struct smtp_data_encoder enc;
 	struct strbuf out;		/* encoded data not yet written */
@@ -237,6 +241,7 @@ static struct smtp_client *open_once(const char *ip, unsigned port, const char *
 	}
 	if (c->tls_on && ehlo(c, o, err) < 0)
 		goto refused;
+	c->chunking = !o->no_chunking && smtp_client_has(c, "CHUNKING");
 	return c;
 refused:
 	snprintf(why, sizeof(why), "EHLO answered %d", err->code);
@@ -372,10 +377,25 @@ int smtp_client_cmd(struct smtp_client *c, struct smtp_reply *r, const char *fmt
 	return smtp_client_reply(c, r);
 }
 
+/* BDAT instead of DATA: nothing to send yet, nothing to wait for; the
+ * content goes in chunks that say their length, unstuffed. */
+static int bdat_begin(struct smtp_client *c, struct smtp_reply *r)
+{
+	c->in_data = c->bdat = true;
+	c->want_354 = c->want_chunk = c->data_refused = false;
+	smtp_data_encoder_init_bdat(&c->enc);
+	strbuf_reset(&c->out);
+	smtp_reply_set(r, 354, "", "BDAT");
+	return 354;
+}
+
 int smtp_client_data_start(struct smtp_client *c, struct smtp_reply *r)
 {
+	if (c->chunking && !c->dead)
+		return bdat_begin(c, r);
 	if (smtp_client_cmd(c, r, "DATA") == 354) {
 		c->in_data = true;
+		c->bdat = false;
 		smtp_data_encoder_init(&c->enc);
 		strbuf_reset(&c->out);
 	}
@@ -390,6 +410,9 @@ int smtp_client_data_send(struct smtp_client *c, struct smtp_reply *r)
 		fail_reply(r, "4.4.2", c->peer, "connection lost");
 		return r->code;
 	}
+	if (c->chunking)
+		return bdat_begin(c, r);
+	c->bdat = false;
 	stream_write(c->s, "DATA\r\n", 6);
 	rc = stream_flush(c->s);
 	if (rc != STREAM_OK) {
@@ -436,10 +459,62 @@ static int read_354(struct smtp_client *c, struct smtp_reply *r)
 	return 1;
 }
 
-static int flush_out(struct smtp_client *c, struct smtp_reply *r)
+/* The reply to the last BDAT chunk sent, before the next one goes out
+ * (one chunk in flight: the next hop's replies never pile up unread).
+ * 0 when it took the chunk; -1 when the next hop is gone (r holds 421);
+ * 1 when it refused it (kept for data_end; no more chunks go, RFC 3030
+ * 2). */
+static int read_chunk_reply(struct smtp_client *c, struct smtp_reply *r)
 {
-	int rc = read_354(c, r);
+	int rc;
 
+	if (!c->want_chunk)
+		return c->data_refused ? 1 : 0;
+	c->want_chunk = false;
+	rc = smtp_reply_read(c->s, &c->refusal);
+	if (rc != STREAM_OK) {
+		lost(c, &c->refusal, rc);
+		reply_copy(r, &c->refusal);
+		return -1;
+	}
+	if (c->refusal.code / 100 == 2)
+		return 0;
+	c->data_refused = true;
+	c->in_data = false;
+	strbuf_reset(&c->out);
+	return 1;
+}
+
+/* The content encoded so far as one chunk, the last one with LAST. */
+static int flush_chunk(struct smtp_client *c, struct smtp_reply *r, bool last)
+{
+	char cmd[64];
+	int rc = read_chunk_reply(c, r);
+
+	if (rc)
+		return rc < 0 ? -1 : 0;
+	if (c->out.len == 0 && !last)
+		return 0;
+	snprintf(cmd, sizeof(cmd), "BDAT %zu%s\r\n", c->out.len, last ? " LAST" : "");
+	stream_write(c->s, cmd, strlen(cmd));
+	stream_write(c->s, c->out.buf, c->out.len);
+	strbuf_reset(&c->out);
+	rc = stream_flush(c->s);
+	if (rc != STREAM_OK) {
+		lost(c, r, rc);
+		return -1;
+	}
+	c->want_chunk = !last;
+	return 0;
+}
+
+static int flush_out(struct smtp_client *c, struct smtp_reply *r, bool last)
+{
+	int rc;
+
+	if (c->bdat)
+		return flush_chunk(c, r, last);
+	rc = read_354(c, r);
 	if (rc)
 		return rc < 0 ? -1 : 0;
 	stream_write(c->s, c->out.buf, c->out.len);
@@ -463,7 +538,7 @@ int smtp_client_data_write(struct smtp_client *c, const char *content, size_t n,
 		return 0;	/* data_end says why */
 	smtp_data_encode(&c->enc, content, n, &c->out);
 	if (c->out.len >= DATA_FLUSH_BYTES)
-		return flush_out(c, r);
+		return flush_out(c, r, false);
 	return 0;
 }
 
@@ -477,7 +552,7 @@ int smtp_client_data_end(struct smtp_client *c, struct smtp_reply *r)
 	}
 	if (!c->data_refused)
 		smtp_data_encode_end(&c->enc, &c->out);
-	if (flush_out(c, r) < 0)
+	if (flush_out(c, r, true) < 0)
 		return r->code;
 	if (c->data_refused) {
 		c->data_refused = false;

@@ -31,6 +31,7 @@ struct smtp_client_opts {
 	enum smtp_tls_level tls;
 	struct tls_ctx *tls_ctx;	/* borrowed; NULL with SMTP_TLS_NONE */
 	const char *tls_name;		/* the name the peer must have (SNI too) */
+	bool no_chunking;		/* DATA even when CHUNKING is offered */
 };
 
 struct smtp_client;
@@ -75,7 +76,14 @@ const char *smtp_client_host(const struct smtp_client *c);
 /* DATA: sends "DATA" and wants 354 (returns r->code). Then data_write
  * as often as needed (content: dots are stuffed and line ends made CRLF
  * here), then data_end sends the end marker and reads the final reply.
- * data_write returns 0, or -1 when the next hop is gone (r holds 421). */
+ * data_write returns 0, or -1 when the next hop is gone (r holds 421).
+ * When the next hop offers CHUNKING (RFC 3030; unless no_chunking),
+ * data_start and data_send send nothing and return 354 at once: the
+ * content goes in BDAT chunks (line ends made CRLF, dots left alone),
+ * a chunk's reply read before the next chunk goes, the last chunk (BDAT
+ * n LAST) sent by data_end, whose reply is the final one. A refused
+ * chunk ends the transaction: data_end returns that refusal, the session
+ * stays usable. */
 int smtp_client_data_start(struct smtp_client *c, struct smtp_reply *r);
 /* DATA without waiting for its reply (returns 354, or the code of a
  * dead next hop in r): the reply is read before the first data goes out,

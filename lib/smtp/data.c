@@ -134,6 +134,13 @@ void smtp_data_encoder_init(struct smtp_data_encoder *e)
 {
 	e->line_start = true;
 	e->cr = false;
+	e->bdat = false;
+}
+
+void smtp_data_encoder_init_bdat(struct smtp_data_encoder *e)
+{
+	smtp_data_encoder_init(e);
+	e->bdat = true;
 }
 
 void smtp_data_encode(struct smtp_data_encoder *e, const char *in, size_t n,
@@ -172,7 +179,7 @@ void smtp_data_encode(struct smtp_data_encoder *e, const char *in, size_t n,
 			strbuf_addch(out, '\n');
 			e->line_start = true;
 		} else {
-			if (e->line_start && ch == '.')
+			if (e->line_start && ch == '.' && !e->bdat)
 				strbuf_addch(out, '.');
 			strbuf_addch(out, ch);
 			e->line_start = false;
@@ -182,10 +189,14 @@ void smtp_data_encode(struct smtp_data_encoder *e, const char *in, size_t n,
 
 void smtp_data_encode_end(struct smtp_data_encoder *e, struct strbuf *out)
 {
+	bool bdat = e->bdat;
+
 	if (e->cr)
 		strbuf_addch(out, '\n');
 	else if (!e->line_start)
 		strbuf_addstr(out, "\r\n");
-	strbuf_addstr(out, ".\r\n");
+	if (!bdat)
+		strbuf_addstr(out, ".\r\n");
 	smtp_data_encoder_init(e);
+	e->bdat = bdat;
 }

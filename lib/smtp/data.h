@@ -38,15 +38,20 @@ void smtp_data_decode_finish(struct smtp_data_decoder *d, struct strbuf *out);
 struct smtp_data_encoder {
 	bool line_start;	/* the next byte begins a line */
 	bool cr;		/* a CR was written and its LF not seen yet */
+	bool bdat;		/* for BDAT chunks: no dots, no end marker */
 };
 
 void smtp_data_encoder_init(struct smtp_data_encoder *e);
+/* The same for BDAT (RFC 3030), whose chunks carry their length: line
+ * ends made CRLF as for DATA, dots left as they are, and the end only a
+ * CRLF when the content did not end a line. */
+void smtp_data_encoder_init_bdat(struct smtp_data_encoder *e);
 /* Appends content (any bytes) to out as SMTP DATA text: dots stuffed,
  * every line ending CRLF. */
 void smtp_data_encode(struct smtp_data_encoder *e, const char *in, size_t n,
 		      struct strbuf *out);
 /* Appends the end: a CRLF when the content did not end a line, then
- * ".\r\n". */
+ * ".\r\n" (not for BDAT). */
 void smtp_data_encode_end(struct smtp_data_encoder *e, struct strbuf *out);
 
 #endif

@@ -397,6 +397,61 @@ static void test_round_trip(void)
 	       "with one end marker and nothing bare");
 }
 
+/* BDAT to the next hop: the chunk carries its length, so no dot is
+ * stuffed and no end marker is added; line ends are made CRLF as for
+ * DATA, the last line ended. Split anywhere, the bytes are the same. */
+static void test_encode_bdat(void)
+{
+	static const struct {
+		const char *in, *wire;
+	} t[] = {
+		{ "", "" },
+		{ "abc", "abc\r\n" },
+		{ "abc\r\n", "abc\r\n" },
+		{ "a\r\n.b\r\n", "a\r\n.b\r\n" },
+		{ ".", ".\r\n" },
+		{ "a\r\n.\r\nb", "a\r\n.\r\nb\r\n" },
+		{ "a\nb", "a\r\nb\r\n" },
+		{ "a\rb", "a\r\nb\r\n" },
+		{ "a\r", "a\r\n" },
+		{ "\n.\n", "\r\n.\r\n" },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		size_t n = strlen(t[i].in);
+
+		for (size_t cut = 0; cut <= n; cut++) {
+			struct smtp_data_encoder e;
+			struct strbuf w = STRBUF_INIT;
+
+			smtp_data_encoder_init_bdat(&e);
+			smtp_data_encode(&e, t[i].in, cut, &w);
+			smtp_data_encode(&e, t[i].in + cut, n - cut, &w);
+			smtp_data_encode_end(&e, &w);
+			if (cut == n || !same_bytes(w.buf, w.len, t[i].wire, strlen(t[i].wire))) {
+				ok(same_bytes(w.buf, w.len, t[i].wire, strlen(t[i].wire)),
+				   "BDAT encode case %zu (cut at %zu)", i + 1, cut);
+				strbuf_release(&w);
+				break;
+			}
+			strbuf_release(&w);
+		}
+	}
+	{
+		struct smtp_data_encoder e;
+		struct strbuf w = STRBUF_INIT;
+
+		smtp_data_encoder_init_bdat(&e);
+		smtp_data_encode(&e, "x", 1, &w);
+		smtp_data_encode_end(&e, &w);
+		smtp_data_encode(&e, ".y", 2, &w);
+		smtp_data_encode_end(&e, &w);
+		ok(same_bytes(w.buf, w.len, "x\r\n.y\r\n", 7),
+		   "BDAT: the encoder stays in BDAT mode after an end");
+		strbuf_release(&w);
+	}
+}
+
 int main(void)
 {
 	test_basic();
@@ -406,6 +461,7 @@ int main(void)
 	test_splits();
 	test_bdat();
 	test_encode();
+	test_encode_bdat();
 	test_round_trip();
 	return tap_done();
 }
