@@ -82,6 +82,13 @@ $(O)/bin/%: $$(addprefix $(O)/,$$(addsuffix .o,$$(basename $$(wildcard cmd/$$*/*
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(PKG_LIBS)
 
+# scl-score runs once per message, where loading a shared library costs
+# more than its work: libjansson's archive (position-independent code) is
+# linked in. Everything else stays shared: libldap and the iconv modules
+# are loaded at run time, which a static glibc program cannot do safely.
+$(O)/bin/scl-score: PKG_LIBS := -Wl,-Bstatic -ljansson -Wl,-Bdynamic \
+	$(filter-out -ljansson,$(PKG_LIBS))
+
 $(O)/bin/postern-testd: $(SVC_SRCS:%.c=$(O)/%.o) $(LIBA)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) $(LIBA) $(PKG_LIBS)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "spam/fmath.h"
 #include "spam/model.h"
 #include "util/atomic.h"
 #include "util/mem.h"
@@ -337,14 +338,14 @@ double spam_model_norm(const struct spam_model *m, size_t n)
 {
 	if (!(m->hdr.flags & SPAM_MODEL_NORM) || n == 0)
 		return 1;
-	return 1 / sqrt((double)n);
+	return 1 / fmath_sqrt((double)n);
 }
 
 double spam_model_prob(const struct spam_model *m, double margin)
 {
 	double z = m->hdr.cal_a * margin + m->hdr.cal_b;
 
-	return 1.0 / (1.0 + exp(-z));
+	return 1.0 / (1.0 + fmath_exp(-z));
 }
 
 void spam_model_digest(const struct spam_fv *fv, unsigned char out[SPAM_DIGEST_LEN])

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "spam/fmath.h"
 #include "spam/train.h"
 #include "util/mem.h"
 
@@ -100,7 +101,7 @@ static void shuffle(size_t *v, size_t n, uint64_t *rng)
 
 static double norm(const struct spam_trainer *t, uint32_t n)
 {
-	return t->o.norm && n ? 1 / sqrt((double)n) : 1;
+	return t->o.norm && n ? 1 / fmath_sqrt((double)n) : 1;
 }
 
 static double margin_f(const struct spam_trainer *t, const struct example *e)
@@ -119,7 +120,7 @@ static double margin_f(const struct spam_trainer *t, const struct example *e)
 static void step(struct spam_trainer *t, const struct example *e)
 {
 	double m = margin_f(t, e) + (e->spam ? -t->o.thick : t->o.thick);
-	double g = 1.0 / (1.0 + exp(-m)) - (e->spam ? 1.0 : 0.0);
+	double g = 1.0 / (1.0 + fmath_exp(-m)) - (e->spam ? 1.0 : 0.0);
 	double x = norm(t, e->n), gg, rate = t->o.rate;
 
 	if (!e->spam)
@@ -134,13 +135,13 @@ static void step(struct spam_trainer *t, const struct example *e)
 		float d;
 
 		t->g2[id] += (float)gg;
-		d = (float)(rate * g * x) * (1.0f / sqrtf(t->g2[id]));
+		d = (float)(rate * g * x) * (1.0f / fmath_sqrtf(t->g2[id]));
 		t->w[id] -= d;
 		t->u[id] -= t->c * d;
 	}
 	t->bias_g2 += g * g;
-	t->bias -= rate * g / sqrt(t->bias_g2);
-	t->bias_u -= t->c * rate * g / sqrt(t->bias_g2);
+	t->bias -= rate * g / fmath_sqrt(t->bias_g2);
+	t->bias_u -= t->c * rate * g / fmath_sqrt(t->bias_g2);
 }
 
 /* The average of the weights over the steps since the average was last
@@ -248,7 +249,7 @@ static struct spam_model *quantise(const struct spam_trainer *t)
 	int16_t *q = spam_model_weights(m);
 
 	for (size_t i = 0; i < nw; i++) {
-		long v = lround(t->w[i] / m->hdr.scale);
+		long v = fmath_lround(t->w[i] / m->hdr.scale);
 
 		q[i] = (int16_t)(v > 32000 ? 32000 : v < -32000 ? -32000 : v);
 	}
@@ -351,7 +352,7 @@ static double platt_loss(const struct platt *P, double A, double B)
 		double z = A * P->s[i] + B, t = P->y[i] ? P->tp : P->tn;
 		double c = P->y[i] ? P->wp : P->wn;
 		/* log(1 + e^-|z|) + max(z, 0) - t z */
-		double az = z < 0 ? -z : z, lg = 0, u = exp(-az);
+		double az = z < 0 ? -z : z, lg = 0, u = fmath_exp(-az);
 
 		/* log1p(u) for u in (0, 1] by its series on u/(2+u). */
 		{
@@ -396,7 +397,7 @@ static void platt_fit(const double *s, const bool *y, size_t n, double ham_cost,
 		double g1 = 0, g2 = 0, h11 = 1e-6, h22 = 1e-6, h21 = 0, det, dA, dB, step = 1;
 
 		for (size_t i = 0; i < n; i++) {
-			double z = A * s[i] + B, p = 1.0 / (1.0 + exp(-z)), c = y[i] ? P.wp : P.wn;
+			double z = A * s[i] + B, p = 1.0 / (1.0 + fmath_exp(-z)), c = y[i] ? P.wp : P.wn;
 			double d = c * (p - (y[i] ? P.tp : P.tn)), w = c * p * (1 - p);
 
 			g1 += d * s[i];
