@@ -39,7 +39,13 @@ int main(void)
 	m->hdr.bias = -0.25f;
 	m->hdr.cal_a = 0.8f;
 	m->hdr.flags = SPAM_MODEL_NORM;
+	m->hdr.created = 1700000000;
 	ok(spam_model_save(m, path) == 0, "save");
+	/* The checksum is part of the file format: the same value from the
+	 * AVX2 lanes and the generic ones (GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2
+	 * runs the latter), as from the code that wrote version 3 first. */
+	ok(m->hdr.checksum == 0x15841e0fd31e1b51ull, "checksum of a known model: %016llx",
+	   (unsigned long long)m->hdr.checksum);
 	l = spam_model_load(path, why, sizeof(why));
 	ok(l != NULL, "load: %s", l ? "ok" : why);
 	fv_of(&fv, "free lottery winner claim your prize now");
