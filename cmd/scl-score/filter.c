@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "dir/dir.h"
@@ -307,14 +308,36 @@ static bool drop_field(const struct scl *s, const char *line, size_t len)
 	return false;
 }
 
+/* Writes all of iov (consumed); returns 0 or -1 with errno. */
+static int writev_all(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(fd, iov, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -1;
+		for (; n > 0 && (size_t)w >= iov->iov_len; iov++, n--)
+			w -= (ssize_t)iov->iov_len;
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
 /* Writes the message with our fields first and outside fields of the
- * same names left out. */
+ * same names left out, in one writev (the header copied, the body
+ * not). */
 static int write_message(const struct scl *s, const char *b, size_t len, const struct verdict *v)
 {
 	struct strbuf out = STRBUF_INIT;
 	const char *eol;
 	size_t pos = 0, first_end;
 	bool crlf, skipping = false, in_header = true;
+	struct iovec iov[2];
 	int rc;
 
 	eol = memchr(b, '\n', len);
@@ -345,9 +368,11 @@ static int write_message(const struct scl *s, const char *b, size_t len, const s
 			strbuf_add(&out, line, ll);
 		pos += ll;
 	}
-	rc = write_all(1, out.buf, out.len);
-	if (rc == 0 && pos < len)
-		rc = write_all(1, b + pos, len - pos);
+	iov[0].iov_base = out.buf;
+	iov[0].iov_len = out.len;
+	iov[1].iov_base = (char *)b + pos;
+	iov[1].iov_len = len - pos;
+	rc = writev_all(1, iov, 2);
 	strbuf_release(&out);
 	return rc;
 }
@@ -400,12 +425,31 @@ int cmd_filter(const struct scl *s)
 	return 0;
 }
 
-static int print_verdict(const char *name, const struct verdict *v)
+/* "scl=N action=ACTION p=P\n" into line; returns its length. */
+static size_t format_verdict(char *line, size_t size, const struct verdict *v)
 {
-	if (name)
-		printf("%s ", name);
-	printf("scl=%d action=%s p=%.4f\n", v->scl, scl_action_name(v->action), v->p);
-	return ferror(stdout) ? -1 : 0;
+	int n = snprintf(line, size, "scl=%d action=%s p=%.4f\n", v->scl,
+			 scl_action_name(v->action), v->p);
+
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+/* One message's answer in one write, without stdio's buffer: a check
+ * is a process per message. */
+static void write_verdict(const struct verdict *v)
+{
+	char line[96];
+
+	if (write_all(1, line, format_verdict(line, sizeof(line), v)) < 0)
+		msg_fatal(EX_IOERR, "cannot write: %s", strerror(errno));
+}
+
+static void print_verdict(const char *name, const struct verdict *v)
+{
+	char line[96];
+
+	format_verdict(line, sizeof(line), v);
+	printf("%s %s", name, line);
 }
 
 int cmd_check(const struct scl *s, int argc, char **argv)
@@ -422,7 +466,7 @@ int cmd_check(const struct scl *s, int argc, char **argv)
 		if (read_head(&msg, s->max_bytes, &more) < 0)
 			msg_fatal(EX_TEMPFAIL, "cannot read the message: %s", strerror(errno));
 		if ((rc = decide(s, m, &fv, msg.buf ? msg.buf : "", msg.len, &v)) == 0)
-			print_verdict(NULL, &v);
+			write_verdict(&v);
 	}
 	for (int i = 0; s->cli->batch && i < argc && rc == 0; i++) {
 		strbuf_reset(&msg);

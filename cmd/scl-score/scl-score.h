@@ -14,16 +14,17 @@
 #define RCPT_MAX 64
 #define PATHS_MAX 4096
 
+/* The path arrays last: a filter run touches only the first page. */
 struct cli {
 	const char *model;
 	const char *sender, *sender_ip;
-	const char *rcpt[RCPT_MAX];
 	size_t nrcpt;
 	bool bypass, forget, batch, spam, ham;
 	int cls;		/* while parsing operands: 1 spam, 0 ham, -1 none */
-	const char *spam_paths[PATHS_MAX], *ham_paths[PATHS_MAX];
 	size_t nspam, nham;
 	unsigned bits, epochs, top;
+	const char *rcpt[RCPT_MAX];
+	const char *spam_paths[PATHS_MAX], *ham_paths[PATHS_MAX];
 };
 
 /* Everything a subcommand needs; built once by main.c. */
