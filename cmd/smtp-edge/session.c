@@ -69,17 +69,18 @@ void session_decide(struct session *s, int layer, const char *check, const char 
 }
 
 /* Whether the log lines held so far go out before the replies queued:
- * not when they only take an open transaction a step further (250 to
- * MAIL or RCPT, 354), since what they say is settled by a later reply
- * (the end of the data, a refusal, RSET, the end of the session) that
- * writes them first. A crash in between loses only the lines of a
- * message no one was told is accepted; the lines of a message cost one
- * write instead of one for each reply. */
+ * before the reply to the end of a message (s->log_due), a refusal and
+ * the session's last reply, not before a positive one that only takes
+ * the session a step further (the greeting, 250 to EHLO, MAIL or RCPT,
+ * 354), since a later reply settles what they say and writes them
+ * first. A crash in between loses only the lines of a session that no
+ * message was accepted in yet; a message's lines, from the connection's
+ * on, cost one write instead of one for each reply. */
 static bool reply_settles(const struct session *s)
 {
 	const char *r = s->reply.buf;
 
-	if (!s->in_mail || s->quit)
+	if (s->log_due || s->quit)
 		return true;
 	for (size_t i = 0; i < s->reply.len; i++)
 		if ((i == 0 || r[i - 1] == '\n') && r[i] != '2' && r[i] != '3')
@@ -92,8 +93,10 @@ int session_flush(struct session *s)
 	/* the log lines of what we are about to say first: none is lost
 	 * to a crash once the client has heard the outcome they lead to,
 	 * and the lines held since then go out in one write */
-	if (reply_settles(s))
+	if (reply_settles(s)) {
 		msg_flush();
+		s->log_due = false;
+	}
 	if (s->reply.len == 0)
 		return 0;
 	stream_write(s->s, s->reply.buf, s->reply.len);

@@ -45,6 +45,8 @@ struct session {
 	bool quit;			/* the session ends after this command */
 	bool quit_ok;			/* it ends on QUIT, our 221 the last word */
 	unsigned long msgs;		/* transactions completed */
+	bool log_due;			/* a message's outcome logged: its lines
+					   go out before the reply that says it */
 
 	/* The transaction. */
 	bool in_mail;

@@ -862,6 +862,7 @@ static void txn_summary(struct session *s, int scl, bool dropped, bool hop_used)
 		snprintf(sclbuf, sizeof(sclbuf), "%d", scl);
 	status = text[0] == '2' ? (dropped ? "dropped" : "sent") :
 		 text[0] == '4' ? "deferred" : "rejected";
+	s->log_due = true;	/* written before the reply that says it */
 	msg_info("message: from=<%s> to=<%s> rcpts=%zu size=%llu scl=%s actions=%s relay=%s "
 		 "status=%s reply=%s", s->mail_from.buf ? s->mail_from.buf : "",
 		 s->first_rcpt.buf ? s->first_rcpt.buf : "", s->nrcpt, s->dec.bytes, sclbuf,
