@@ -24,6 +24,11 @@ EDGE_PORT=
 edge_conf "$TEST_TMP/data.json" "$routes, \"nexthop_chunking\": false"
 edge_start edge-data "$TEST_TMP/data.json"
 DATA_PORT=$EDGE_PORT
+EDGE_PORT=
+edge_conf "$TEST_TMP/content.json" "$routes"', "content": { "enabled": true,
+  "spool_directory": "'"$TEST_TMP"'", "rules_file": "'"$SRCDIR/share/examples/smtp-edge-rules.json"'" }'
+edge_start edge-content "$TEST_TMP/content.json"
+CONTENT_PORT=$EDGE_PORT
 
 # pf_count PATTERN: lines of Postfix's log matching the extended regex.
 pf_count() { grep -Ec -- "$1" "$POSTFIX_LOG" || :; }
@@ -108,6 +113,20 @@ test_expect_success 'nexthop_chunking false: DATA to the same next hop' '
 	grep -E "$BYE" "$POSTFIX_LOG" | tail -n 1 >bye &&
 	test_grep " mail=1 rcpt=1 data=1 quit=1 " bye &&
 	! grep " bdat=" bye
+'
+
+test_expect_success 'content mode: the message as the rules made it, in BDAT' '
+	n=$(edge_sink_count) b=$(pf_count "$BYE") &&
+	swaks --server 127.0.0.1:$CONTENT_PORT --from bob@sender.test --to alice@example.test \
+		--header "Subject: content hop" >out 2>&1 &&
+	test_grep "<-  250 2.0.0 Ok" out &&
+	smtp_sink_wait $((n + 1)) &&
+	pf_wait "$BYE" $((b + 1)) &&
+	grep -E "$BYE" "$POSTFIX_LOG" | tail -n 1 >bye &&
+	test_grep " mail=1 rcpt=1 bdat=1 quit=1 " bye &&
+	f=$(grep -l "content hop" "$SINK_DIR"/*) &&
+	test_grep "^Subject: \[EXTERNAL\] content hop" "$f" &&
+	test_grep "^X-External-Sender: yes" "$f"
 '
 
 # smuggle FILE FAKE_END: a transaction whose body holds FAKE_END (printf
