@@ -236,6 +236,56 @@ int http_server_session(int in, int out, const struct serve_peer *peer, void *sr
 int http_serve_stream(struct http_server *srv, struct stream *s, const struct serve_peer *peer);
 bool http_server_tls(const struct http_server *srv);
 
+/* The event loop: one process serving many plain-HTTP connections
+ * (lib/net/evloop.h). It reads each request head (and a body by
+ * Content-Length up to HTTP_LOOP_BODY_MAX) without blocking, then runs
+ * the same parsing, rules, routing and handler as a connection process
+ * would, on those bytes. Anything else (TLS, a chunked or larger body,
+ * Expect, a head over HTTP_LOOP_HEAD_MAX) is handed to a forked process
+ * that serves the connection on the blocking way from where the loop
+ * stopped, so it behaves as with http_server_run. A handler must not
+ * block there: where it would wait for a descriptor (a backend's
+ * answer), it calls http_defer and returns HTTP_DEFERRED; the loop calls
+ * fn once fd is ready (HTTP_RESUME_READY), when timeout_ms passed first
+ * (HTTP_RESUME_TIMEOUT), or, in the process a connection was handed to,
+ * with HTTP_RESUME_BLOCKING, where fn may block and must finish. fn
+ * returns as a handler does (0, or -1 to close), or HTTP_AGAIN to wait
+ * for fd again, or HTTP_HANDOFF to be called again in a process of its
+ * own, blocking. In the loop's process, once the connection went to
+ * another, fn is called once more with HTTP_RESUME_DROP: it frees what
+ * it holds and does nothing else (the descriptors are the layer's). */
+#define HTTP_LOOP_HEAD_MAX 32768
+#define HTTP_LOOP_BODY_MAX 65536
+#define HTTP_DEFERRED 1
+#define HTTP_AGAIN 2
+#define HTTP_HANDOFF 3
+enum http_resume { HTTP_RESUME_READY, HTTP_RESUME_TIMEOUT, HTTP_RESUME_BLOCKING,
+		   HTTP_RESUME_DROP };
+typedef int (*http_resume_fn)(struct http_request *req, struct http_response *res, void *arg,
+			      enum http_resume how);
+/* Serves as http_server_run, from the event loop when it can: standalone
+ * (-d) plain HTTP; otherwise the way http_server_run does. */
+int http_server_run_loop(struct http_server *srv, enum serve_mode mode);
+/* Whether req is served by the event loop (its handler must not block). */
+bool http_loop(const struct http_request *req);
+/* See above; only in the event loop (a bug otherwise). events are
+ * EVLOOP_IN and EVLOOP_OUT. */
+void http_defer(struct http_request *req, int fd, unsigned events, long long timeout_ms,
+		http_resume_fn fn, void *arg);
+/* A descriptor a handler keeps with the connection from request to
+ * request (a backend's kept-alive connection): fd -1 at first; the layer
+ * closes it when the connection ends, and a process the connection is
+ * handed to keeps it. In the event loop the layer watches it between
+ * requests (a backend that closes it is seen at once) and a handler
+ * that closes it or puts another there sets renewed. used is the
+ * handler's. */
+struct http_keep {
+	int fd;
+	bool renewed;
+	long long used;
+};
+struct http_keep *http_conn_keep(struct http_request *req);
+
 /* Helpers for handlers and programs. */
 /* Percent-decodes in[0..len) once into out (appended); plus_space turns
  * '+' into ' '. A bad escape is kept as is. */

@@ -94,11 +94,42 @@ struct http_conn {
 	int body_status;
 	char body_err[96];
 	long long read_timeout, send_timeout;
+	/* Bytes read before the layer took them (the event loop's reads):
+	 * consumed before the stream's. */
+	const struct strbuf *pre;
+	size_t pre_off;
+	bool pre_eof;		/* the client closed after them */
+	bool loop;		/* in the event loop: the stream is never read */
+	long long t0;		/* the request's start, for its log line */
+	struct {
+		http_resume_fn fn;
+		void *arg;
+		int fd;
+		unsigned events;
+		long long timeout_ms;
+	} defer;		/* fn set: the handler deferred */
+	struct http_keep keep;
 };
 
 /* server.c */
 void http_conn_write_head(struct http_conn *c);
 int http_conn_flush(struct http_conn *c);
+
+/* What one request on a connection came to. */
+enum http_req_end { HTTP_REQ_CLOSE, HTTP_REQ_KEEP, HTTP_REQ_DEFER, HTTP_REQ_HANDOFF };
+/* For the event loop (loop.c): a connection's state set up on stream s;
+ * one request from c->pre; a deferred one's continuation (HTTP_REQ_DEFER
+ * again when it waits on); the next request's reset; the blocking rest
+ * of the connection in a process it was handed to; the end. */
+void http_conn_init(struct http_conn *c, struct http_server *srv, struct stream *s,
+		    const struct serve_peer *peer);
+enum http_req_end http_conn_request(struct http_conn *c);
+enum http_req_end http_conn_resume(struct http_conn *c, enum http_resume how);
+void http_conn_next(struct http_conn *c);
+void http_conn_serve_rest(struct http_conn *c);
+void http_conn_release(struct http_conn *c);
+/* Half-closes and reads what still comes for a while (server.c). */
+void http_linger_close(int in, int out);
 
 /* util.c: is spec an address or CIDR http_cidr_match understands? */
 bool http_cidr_valid(const char *spec);

@@ -155,7 +155,7 @@ int http_server_run(struct http_server *srv, enum serve_mode mode)
  * destroy our last answer (a 413 or 414 sent before the client finished)
  * before the client reads it: half-close, then read and drop what still
  * comes, for two seconds and 256 KiB at most. */
-static void linger_close(int in, int out)
+void http_linger_close(int in, int out)
 {
 	char buf[8192];
 	size_t total = 0;
@@ -198,7 +198,7 @@ int http_server_session(int in, int out, const struct serve_peer *peer, void *ct
 	}
 	stream_free(s);
 	tls_report_clear(&rep);
-	linger_close(in, out);
+	http_linger_close(in, out);
 	return rc;
 }
 
@@ -290,6 +290,72 @@ void http_set_timeouts(struct http_request *req, long long read_ms, long long se
 		req->conn->send_timeout = send_ms;
 }
 
+/* ---- input: the bytes read ahead first, then the stream ---- */
+
+/* A line from c->pre as stream_getline gives one. In the event loop the
+ * stream is never waited on: past the bytes read ahead it is as if the
+ * wait had timed out (or the client had closed), which is what the loop
+ * saw. Elsewhere a line begun in them ends with the stream's. */
+static int conn_getline(struct http_conn *c, struct strbuf *line)
+{
+	const char *p, *nl;
+	size_t left, n;
+	int rc;
+
+	if (!c->pre || c->pre_off >= c->pre->len) {
+		if (c->loop)
+			return c->pre_eof ? STREAM_EOF : STREAM_TIMEOUT;
+		return stream_getline(c->s, line);
+	}
+	p = c->pre->buf + c->pre_off;
+	left = c->pre->len - c->pre_off;
+	nl = memchr(p, '\n', left);
+	n = nl ? (size_t)(nl - p) : left;
+	c->pre_off += nl ? n + 1 : n;
+	strbuf_reset(line);
+	strbuf_add(line, p, n);
+	if (!nl && c->loop) {
+		return c->pre_eof ? STREAM_EOF : STREAM_TIMEOUT;
+	} else if (!nl) {
+		struct strbuf rest = STRBUF_INIT;
+
+		rc = stream_getline(c->s, &rest);
+		strbuf_add(line, rest.buf ? rest.buf : "", rest.len);
+		strbuf_release(&rest);
+		if (rc != STREAM_OK && rc != STREAM_TOOLONG)
+			return rc;
+	} else if (n && p[n - 1] == '\r') {
+		strbuf_setlen(line, n - 1);
+	}
+	if (line->len > HTTP_LINE_MAX) {
+		strbuf_setlen(line, HTTP_LINE_MAX);
+		return STREAM_TOOLONG;
+	}
+	return STREAM_OK;
+}
+
+static int conn_read_some(struct http_conn *c, void *buf, size_t max, size_t *got)
+{
+	if (c->pre && c->pre_off < c->pre->len) {
+		size_t n = c->pre->len - c->pre_off < max ? c->pre->len - c->pre_off : max;
+
+		memcpy(buf, c->pre->buf + c->pre_off, n);
+		c->pre_off += n;
+		*got = n;
+		return STREAM_OK;
+	}
+	if (c->loop)
+		return c->pre_eof ? STREAM_EOF : STREAM_TIMEOUT;
+	return stream_read_some(c->s, buf, max, got);
+}
+
+static size_t conn_buffered(const struct http_conn *c)
+{
+	size_t n = c->pre && c->pre_off < c->pre->len ? c->pre->len - c->pre_off : 0;
+
+	return n + (c->loop ? 0 : stream_buffered(c->s));
+}
+
 /* ---- bodies ---- */
 
 void http_body_set_max(struct http_request *req, long long max)
@@ -326,13 +392,13 @@ static long next_chunk(struct http_conn *c, bool after_data)
 
 	stream_set_timeout(c->s, c->read_timeout);
 	if (after_data) {
-		rc = stream_getline(c->s, &c->line);
+		rc = conn_getline(c, &c->line);
 		if (rc != STREAM_OK)
 			return stream_fail(c, rc);
 		if (c->line.len != 0)
 			return body_fail(c, 400, "no CRLF after chunk data");
 	}
-	rc = stream_getline(c->s, &c->line);
+	rc = conn_getline(c, &c->line);
 	if (rc != STREAM_OK)
 		return stream_fail(c, rc);
 	if (c->line.len == 0 || !isxdigit((unsigned char)c->line.buf[0]))
@@ -346,7 +412,7 @@ static long next_chunk(struct http_conn *c, bool after_data)
 	if (n == 0) {
 		/* Trailers: read and dropped, within limits. */
 		for (int i = 0;; i++) {
-			rc = stream_getline(c->s, &c->line);
+			rc = conn_getline(c, &c->line);
 			if (rc != STREAM_OK)
 				return stream_fail(c, rc);
 			if (c->line.len == 0)
@@ -390,7 +456,7 @@ long http_body_read(struct http_request *req, void *buf, size_t max)
 	if ((long long)want > c->left)
 		want = (size_t)c->left;
 	stream_set_timeout(c->s, c->read_timeout);
-	rc = stream_read_some(c->s, buf, want, &got);
+	rc = conn_read_some(c, buf, want, &got);
 	if (rc != STREAM_OK)
 		return stream_fail(c, rc);
 	c->left -= (long long)got;
@@ -679,7 +745,7 @@ static int read_head(struct http_conn *c, struct parsed *p)
 	for (int blank = 0;; blank++) {
 		stream_set_timeout(c->s, c->req.serial == 1 ? srv->lim.header_timeout
 				   : srv->lim.idle_timeout);
-		rc = stream_getline(c->s, &c->line);
+		rc = conn_getline(c, &c->line);
 		if (rc == STREAM_TIMEOUT && c->line.len > 0)
 			return 408;
 		if (rc == STREAM_EOF || rc == STREAM_TIMEOUT || rc == STREAM_ERR)
@@ -700,14 +766,14 @@ static int read_head(struct http_conn *c, struct parsed *p)
 	for (;;) {
 		/* The clock is asked only when the next line may have to be
 		 * waited for: lines already read ahead take microseconds. */
-		if (stream_buffered(c->s) == 0) {
+		if (conn_buffered(c) == 0) {
 			long long left = deadline - now_ms();
 
 			if (left <= 0)
 				return 408;
 			stream_set_timeout(c->s, left);
 		}
-		rc = stream_getline(c->s, &c->line);
+		rc = conn_getline(c, &c->line);
 		if (rc == STREAM_TIMEOUT)
 			return 408;
 		if (rc == STREAM_TOOLONG)
@@ -859,21 +925,49 @@ static void drain(struct http_conn *c)
 		c->res.close = true;
 }
 
-/* One request: read, check, route, handle, respond. Returns true to keep
- * the connection for another. */
-static bool one_request(struct http_conn *c, struct parsed *p)
+/* A request's end once its handler is done: the response finished,
+ * its log line, the body left unread. Returns true to keep the
+ * connection for another. */
+static bool request_end(struct http_conn *c)
+{
+	if (c->req.serial >= (unsigned)c->srv->lim.max_requests)
+		c->res.close = true;
+	/* A body the handler left unread and cannot be skipped safely. */
+	if (!c->res.close && !c->body_done && c->req.expect_continue && !c->continue_sent)
+		c->res.close = true;
+	http_resp_finish(&c->res);
+	log_request(c, c->t0);
+	drain(c);
+	return !c->res.close && !c->res.failed;
+}
+
+/* A handler's return: -1 closes after the response; HTTP_DEFERRED with
+ * a continuation set waits for it. */
+static enum http_req_end handled(struct http_conn *c, int rc)
+{
+	if (rc == HTTP_DEFERRED && c->defer.fn)
+		return HTTP_REQ_DEFER;
+	if (rc == HTTP_DEFERRED)
+		msg_panic("http handler returned HTTP_DEFERRED without http_defer");
+	c->defer.fn = NULL;
+	if (rc < 0)
+		c->res.close = true;
+	return request_end(c) ? HTTP_REQ_KEEP : HTTP_REQ_CLOSE;
+}
+
+/* One request: read, check, route, handle, respond. */
+static enum http_req_end one_request(struct http_conn *c, struct parsed *p)
 {
 	const struct http_route *rt = NULL;
-	long long t0 = now_ms();
 	const char *check = NULL;
 	int st;
-	bool keep_alive;
 
+	c->t0 = now_ms();
 	memset(p, 0, offsetof(struct parsed, h));
 	st = read_head(c, p);
 	if (st < 0)
-		return false;
-	t0 = now_ms();
+		return HTTP_REQ_CLOSE;
+	c->t0 = now_ms();
 	if (st == 0) {
 		fill_request(c, p);
 		st = framing(c);
@@ -915,20 +1009,10 @@ static bool one_request(struct http_conn *c, struct parsed *p)
 		} else {
 			c->req.prefix = rt->prefix;
 			c->req.rule = c->rule->name;
-			if (rt->fn(&c->req, &c->res, rt->user) < 0)
-				c->res.close = true;
+			return handled(c, rt->fn(&c->req, &c->res, rt->user));
 		}
 	}
-	if (c->req.serial >= (unsigned)c->srv->lim.max_requests)
-		c->res.close = true;
-	/* A body the handler left unread and cannot be skipped safely. */
-	if (!c->res.close && !c->body_done && c->req.expect_continue && !c->continue_sent)
-		c->res.close = true;
-	http_resp_finish(&c->res);
-	log_request(c, t0);
-	drain(c);
-	keep_alive = !c->res.close && !c->res.failed;
-	return keep_alive;
+	return handled(c, 0);
 }
 
 static void conn_reset(struct http_conn *c, unsigned serial)
@@ -961,6 +1045,7 @@ int http_serve_stream(struct http_server *srv, struct stream *s, const struct se
 	unsigned serial = 1;
 
 	memset(&c, 0, sizeof(c));
+	c.keep.fd = -1;
 	c.srv = srv;
 	c.s = s;
 	c.peer = peer;
@@ -968,12 +1053,108 @@ int http_serve_stream(struct http_server *srv, struct stream *s, const struct se
 	strbuf_init(&c.store, 0);
 	snprintf(c.client_ip, sizeof(c.client_ip), "%s", peer->host[0] ? peer->host : peer->addr);
 	conn_reset(&c, serial);
-	while (one_request(&c, p))
+	while (one_request(&c, p) == HTTP_REQ_KEEP)
 		conn_reset(&c, ++serial);
 	free(p);
-	free(c.hdrs);
-	http_resp_clear(&c.res);
-	strbuf_release(&c.line);
-	strbuf_release(&c.store);
+	http_conn_release(&c);
 	return 0;
+}
+
+/* ---- the event loop's side (loop.c) ---- */
+
+bool http_loop(const struct http_request *req)
+{
+	return req->conn->loop;
+}
+
+void http_defer(struct http_request *req, int fd, unsigned events, long long timeout_ms,
+		http_resume_fn fn, void *arg)
+{
+	struct http_conn *c = req->conn;
+
+	if (!c->loop)
+		msg_panic("http_defer outside the event loop");
+	c->defer.fn = fn;
+	c->defer.arg = arg;
+	c->defer.fd = fd;
+	c->defer.events = events;
+	c->defer.timeout_ms = timeout_ms;
+}
+
+struct http_keep *http_conn_keep(struct http_request *req)
+{
+	return &req->conn->keep;
+}
+
+void http_conn_init(struct http_conn *c, struct http_server *srv, struct stream *s,
+		    const struct serve_peer *peer)
+{
+	memset(c, 0, sizeof(*c));
+	c->srv = srv;
+	c->s = s;
+	c->peer = peer;
+	c->keep.fd = -1;
+	strbuf_init(&c->line, 0);
+	strbuf_init(&c->store, 0);
+	snprintf(c->client_ip, sizeof(c->client_ip), "%s", peer->host[0] ? peer->host : peer->addr);
+	conn_reset(c, 1);
+}
+
+enum http_req_end http_conn_request(struct http_conn *c)
+{
+	static struct parsed *p;	/* only within the call: one for the loop */
+
+	if (!p)
+		p = xmalloc(sizeof(*p));
+	return one_request(c, p);
+}
+
+enum http_req_end http_conn_resume(struct http_conn *c, enum http_resume how)
+{
+	int rc = c->defer.fn(&c->req, &c->res, c->defer.arg, how);
+
+	if (rc == HTTP_AGAIN && how != HTTP_RESUME_BLOCKING)
+		return HTTP_REQ_DEFER;
+	if (rc == HTTP_HANDOFF && how != HTTP_RESUME_BLOCKING)
+		return HTTP_REQ_HANDOFF;
+	if (rc == HTTP_AGAIN || rc == HTTP_HANDOFF || rc == HTTP_DEFERRED)
+		msg_panic("http resume: %d from a blocking continuation", rc);
+	c->defer.fn = NULL;
+	return handled(c, rc);
+}
+
+void http_conn_next(struct http_conn *c)
+{
+	conn_reset(c, c->req.serial + 1);
+}
+
+void http_conn_serve_rest(struct http_conn *c)
+{
+	struct parsed *p = xmalloc(sizeof(*p));
+	enum http_req_end end = HTTP_REQ_KEEP;
+
+	c->loop = false;
+	if (!c->srv->tls)
+		stream_block(c->s);
+	if (c->defer.fn)
+		end = http_conn_resume(c, HTTP_RESUME_BLOCKING);
+	else
+		end = one_request(c, p);
+	while (end == HTTP_REQ_KEEP) {
+		conn_reset(c, c->req.serial + 1);
+		end = one_request(c, p);
+	}
+	free(p);
+}
+
+void http_conn_release(struct http_conn *c)
+{
+	free(c->hdrs);
+	c->hdrs = NULL;
+	http_resp_clear(&c->res);
+	strbuf_release(&c->line);
+	strbuf_release(&c->store);
+	if (c->keep.fd >= 0)
+		close(c->keep.fd);
+	c->keep.fd = -1;
 }

@@ -1,8 +1,10 @@
 /* Unit tests: lib/http's server over a socketpair, the server in a child
  * process: request parsing and its refusals, keep-alive and its idle timeout, HEAD, bodies by
  * Content-Length and chunked, 100-continue, streamed responses, the
- * publishing rules, the router (404, 405 with Allow) and X-Forwarded-For
- * from trusted proxies only. */
+ * publishing rules, the router (404, 405 with Allow), X-Forwarded-For
+ * from trusted proxies only, and a connection taken over with bytes read
+ * before (the event loop's hand-off: a line cut between them and the
+ * socket). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 
 #include "conf/conf.h"
 #include "http/http.h"
+#include "http/http_int.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "tap.h"
@@ -88,6 +91,9 @@ static int h_cookie(struct http_request *req, struct http_response *res, void *u
 /* Whether the server's stream blocks in the kernel (stream_block, as
  * http_server_session makes a plain connection's) or polls. */
 static bool blocking;
+/* When set, the session starts with these bytes as read before it
+ * (http_conn_serve_rest, as a process the event loop handed it to). */
+static const char *pre_read;
 
 /* Runs the server in a child on one end of a socketpair with config
  * text; returns the other end, *pid the child. -1 for a bad config. */
@@ -119,7 +125,19 @@ static int server_start(const char *conf_text, struct conf **cp, pid_t *pid)
 		s = stream_new(sv[0], sv[0], 1000, HTTP_LINE_MAX);
 		if (blocking && !stream_block(s))
 			_exit(3);
-		http_serve_stream(srv, s, &peer);
+		if (pre_read) {
+			struct http_conn hc;
+			struct strbuf pre = STRBUF_INIT;
+
+			strbuf_addstr(&pre, pre_read);
+			http_conn_init(&hc, srv, s, &peer);
+			hc.pre = &pre;
+			http_conn_serve_rest(&hc);
+			http_conn_release(&hc);
+			strbuf_release(&pre);
+		} else {
+			http_serve_stream(srv, s, &peer);
+		}
 		stream_free(s);
 		http_server_free(srv);
 		_exit(0);
@@ -467,6 +485,28 @@ static void test_config(void)
 	conf_free(c);
 }
 
+static void test_pre_read(void)
+{
+	char *r;
+
+	pre_read = "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Le";
+	r = rt("{}", "ngth: 3\r\n\r\nabcGET /hello HTTP/1.1\r\nHost: a\r\n\r\n");
+	ok(strstr(r, "got 3:abc") != NULL, "pre-read: a header cut between them and the socket");
+	ok(strstr(r, "hello world") != NULL, "pre-read: the next request from the socket");
+	free(r);
+	pre_read = "GET /hello HTTP/1.1\r\nHost: a\r\n\r\nPOST /echo HTTP/1.1\r\nHost: a\r\n"
+		"Content-Length: 5\r\n\r\nab";
+	r = rt("{}", "cde");
+	is_int(count(r, "HTTP/1.1 200"), 2, "pre-read: a whole request, then one whose body ends on the socket");
+	ok(strstr(r, "got 5:abcde") != NULL, "pre-read: the body put together");
+	free(r);
+	pre_read = "GET /hello HTTP/1.1\r\nHost: a\r\n\r\n";
+	r = rt("{}", "");
+	ok(strstr(r, "hello world") != NULL, "pre-read: a whole request and nothing on the socket");
+	free(r);
+	pre_read = NULL;
+}
+
 int main(void)
 {
 	msg_setup("http_server");
@@ -477,5 +517,6 @@ int main(void)
 	test_idle();
 	test_bodies();
 	test_rules();
+	test_pre_read();
 	return tap_done();
 }
