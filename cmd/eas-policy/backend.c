@@ -160,9 +160,8 @@ static int send_all(int fd, const void *data, size_t len, long long ms)
 
 struct rd {
 	int fd;
-	long long ms;
-	char buf[PIECE];
-	size_t off, len;
+	char *buf;
+	size_t cap, off, len;
 };
 
 /* More bytes into the buffer; 1, 0 at EOF, -1 on error or timeout. */
@@ -172,10 +171,10 @@ static int fill(struct rd *r)
 
 	if (r->off == r->len)
 		r->off = r->len = 0;
-	if (r->len == sizeof(r->buf))
+	if (r->len == r->cap)
 		return -1;
 	for (;;) {
-		n = recv(r->fd, r->buf + r->len, sizeof(r->buf) - r->len, 0);
+		n = recv(r->fd, r->buf + r->len, r->cap - r->len, 0);
 		if (n > 0) {
 			r->len += (size_t)n;
 			return 1;
@@ -441,23 +440,19 @@ static int send_body(int fd, const struct eas *e, struct http_request *req,
 /* The session's buffers, kept from request to request: the head going
  * out (with a small body) and what comes back. */
 static struct strbuf head_buf = STRBUF_INIT;
-static struct rd rd_buf;
+static char rd_space[PIECE];
 
-static int attempt(struct eas *e, struct http_request *req, struct http_response *res,
-		   const struct strbuf *pre, const struct strbuf *fwd, bool *started,
-		   bool *nothing_back, char *why, size_t whylen)
+/* The request out on fd: the whole head in one buffer, one send (request
+ * line, Host, the forwarded headers, the framing), a small body with it.
+ * 0, or -1 with why (*nothing_back: not even the head went out). */
+static int attempt_send(struct eas *e, int fd, struct http_request *req, const struct strbuf *pre,
+			const struct strbuf *fwd, bool *nothing_back, char *why, size_t whylen)
 {
 	static const struct strbuf empty = STRBUF_INIT;
 	struct strbuf *hb = &head_buf;
-	struct rd *r = &rd_buf;
-	struct answer a = { 0 };
 	bool chunked = !pre && req->chunked;
-	int rc = -1;
+	int rc;
 
-	*started = false;
-	*nothing_back = false;
-	/* The whole head in one buffer, one send: request line, Host, the
-	 * forwarded headers, the framing. */
 	strbuf_reset(hb);
 	strbuf_addstr(hb, req->method);
 	strbuf_addch(hb, ' ');
@@ -496,21 +491,29 @@ static int attempt(struct eas *e, struct http_request *req, struct http_response
 		}
 		pre = &empty;
 	}
-	r->fd = be.fd;
-	r->ms = e->backend_timeout_ms;
-	r->off = r->len = 0;
-	if (send_all(be.fd, hb->buf, hb->len, e->backend_timeout_ms) < 0) {
+	if (send_all(fd, hb->buf, hb->len, e->backend_timeout_ms) < 0) {
 		snprintf(why, whylen, "cannot send to %s: %s", be.hostport, strerror(errno));
 		*nothing_back = true;
-		goto out;
+		return -1;
 	}
-	if ((rc = send_body(be.fd, e, req, pre, chunked)) < 0) {
+	if ((rc = send_body(fd, e, req, pre, chunked)) < 0) {
 		snprintf(why, whylen, rc == -2 ? "the client's body failed: %s" : "cannot send the body to %s",
 			 rc == -2 ? http_body_error(req) : be.hostport);
-		rc = -1;
-		goto out;
+		return -1;
 	}
-	rc = -1;
+	return 0;
+}
+
+/* The answer on *fdp into res, from what r holds already and what comes.
+ * 0, or -1 with why; *fdp closed (-1) when it cannot be used again. */
+static int attempt_answer(struct eas *e, int *fdp, struct rd *r, struct http_request *req,
+			  struct http_response *res, bool *started, bool *nothing_back, char *why,
+			  size_t whylen)
+{
+	struct answer a = { 0 };
+	int rc = -1;
+
+	r->fd = *fdp;
 	if (read_head(r, res, &a) < 0) {
 		snprintf(why, whylen, "no valid answer from %s", be.hostport);
 		*nothing_back = r->len == 0;
@@ -562,10 +565,32 @@ static int attempt(struct eas *e, struct http_request *req, struct http_response
 out:
 	/* Bytes left over, an error or a closing answer: not reusable. */
 	if (rc != 0 || a.close || r->off != r->len) {
-		close(be.fd);
-		be.fd = -1;
+		close(*fdp);
+		*fdp = -1;
 	}
 	return rc == 0 ? 0 : -1;
+}
+
+static int attempt(struct eas *e, int *fdp, struct http_request *req, struct http_response *res,
+		   const struct strbuf *pre, const struct strbuf *fwd, bool *started,
+		   bool *nothing_back, char *why, size_t whylen)
+{
+	struct rd r = { .buf = rd_space, .cap = sizeof(rd_space) };
+
+	*started = false;
+	*nothing_back = false;
+	if (attempt_send(e, *fdp, req, pre, fwd, nothing_back, why, whylen) < 0) {
+		close(*fdp);
+		*fdp = -1;
+		return -1;
+	}
+	return attempt_answer(e, fdp, &r, req, res, started, nothing_back, why, whylen);
+}
+
+/* Whether the body can be sent again on a new connection. */
+static bool resendable(const struct http_request *req, const struct strbuf *pre)
+{
+	return pre || (!req->chunked && req->content_length <= 0);
 }
 
 int backend_pass(struct eas *e, struct http_request *req, struct http_response *res,
@@ -584,14 +609,215 @@ int backend_pass(struct eas *e, struct http_request *req, struct http_response *
 	reused = be.fd >= 0;
 	if (be.fd < 0 && (be.fd = connect_backend(e, why, whylen)) < 0)
 		return -1;
-	rc = attempt(e, req, res, pre, fwd, started, &nothing_back, why, whylen);
+	rc = attempt(e, &be.fd, req, res, pre, fwd, started, &nothing_back, why, whylen);
 	be.used = time(NULL);
 	/* A kept connection the backend closed just as we sent: once more
 	 * on a new one, when the body can be sent again. */
-	if (rc < 0 && reused && nothing_back && (pre || (!req->chunked && req->content_length <= 0))) {
+	if (rc < 0 && reused && nothing_back && resendable(req, pre)) {
 		if ((be.fd = connect_backend(e, why, whylen)) < 0)
 			return -1;
-		rc = attempt(e, req, res, pre, fwd, started, &nothing_back, why, whylen);
+		rc = attempt(e, &be.fd, req, res, pre, fwd, started, &nothing_back, why, whylen);
+	}
+	return rc;
+}
+
+/* ---- the event loop's pass-through: the same steps, split where the
+ * process-per-connection way waits for the answer ---- */
+
+/* Room for a head and a small answer whole: such an answer is served
+ * from memory, without the blocking way. A waiting request (a Ping held
+ * for minutes) holds PIECE; the room grows only for an answer that came. */
+#define WAIT_ROOM (HEAD_MAX + SMALL_ANSWER)
+
+struct backend_wait {
+	struct rd rd;
+	struct strbuf pre, fwd;	/* copies, for a second attempt */
+	bool has_pre, reused, timed_out;
+	struct backend_wait *next;	/* free list */
+};
+
+static struct backend_wait *spare;	/* freed ones, kept: no malloc a request */
+
+void backend_wait_free(struct backend_wait *w)
+{
+	if (!w)
+		return;
+	strbuf_reset(&w->pre);
+	strbuf_reset(&w->fwd);
+	if (w->rd.cap > PIECE) {
+		free(w->rd.buf);
+		w->rd.buf = xmalloc(PIECE);
+		w->rd.cap = PIECE;
+	}
+	w->next = spare;
+	spare = w;
+}
+
+/* The connection k keeps, checked without waiting: open and silent. */
+static bool kept_open(int fd)
+{
+	char c;
+
+	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN;
+}
+
+struct backend_wait *backend_send(struct eas *e, struct http_keep *k, struct http_request *req,
+				  const struct strbuf *pre, const struct strbuf *fwd, char *why,
+				  size_t whylen)
+{
+	struct backend_wait *w = spare;
+	bool nothing_back = false;
+
+	if (w) {
+		spare = w->next;
+	} else {
+		w = xcalloc(1, sizeof(*w));
+		strbuf_init(&w->pre, 0);
+		strbuf_init(&w->fwd, 0);
+		w->rd.buf = xmalloc(PIECE);
+		w->rd.cap = PIECE;
+	}
+	w->rd.fd = -1;
+	w->rd.off = w->rd.len = 0;
+	w->has_pre = pre != NULL;
+	w->timed_out = false;
+	if (pre)
+		strbuf_add(&w->pre, pre->buf ? pre->buf : "", pre->len);
+	strbuf_add(&w->fwd, fwd->buf, fwd->len);
+	if (k->fd >= 0 && time(NULL) - k->used >= 1 && !kept_open(k->fd)) {
+		close(k->fd);
+		k->fd = -1;
+		k->renewed = true;
+	}
+	w->reused = k->fd >= 0;
+	if (k->fd < 0) {
+		k->renewed = true;
+		if ((k->fd = connect_backend(e, why, whylen)) < 0)
+			goto fail;
+	}
+	if (attempt_send(e, k->fd, req, pre, fwd, &nothing_back, why, whylen) == 0)
+		return w;
+	close(k->fd);
+	k->fd = -1;
+	k->renewed = true;
+	if (!w->reused || !nothing_back || !resendable(req, pre) ||
+	    (k->fd = connect_backend(e, why, whylen)) < 0)
+		goto fail;
+	w->reused = false;
+	if (attempt_send(e, k->fd, req, pre, fwd, &nothing_back, why, whylen) == 0)
+		return w;
+	close(k->fd);
+	k->fd = -1;
+fail:
+	backend_wait_free(w);
+	return NULL;
+}
+
+/* Status, Content-Length and Transfer-Encoding of a whole head h[0..n):
+ * the answer's length when it is a plain one (no 1xx, no chunking, a
+ * length given), else -1. */
+static long long plain_length(const char *h, size_t n)
+{
+	long long len = -1;
+
+	if (n < 12 || strncmp(h, "HTTP/1.", 7) != 0 || h[9] == '1')
+		return -1;
+	for (const char *p = h; (p = memchr(p, '\n', (size_t)(h + n - p))); ) {
+		p++;
+		if (strncasecmp(p, "Transfer-Encoding:", 18) == 0)
+			return -1;
+		if (strncasecmp(p, "Content-Length:", 15) == 0) {
+			char *end;
+
+			if (len >= 0)
+				return -1;
+			len = strtoll(p + 15, &end, 10);
+			if (len < 0 || (*end != '\r' && *end != ' '))
+				return -1;
+		}
+	}
+	return len;
+}
+
+int backend_ready(struct backend_wait *w, struct http_keep *k)
+{
+	struct rd *r = &w->rd;
+	const char *end;
+	long long len;
+	size_t need;
+
+	/* One read: the answer is most often whole in it; if not, the
+	 * loop calls again when more came. */
+	if (r->len == r->cap)
+		return -1;
+	for (;;) {
+		ssize_t n = recv(k->fd, r->buf + r->len, r->cap - r->len, MSG_DONTWAIT);
+
+		if (n > 0) {
+			r->len += (size_t)n;
+			break;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		return -1;	/* the end or an error: the blocking way says which */
+	}
+	end = memmem(r->buf, r->len, "\r\n\r\n", 4);
+	if (!end)
+		return r->len == r->cap ? -1 : 0;
+	len = plain_length(r->buf, (size_t)(end + 2 - r->buf));
+	if (len < 0 || len > SMALL_ANSWER)
+		return -1;
+	need = (size_t)(end + 4 - r->buf) + (size_t)len;
+	if (need > WAIT_ROOM)
+		return -1;
+	if (r->len >= need)
+		return 1;
+	if (need > r->cap) {
+		r->buf = xrealloc(r->buf, need);
+		r->cap = need;
+	}
+	return 0;
+}
+
+void backend_timed_out(struct backend_wait *w)
+{
+	w->timed_out = true;
+}
+
+int backend_finish(struct backend_wait *w, struct eas *e, struct http_keep *k, bool blocking,
+		   struct http_request *req, struct http_response *res, bool *started,
+		   char *why, size_t whylen)
+{
+	bool nothing_back = false;
+	const struct strbuf *pre = w->has_pre ? &w->pre : NULL;
+	int rc;
+
+	*started = false;
+	/* In a process of its own the reads wait, as connect_backend's do;
+	 * after the loop's timeout they find nothing, as the time is up. */
+	if (blocking && !w->timed_out && k->fd >= 0) {
+		struct timeval tv = { e->backend_timeout_ms / 1000,
+				      (e->backend_timeout_ms % 1000) * 1000 };
+
+		if (e->backend_timeout_ms > 0)
+			setsockopt(k->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		fcntl(k->fd, F_SETFL, fcntl(k->fd, F_GETFL) & ~O_NONBLOCK);
+	}
+	rc = attempt_answer(e, &k->fd, &w->rd, req, res, started, &nothing_back, why, whylen);
+	k->used = time(NULL);
+	k->renewed |= k->fd < 0;
+	if (rc < 0 && w->reused && nothing_back && resendable(req, pre)) {
+		if ((k->fd = connect_backend(e, why, whylen)) < 0)
+			return -1;
+		rc = attempt(e, &k->fd, req, res, pre, &w->fwd, started, &nothing_back, why, whylen);
+	}
+	/* The blocking way goes on with this connection as its own. */
+	if (blocking && k->fd >= 0 && be.fd < 0) {
+		be.fd = k->fd;
+		be.used = k->used;
+		k->fd = -1;
 	}
 	return rc;
 }

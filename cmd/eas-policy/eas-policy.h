@@ -110,6 +110,34 @@ int backend_pass(struct eas *e, struct http_request *req, struct http_response *
 		 const struct strbuf *pre, const struct strbuf *fwd, bool *started, char *why,
 		 size_t whylen);
 
+/* backend.c, in the event loop (lib/http's http_loop): the same exchange
+ * split where the blocking way waits for the answer. backend_send sends
+ * req on k's connection (made, or made again, when needed) and returns
+ * the wait, or NULL with why (nothing started). backend_ready reads what
+ * came, without waiting: 1 a whole plain answer is in (backend_finish
+ * serves it without waiting), 0 more is to come, -1 anything else (the
+ * end, an error, chunking, a large or 1xx answer: backend_finish in a
+ * process of its own, blocking, does what backend_pass would). After the
+ * loop's timeout, backend_timed_out: the blocking way then finds the
+ * time up. backend_finish streams the answer into res (*started once
+ * its head went out), tries once more as backend_pass does, and in a
+ * blocking process hands the connection to backend_pass's later
+ * requests. 0, or -1 with why. */
+struct backend_wait;
+struct backend_wait *backend_send(struct eas *e, struct http_keep *k, struct http_request *req,
+				  const struct strbuf *pre, const struct strbuf *fwd, char *why,
+				  size_t whylen);
+int backend_ready(struct backend_wait *w, struct http_keep *k);
+void backend_timed_out(struct backend_wait *w);
+int backend_finish(struct backend_wait *w, struct eas *e, struct http_keep *k, bool blocking,
+		   struct http_request *req, struct http_response *res, bool *started,
+		   char *why, size_t whylen);
+void backend_wait_free(struct backend_wait *w);
+
+/* front.c: drops what the front keeps between requests (after a reload
+ * replaced the policies it points into). */
+void front_forget(void);
+
 /* admin.c: the subcommands. Each returns the exit code. */
 int cmd_wipe(struct eas *e, int argc, char **argv, bool cancel);
 int cmd_devices(struct eas *e, const char *user, bool json);

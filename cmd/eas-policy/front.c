@@ -15,6 +15,7 @@
 
 #include "http/client.h"
 #include "http/http.h"
+#include "net/evloop.h"
 #include "util/base64.h"
 #include "util/exitcodes.h"
 #include "util/mem.h"
@@ -418,31 +419,130 @@ static int pass_client(struct eas *e, struct http_request *req, struct pass *pp,
 	return rc;
 }
 
+/* The log line of a pass-through that failed, and the 502 of one that
+ * failed before the answer began. */
+static int pass_outcome(const char *user, const char *device, const char *cmd,
+			struct http_response *res, int rc, bool started, bool client_gone,
+			const char *why)
+{
+	if (rc < 0 && !started) {
+		msg_warn("backend failed user=%s device=%s cmd=%s reason=%s", msg_q(user),
+			 msg_q(device), cmd, msg_q(why));
+		http_resp_error(res, 502, NULL);
+		rc = 0;
+	} else if (rc < 0) {
+		msg_warn("pass-through cut short user=%s device=%s cmd=%s reason=%s",
+			 msg_q(user), msg_q(device), cmd, client_gone ? "client gone" : msg_q(why));
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+/* A pass-through the event loop waits for: its own copies of what it
+ * needs, since the handler has returned when it goes on. */
+struct deferred {
+	struct eas *e;
+	struct backend_wait *w;	/* NULL: an https backend (a process of its own) */
+	struct strbuf pre;
+	bool has_pre;
+	char user[DEV_USER_MAX + 1], device[DEV_ID_MAX + 1], cmd[32];
+};
+
+static void deferred_free(struct deferred *d)
+{
+	backend_wait_free(d->w);
+	strbuf_release(&d->pre);
+	free(d);
+}
+
+static int pass_resume(struct http_request *req, struct http_response *res, void *arg,
+		       enum http_resume how)
+{
+	struct deferred *d = arg;
+	struct http_keep *k = http_conn_keep(req);
+	char why[256] = "";
+	bool started = false;
+	int rc;
+
+	if (how == HTTP_RESUME_DROP) {
+		deferred_free(d);
+		return 0;
+	}
+	if (!d->w) {
+		struct pass p = { .req = req, .res = res };
+
+		rc = pass_client(d->e, req, &p, d->has_pre ? &d->pre : NULL, why, sizeof(why));
+		rc = pass_outcome(d->user, d->device, d->cmd, res, rc, p.started, p.client_gone, why);
+		deferred_free(d);
+		return rc;
+	}
+	if (how == HTTP_RESUME_READY) {
+		int st = backend_ready(d->w, k);
+
+		if (st == 0)
+			return HTTP_AGAIN;
+		if (st < 0)
+			return HTTP_HANDOFF;
+	} else if (how == HTTP_RESUME_TIMEOUT) {
+		backend_timed_out(d->w);
+		return HTTP_HANDOFF;
+	}
+	rc = backend_finish(d->w, d->e, k, how == HTTP_RESUME_BLOCKING, req, res, &started, why,
+			    sizeof(why));
+	rc = pass_outcome(d->user, d->device, d->cmd, res, rc, started, false, why);
+	deferred_free(d);
+	return rc;
+}
+
+/* In the event loop: the request goes out now and the answer is waited
+ * for by the loop (an https backend's whole exchange, through libcurl,
+ * in a process of its own). */
+static int pass_deferred(struct eas *e, const struct eas_req *r, struct http_request *req,
+			 struct http_response *res, const struct strbuf *pre,
+			 const struct strbuf *fwd)
+{
+	struct deferred *d = xcalloc(1, sizeof(*d));
+	struct http_keep *k = http_conn_keep(req);
+	char why[256] = "";
+
+	d->e = e;
+	strbuf_init(&d->pre, 0);
+	memcpy(d->user, r->user, sizeof(d->user));
+	memcpy(d->device, r->q.device, sizeof(d->device));
+	memcpy(d->cmd, r->q.cmd, sizeof(d->cmd));
+	if (!fwd) {
+		d->has_pre = pre != NULL;
+		if (pre)
+			strbuf_add(&d->pre, pre->buf ? pre->buf : "", pre->len);
+		http_defer(req, -1, 0, 0, pass_resume, d);
+		return HTTP_DEFERRED;
+	}
+	if (!(d->w = backend_send(e, k, req, pre, fwd, why, sizeof(why)))) {
+		deferred_free(d);
+		return pass_outcome(r->user, r->q.device, r->q.cmd, res, -1, false, false, why);
+	}
+	http_defer(req, k->fd, EVLOOP_IN, e->backend_timeout_ms, pass_resume, d);
+	return HTTP_DEFERRED;
+}
+
 static int pass_through(struct eas *e, const struct eas_req *r, struct http_request *req,
 			struct http_response *res, const struct strbuf *pre)
 {
 	static struct strbuf fwd = STRBUF_INIT;	/* kept: one allocation a session */
 	struct pass p = { .req = req, .res = res };
 	char why[256] = "";
+	bool plain = backend_plain_url(e->backend) == 0;
 	int rc;
 
-	if (backend_plain_url(e->backend) == 0) {
+	if (plain)
 		forward_block(req, &fwd);
+	if (http_loop(req))
+		return pass_deferred(e, r, req, res, pre, plain ? &fwd : NULL);
+	if (plain)
 		rc = backend_pass(e, req, res, pre, &fwd, &p.started, why, sizeof(why));
-	} else {
+	else
 		rc = pass_client(e, req, &p, pre, why, sizeof(why));
-	}
-	if (rc < 0 && !p.started) {
-		msg_warn("backend failed user=%s device=%s cmd=%s reason=%s", msg_q(r->user),
-			 msg_q(r->q.device), r->q.cmd, msg_q(why));
-		http_resp_error(res, 502, NULL);
-		rc = 0;
-	} else if (rc < 0) {
-		msg_warn("pass-through cut short user=%s device=%s cmd=%s reason=%s",
-			 msg_q(r->user), msg_q(r->q.device), r->q.cmd,
-			 p.client_gone ? "client gone" : msg_q(why));
-	}
-	return rc < 0 ? -1 : 0;
+	return pass_outcome(r->user, r->q.device, r->q.cmd, res, rc, p.started,
+			    p.client_gone, why);
 }
 
 static void refuse(const struct eas_req *r, enum eas_route route, struct http_response *res)
@@ -598,6 +698,11 @@ out:
 	strbuf_release(&body);
 	wbxml_doc_free(doc);
 	return rc;
+}
+
+void front_forget(void)
+{
+	conn_cache.dir_valid = conn_cache.key_valid = false;
 }
 
 void front_routes(struct eas *e, struct http_server *srv)

@@ -86,6 +86,10 @@ static const struct conf_key eas_keys[] = {
 	  "devices one user may provision; a new one beyond gets Provision Status 177" },
 	{ "last_seen_interval", CONF_DURATION, "\"60s\"", 0, 86400000, NULL, NULL, 0,
 	  "how often a passing device's last-seen time is written" },
+	{ "event_loop", CONF_BOOL, "true", 0, 0, NULL, NULL, 0,
+	  "standalone plain HTTP (-d): one process serves the connections from an event loop, "
+	  "a connection it cannot serve without waiting goes to a process of its own; false: "
+	  "a process per connection (\"workers\")" },
 	{ NULL }
 };
 static const struct conf_section eas_section = {
@@ -272,6 +276,7 @@ static int reload(void *u)
 		return -1;
 	}
 	ne.st = rl->st;
+	front_forget();
 	unsettle(rl->e);
 	conf_free(rl->st->conf);
 	rl->st->conf = c;
@@ -299,7 +304,10 @@ static int serve(struct eas *e, struct prog_state *st)
 	rl.srv = srv;
 	front_routes(e, srv);
 	http_server_on_reload(srv, reload, &rl);
-	rc = http_server_run(srv, cli.mode);
+	if (conf_bool(conf_section(st->conf, "eas-policy"), "event_loop"))
+		rc = http_server_run_loop(srv, cli.mode);
+	else
+		rc = http_server_run(srv, cli.mode);
 	http_server_free(srv);
 	return rc;
 }
