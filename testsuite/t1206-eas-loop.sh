@@ -355,6 +355,60 @@ test_expect_success 'a client gone in the middle of a large answer: logged, the 
 	test_grep -q "pass-through cut short user=alice device=L1 cmd=GetAttachment" "$TEST_TMP/eas3.log"
 '
 
+test_expect_success 'three requests in one write (pipelined): three answers in order' '
+	python3 - "$EAS_PORT" "$TEST_TMP" >pipe.out <<-"PY" &&
+	import sys
+	sys.path.insert(0, sys.argv[2])
+	from wire import *
+	c = Conn(sys.argv[1])
+	c.s.sendall(req("FolderSync") + req("Sync") + b"OPTIONS /Microsoft-Server-ActiveSync HTTP/1.1\r\nHost: a\r\n\r\n")
+	for _ in range(3):
+	    a = c.answer(); print(a["status"], len(a["body"]) // 2)
+	PY
+	printf "HTTP/1.1 200 OK %s\n" 18 18 0 >want &&
+	test_cmp want pipe.out
+'
+
+# A backend whose connections hang (a full listen queue, SYNs dropped):
+# its connect waits in the loop, not in front of the other clients.
+cat >"$TEST_TMP/stall.py" <<'PY'
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(0)
+fill = []
+for _ in range(8):
+    c = socket.socket(); c.setblocking(False); c.connect_ex(("127.0.0.1", int(sys.argv[1]))); fill.append(c)
+open(sys.argv[2], "w").write("full\n")
+time.sleep(600)
+PY
+read -r SPORT P4 <<EOF
+$(free_ports 2)
+EOF
+bg_start stall python3 "$TEST_TMP/stall.py" "$SPORT" "$TEST_TMP/stall.ready"
+sed "s/127.0.0.1:$EAS_PORT\"/127.0.0.1:$P4\"/; s/127.0.0.1:$EAS_BPORT\"/127.0.0.1:$SPORT\"/; s/\"backend_timeout\"/\"backend_connect_timeout\": \"1500ms\", \"backend_timeout\"/" \
+	"$EAS_CONF" >"$TEST_TMP/stall.json"
+bg_start eas4 eas-policy -c "$TEST_TMP/stall.json" -d
+wait_port "$P4" || bail "cannot start eas-policy in front of the stalled backend"
+
+test_expect_success 'a backend connection that hangs: 502 after the connect timeout, others served meanwhile' '
+	for _ in $(seq 50); do test -s "$TEST_TMP/stall.ready" && break; sleep 0.1; done &&
+	python3 - "$P4" "$TEST_TMP" >stall.out <<-"PY" &&
+	import sys, threading, time
+	sys.path.insert(0, sys.argv[2])
+	from wire import *
+	t0 = time.time(); got = {}
+	def fs():
+	    got["fs"] = (run(sys.argv[1], [req("FolderSync")])[0]["status"], time.time() - t0)
+	t = threading.Thread(target=fs); t.start(); time.sleep(0.3)
+	a = run(sys.argv[1], [b"OPTIONS /Microsoft-Server-ActiveSync HTTP/1.1\r\nHost: a\r\n\r\n"])[0]
+	got["opt"] = (a["status"], time.time() - t0)
+	t.join()
+	print("options", got["opt"][0], "%.1f" % got["opt"][1], "fs", got["fs"][0], "%.0f" % got["fs"][1])
+	PY
+	cat stall.out &&
+	test_grep -q "^options HTTP/1.1 200 OK 0\.[3-9] fs HTTP/1.1 502 Bad Gateway 2$" stall.out &&
+	test_grep -q "backend failed user=alice device=L1 cmd=FolderSync reason=\"cannot connect to 127.0.0.1:$SPORT: Operation now in progress\"" "$TEST_TMP/eas4.log"
+'
+
 test_expect_success 'descriptors and processes back to where they were' '
 	pid=$(cat "$TEST_TMP/eas.pid") &&
 	sleep 3.5 &&

@@ -633,6 +633,7 @@ struct backend_wait {
 	struct rd rd;
 	struct strbuf pre, fwd;	/* copies, for a second attempt */
 	bool has_pre, reused, timed_out;
+	bool connecting;	/* the connection is not made yet: then the request */
 	struct backend_wait *next;	/* free list */
 };
 
@@ -661,12 +662,105 @@ static bool kept_open(int fd)
 	return recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) < 0 && errno == EAGAIN;
 }
 
+/* A connection begun without waiting: 1 made, 0 under way (fd set: wait
+ * for it to be writable), -1 failed (why). The first address only: the
+ * usual backend is one address (connect_backend tries them all). */
+static int connect_start(const struct eas *e, int *fd, char *why, size_t whylen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
+	int rc, one = 1;
+
+	if ((rc = getaddrinfo(be.host, be.port, &hints, &res)) != 0) {
+		snprintf(why, whylen, "cannot resolve %s: %s", be.host, gai_strerror(rc));
+		return -1;
+	}
+	*fd = socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	rc = *fd < 0 ? -1 : connect(*fd, res->ai_addr, res->ai_addrlen) == 0 ? 1 :
+		errno == EINPROGRESS ? 0 : -1;
+	freeaddrinfo(res);
+	if (rc < 0) {
+		snprintf(why, whylen, "cannot connect to %s: %s", be.hostport, strerror(errno));
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return -1;
+	}
+	setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	return rc;
+}
+
+/* Sends on a connection made, or starts one; 0 (sent or connecting),
+ * -1 with why. */
+static int send_or_connect(struct backend_wait *w, struct eas *e, struct http_keep *k,
+			   struct http_request *req, char *why, size_t whylen)
+{
+	const struct strbuf *pre = w->has_pre ? &w->pre : NULL;
+	bool nothing_back = false;
+	int rc;
+
+	if (k->fd >= 0) {
+		if (attempt_send(e, k->fd, req, pre, &w->fwd, &nothing_back, why, whylen) == 0)
+			return 0;
+		close(k->fd);
+		k->fd = -1;
+		k->renewed = true;
+		if (!w->reused || !nothing_back || !resendable(req, pre))
+			return -1;
+		w->reused = false;	/* closed just as we sent: once more */
+	}
+	k->renewed = true;
+	if ((rc = connect_start(e, &k->fd, why, whylen)) < 0)
+		return -1;
+	w->connecting = rc == 0;
+	if (w->connecting)
+		return 0;
+	return backend_connected(w, e, k, req, why, whylen);
+}
+
+bool backend_connecting(const struct backend_wait *w)
+{
+	return w->connecting;
+}
+
+int backend_connected(struct backend_wait *w, struct eas *e, struct http_keep *k,
+		      struct http_request *req, char *why, size_t whylen)
+{
+	int err = 0;
+	socklen_t len = sizeof(err);
+	bool nothing_back = false;
+
+	w->connecting = false;
+	if (getsockopt(k->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+		snprintf(why, whylen, "cannot connect to %s: %s", be.hostport,
+			 strerror(err ? err : errno));
+		goto fail;
+	}
+	if (attempt_send(e, k->fd, req, w->has_pre ? &w->pre : NULL, &w->fwd, &nothing_back, why,
+			 whylen) == 0)
+		return 0;
+fail:
+	close(k->fd);
+	k->fd = -1;
+	k->renewed = true;
+	return -1;
+}
+
+void backend_connect_timed_out(struct backend_wait *w, struct http_keep *k, char *why,
+			       size_t whylen)
+{
+	/* The words connect_backend's poll leaves (errno of the connect). */
+	snprintf(why, whylen, "cannot connect to %s: %s", be.hostport, strerror(EINPROGRESS));
+	w->connecting = false;
+	close(k->fd);
+	k->fd = -1;
+	k->renewed = true;
+}
+
 struct backend_wait *backend_send(struct eas *e, struct http_keep *k, struct http_request *req,
 				  const struct strbuf *pre, const struct strbuf *fwd, char *why,
 				  size_t whylen)
 {
 	struct backend_wait *w = spare;
-	bool nothing_back = false;
 
 	if (w) {
 		spare = w->next;
@@ -680,7 +774,7 @@ struct backend_wait *backend_send(struct eas *e, struct http_keep *k, struct htt
 	w->rd.fd = -1;
 	w->rd.off = w->rd.len = 0;
 	w->has_pre = pre != NULL;
-	w->timed_out = false;
+	w->timed_out = w->connecting = false;
 	if (pre)
 		strbuf_add(&w->pre, pre->buf ? pre->buf : "", pre->len);
 	strbuf_add(&w->fwd, fwd->buf, fwd->len);
@@ -690,25 +784,8 @@ struct backend_wait *backend_send(struct eas *e, struct http_keep *k, struct htt
 		k->renewed = true;
 	}
 	w->reused = k->fd >= 0;
-	if (k->fd < 0) {
-		k->renewed = true;
-		if ((k->fd = connect_backend(e, why, whylen)) < 0)
-			goto fail;
-	}
-	if (attempt_send(e, k->fd, req, pre, fwd, &nothing_back, why, whylen) == 0)
+	if (send_or_connect(w, e, k, req, why, whylen) == 0)
 		return w;
-	close(k->fd);
-	k->fd = -1;
-	k->renewed = true;
-	if (!w->reused || !nothing_back || !resendable(req, pre) ||
-	    (k->fd = connect_backend(e, why, whylen)) < 0)
-		goto fail;
-	w->reused = false;
-	if (attempt_send(e, k->fd, req, pre, fwd, &nothing_back, why, whylen) == 0)
-		return w;
-	close(k->fd);
-	k->fd = -1;
-fail:
 	backend_wait_free(w);
 	return NULL;
 }

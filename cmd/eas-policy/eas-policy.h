@@ -128,6 +128,15 @@ struct backend_wait *backend_send(struct eas *e, struct http_keep *k, struct htt
 				  const struct strbuf *pre, const struct strbuf *fwd, char *why,
 				  size_t whylen);
 int backend_ready(struct backend_wait *w, struct http_keep *k);
+/* A new connection is under way (backend_send did not wait for it): the
+ * loop waits for k->fd to be writable, then backend_connected sends the
+ * request (0, or -1 with why), or after backend_connect_timeout,
+ * backend_connect_timed_out says why. */
+bool backend_connecting(const struct backend_wait *w);
+int backend_connected(struct backend_wait *w, struct eas *e, struct http_keep *k,
+		      struct http_request *req, char *why, size_t whylen);
+void backend_connect_timed_out(struct backend_wait *w, struct http_keep *k, char *why,
+			       size_t whylen);
 void backend_timed_out(struct backend_wait *w);
 int backend_finish(struct backend_wait *w, struct eas *e, struct http_keep *k, bool blocking,
 		   struct http_request *req, struct http_response *res, bool *started,

@@ -475,6 +475,18 @@ static int pass_resume(struct http_request *req, struct http_response *res, void
 		deferred_free(d);
 		return rc;
 	}
+	if (backend_connecting(d->w)) {
+		/* Writable: connected or failed. */
+		if (how == HTTP_RESUME_TIMEOUT)
+			backend_connect_timed_out(d->w, k, why, sizeof(why));
+		else if (backend_connected(d->w, d->e, k, req, why, sizeof(why)) == 0) {
+			http_defer(req, k->fd, EVLOOP_IN, d->e->backend_timeout_ms, pass_resume, d);
+			return HTTP_AGAIN;
+		}
+		rc = pass_outcome(d->user, d->device, d->cmd, res, -1, false, false, why);
+		deferred_free(d);
+		return rc;
+	}
 	if (how == HTTP_RESUME_READY) {
 		int st = backend_ready(d->w, k);
 
@@ -520,7 +532,10 @@ static int pass_deferred(struct eas *e, const struct eas_req *r, struct http_req
 		deferred_free(d);
 		return pass_outcome(r->user, r->q.device, r->q.cmd, res, -1, false, false, why);
 	}
-	http_defer(req, k->fd, EVLOOP_IN, e->backend_timeout_ms, pass_resume, d);
+	if (backend_connecting(d->w))
+		http_defer(req, k->fd, EVLOOP_OUT, e->backend_connect_ms, pass_resume, d);
+	else
+		http_defer(req, k->fd, EVLOOP_IN, e->backend_timeout_ms, pass_resume, d);
 	return HTTP_DEFERRED;
 }
 

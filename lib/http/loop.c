@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -281,6 +283,18 @@ static void context(const struct lconn *lc)
 	msg_context("peer", lc->peer.addr);
 }
 
+/* Is the client behind in reading our answers (it sends the next
+ * request before it took the last answer whole: pipelining)? Our write
+ * could then wait for it, and the loop must not: such a client is served
+ * by a process of its own. A client that reads each answer before its
+ * next request has acknowledged it all by then. */
+static bool behind(const struct lconn *lc)
+{
+	int unsent = 0;
+
+	return lc->c.req.serial > 1 && ioctl(lc->fd, SIOCOUTQ, &unsent) == 0 && unsent > 0;
+}
+
 /* Serves the requests that are in, while the connection stays ours. A
  * timeout or the client's end runs the request with what came, which
  * the layer answers as it would after its own wait (408, 400, close). */
@@ -293,7 +307,7 @@ static void serve_in(struct lconn *lc, bool timed_out)
 			conn_close(lc);
 			return;
 		}
-		if (sc == SCAN_ODD) {
+		if (sc == SCAN_ODD || (sc == SCAN_WHOLE && behind(lc))) {
 			handoff(lc);
 			return;
 		}
