@@ -70,13 +70,13 @@ test_expect_code 75 'an empty model file' '
 test_expect_code 75 'a version from the future' '
 	damaged ver && printf "\011" | dd of=ver.model bs=1 seek=8 conv=notrunc 2>/dev/null &&
 	scl-score -c ver.json check <"$msg" 2>err; rc=$?
-	test_grep -q "model version 9, this scl-score reads version 3$" err >&2 && exit $rc
+	test_grep -q "model version 9, this scl-score reads version 4$" err >&2 && exit $rc
 '
 
-test_expect_code 75 'a version 2 model (older features) says to train a new one' '
-	damaged old && printf "\002" | dd of=old.model bs=1 seek=8 conv=notrunc 2>/dev/null &&
+test_expect_code 75 'a version 3 model (16-bit weights) says to train a new one' '
+	damaged old && printf "\003" | dd of=old.model bs=1 seek=8 conv=notrunc 2>/dev/null &&
 	scl-score -c old.json <"$msg" >out 2>err; rc=$?
-	test_grep -q "model version 2, this scl-score reads version 3 (an older model: train a new one with scl-score train)" err >&2 &&
+	test_grep -q "model version 3, this scl-score reads version 4 (an older model: train a new one with scl-score train)" err >&2 &&
 	test ! -s out && exit $rc
 '
 

@@ -165,7 +165,7 @@ static uint64_t csum_end(const struct csum *c)
 	return h;
 }
 
-static uint64_t model_checksum(const struct spam_model_hdr *hdr, const int16_t *w,
+static uint64_t model_checksum(const struct spam_model_hdr *hdr, const int8_t *w,
 			       const struct spam_learnt *l)
 {
 	struct spam_model_hdr h = *hdr;
@@ -212,7 +212,7 @@ int spam_model_parse(const void *data, size_t len, struct spam_model *m, char *w
 		return fail(why, whysize, "bad feature table size");
 	if (h->nlearnt > SPAM_LEARNT_MAX)
 		return fail(why, whysize, "bad learnt-message count");
-	need = sizeof(*h) + ((size_t)1 << h->bits) * sizeof(int16_t) +
+	need = sizeof(*h) + ((size_t)1 << h->bits) * sizeof(int8_t) +
 	       (size_t)h->nlearnt * sizeof(struct spam_learnt);
 	if (len != need)
 		return fail(why, whysize, len < need ? "model file truncated" :
@@ -221,7 +221,7 @@ int spam_model_parse(const void *data, size_t len, struct spam_model *m, char *w
 	    !isfinite(h->cal_b))
 		return fail(why, whysize, "bad numbers in the model header");
 	m->hdr = *h;
-	m->w = (const int16_t *)((const char *)data + sizeof(*h));
+	m->w = (const int8_t *)((const char *)data + sizeof(*h));
 	m->learnt = (const struct spam_learnt *)(m->w + ((size_t)1 << h->bits));
 	if (model_checksum(h, m->w, m->learnt) != h->checksum)
 		return fail(why, whysize, "bad checksum (corrupt model)");
@@ -237,12 +237,12 @@ int spam_model_seal(void *data, size_t len)
 		return -1;
 	memcpy(&h, p, sizeof(h));
 	if (h.bits < SPAM_BITS_MIN || h.bits > SPAM_BITS_MAX || h.nlearnt > SPAM_LEARNT_MAX ||
-	    len != sizeof(h) + ((size_t)1 << h.bits) * sizeof(int16_t) +
+	    len != sizeof(h) + ((size_t)1 << h.bits) * sizeof(int8_t) +
 		   (size_t)h.nlearnt * sizeof(struct spam_learnt))
 		return -1;
-	h.checksum = model_checksum(&h, (const int16_t *)(p + sizeof(h)),
+	h.checksum = model_checksum(&h, (const int8_t *)(p + sizeof(h)),
 				    (const struct spam_learnt *)(p + sizeof(h) +
-								 ((size_t)1 << h.bits) * 2));
+								 ((size_t)1 << h.bits)));
 	memcpy(data, &h, sizeof(h));
 	return 0;
 }
@@ -290,7 +290,7 @@ static void make_writable(struct spam_model *m)
 {
 	size_t nw = (size_t)1 << m->hdr.bits;
 
-	m->w_own = xmemdup(m->w, nw * sizeof(int16_t));
+	m->w_own = xmemdup(m->w, nw * sizeof(int8_t));
 	m->learnt_alloc = m->hdr.nlearnt + 16;
 	m->learnt_own = xcalloc(m->learnt_alloc, sizeof(*m->learnt_own));
 	memcpy(m->learnt_own, m->learnt, m->hdr.nlearnt * sizeof(*m->learnt_own));
@@ -321,7 +321,7 @@ struct spam_model *spam_model_new(unsigned bits, float scale)
 	m->hdr.scale = scale;
 	m->hdr.cal_a = 1;
 	m->hdr.created = (uint64_t)time(NULL);
-	m->w_own = xcalloc((size_t)1 << bits, sizeof(int16_t));
+	m->w_own = xcalloc((size_t)1 << bits, sizeof(int8_t));
 	m->learnt_alloc = 16;
 	m->learnt_own = xcalloc(m->learnt_alloc, sizeof(*m->learnt_own));
 	m->w = m->w_own;
@@ -340,7 +340,7 @@ void spam_model_free(struct spam_model *m)
 	free(m);
 }
 
-int16_t *spam_model_weights(struct spam_model *m)
+int8_t *spam_model_weights(struct spam_model *m)
 {
 	if (m->w_own == NULL)
 		make_writable(m);
@@ -349,7 +349,7 @@ int16_t *spam_model_weights(struct spam_model *m)
 
 size_t spam_model_file_size(const struct spam_model *m)
 {
-	return sizeof(m->hdr) + ((size_t)1 << m->hdr.bits) * sizeof(int16_t) +
+	return sizeof(m->hdr) + ((size_t)1 << m->hdr.bits) * sizeof(int8_t) +
 	       (size_t)m->hdr.nlearnt * sizeof(struct spam_learnt);
 }
 
@@ -362,7 +362,7 @@ int spam_model_save(struct spam_model *m, const char *path)
 	if (atomic_open(&af, path, 0644) < 0)
 		return -1;
 	if (write_all(af.fd, &m->hdr, sizeof(m->hdr)) < 0 ||
-	    write_all(af.fd, m->w, ((size_t)1 << m->hdr.bits) * sizeof(int16_t)) < 0 ||
+	    write_all(af.fd, m->w, ((size_t)1 << m->hdr.bits) * sizeof(int8_t)) < 0 ||
 	    write_all(af.fd, m->learnt, m->hdr.nlearnt * sizeof(*m->learnt)) < 0) {
 		e = errno;
 		atomic_abort(&af);
@@ -424,23 +424,23 @@ static long find_learnt(const struct spam_model *m, const unsigned char *d)
 /* Adds step to every feature of fv; the caller made sure none overflows. */
 static void apply(struct spam_model *m, const struct spam_fv *fv, int32_t step)
 {
-	int16_t *w = spam_model_weights(m);
+	int8_t *w = spam_model_weights(m);
 	uint32_t mask = ((uint32_t)1 << m->hdr.bits) - 1;
 
 	for (size_t i = 0; i < fv->n; i++)
-		w[fv->f[i].id & mask] = (int16_t)(w[fv->f[i].id & mask] + step);
+		w[fv->f[i].id & mask] = (int8_t)(w[fv->f[i].id & mask] + step);
 }
 
 /* The largest step (in the direction of sign) that keeps every weight
- * of fv inside int16: saturating would make forget inexact. */
+ * of fv inside int8: saturating would make forget inexact. */
 static int32_t step_room(const struct spam_model *m, const struct spam_fv *fv, int sign)
 {
 	uint32_t mask = ((uint32_t)1 << m->hdr.bits) - 1;
-	int32_t room = INT16_MAX;
+	int32_t room = INT8_MAX;
 
 	for (size_t i = 0; i < fv->n; i++) {
 		int32_t w = m->w[fv->f[i].id & mask];
-		int32_t r = sign > 0 ? INT16_MAX - w : w - INT16_MIN;
+		int32_t r = sign > 0 ? INT8_MAX - w : w - INT8_MIN;
 
 		if (r < room)
 			room = r;
@@ -488,8 +488,8 @@ enum spam_learn_result spam_model_learn(struct spam_model *m, const struct spam_
 		per = want / ((double)fv->n * m->hdr.scale * spam_model_norm(m, fv->n));
 		if (__builtin_fabs(per) > STEP_MAX / m->hdr.scale)
 			per = per > 0 ? STEP_MAX / m->hdr.scale : -STEP_MAX / m->hdr.scale;
-		if (__builtin_fabs(per) > INT16_MAX)
-			per = per > 0 ? INT16_MAX : -INT16_MAX;
+		if (__builtin_fabs(per) > INT8_MAX)
+			per = per > 0 ? INT8_MAX : -INT8_MAX;
 		step = (int32_t)(per > 0 ? ceil(per) : floor(per));
 		if (abs(step) > step_room(m, fv, spam ? 1 : -1))
 			step = (spam ? 1 : -1) * step_room(m, fv, spam ? 1 : -1);

@@ -1,11 +1,11 @@
-/* The scl-score model file: hashed feature weights (int16 in fixed point)
+/* The scl-score model file: hashed feature weights (int8 in fixed point)
  * with a bias and a calibration, and the digests of messages learnt one by
  * one (learn/forget). Read through mmap and checked whole (magic, version,
  * size, checksum) before use; written to a temporary file and renamed into
  * place, so a reader sees the old model or the new one, never half.
  *
  * Layout (little-endian; a file written on a host of the other byte order
- * is refused): a 96-byte header (struct spam_model_hdr), 2^bits int16
+ * is refused): a 96-byte header (struct spam_model_hdr), 2^bits int8
  * weights, then nlearnt records of 24 bytes (16-byte digest, int32 step,
  * uint32 class). The checksum covers every byte but its own field. */
 #ifndef POSTERN_SPAM_MODEL_H
@@ -21,8 +21,9 @@
 /* Version 2: OSB window 2, words as written, Received words, the
  * trainer's ensemble. Version 3: words of the oldest Received only, CJK
  * character bigrams, thick-threshold training with a ham cost, 5-fold
- * calibration (older files are refused with a reason). */
-#define SPAM_MODEL_VERSION 3
+ * calibration. Version 4: 8-bit weights, half the file that every filter
+ * process maps and checks (older files are refused with a reason). */
+#define SPAM_MODEL_VERSION 4
 #define SPAM_BITS_MIN 16
 #define SPAM_BITS_MAX 22
 #define SPAM_BITS_DEFAULT 19
@@ -59,11 +60,11 @@ struct spam_learnt {
  * writable (spam_model_new, spam_model_load_copy). */
 struct spam_model {
 	struct spam_model_hdr hdr;
-	const int16_t *w;	/* 2^bits weights */
+	const int8_t *w;	/* 2^bits weights */
 	const struct spam_learnt *learnt;
 	void *map;		/* the mapping, or NULL */
 	size_t map_len;
-	int16_t *w_own;		/* when writable */
+	int8_t *w_own;		/* when writable */
 	struct spam_learnt *learnt_own;
 	size_t learnt_alloc;
 };
@@ -114,6 +115,6 @@ enum spam_learn_result spam_model_learn(struct spam_model *m, const struct spam_
 enum spam_learn_result spam_model_forget(struct spam_model *m, const struct spam_fv *fv);
 
 /* Writable weights of a spam_model_new/load_copy model. */
-int16_t *spam_model_weights(struct spam_model *m);
+int8_t *spam_model_weights(struct spam_model *m);
 
 #endif

@@ -1,4 +1,4 @@
-/* Batch training (see train.h). Float weights while training, int16 in
+/* Batch training (see train.h). Float weights while training, int8 in
  * the model; the calibration is fitted on margins the quantised weights
  * give, so it matches what the filter computes. */
 #include <math.h>
@@ -13,6 +13,7 @@
 
 #define CAL_FOLD 5		/* calibration folds */
 #define CAL_MIN 100		/* examples per class, else no calibration */
+#define WEIGHT_TOP 100		/* the largest weight in the model's units */
 
 struct example {
 	uint32_t *ids;
@@ -229,7 +230,10 @@ static void fit(struct spam_trainer *t, const bool *use)
 	free(order);
 }
 
-/* Half the range left free, so that learn has room to move weights. */
+/* The largest weight at 100 of int8's 127: learn has room to move
+ * weights. 100 levels scored split A as the model's 16-bit weights did
+ * (1-ROCA% 0.110 against 0.109, the same false positive; 63 levels gave
+ * a second one). */
 static float pick_scale(const float *w, size_t nw)
 {
 	float mx = 4.0f;
@@ -239,19 +243,19 @@ static float pick_scale(const float *w, size_t nw)
 			mx = __builtin_fabsf(w[i]);
 	if (mx > 64.0f)
 		mx = 64.0f;
-	return mx / 16000.0f;
+	return mx / WEIGHT_TOP;
 }
 
 static struct spam_model *quantise(const struct spam_trainer *t)
 {
 	size_t nw = (size_t)1 << t->o.bits;
 	struct spam_model *m = spam_model_new(t->o.bits, pick_scale(t->w, nw));
-	int16_t *q = spam_model_weights(m);
+	int8_t *q = spam_model_weights(m);
 
 	for (size_t i = 0; i < nw; i++) {
 		long v = fmath_lround(t->w[i] / m->hdr.scale);
 
-		q[i] = (int16_t)(v > 32000 ? 32000 : v < -32000 ? -32000 : v);
+		q[i] = (int8_t)(v > WEIGHT_TOP ? WEIGHT_TOP : v < -WEIGHT_TOP ? -WEIGHT_TOP : v);
 	}
 	m->hdr.bias = (float)t->bias;
 	m->hdr.flags = t->o.norm ? SPAM_MODEL_NORM : 0;

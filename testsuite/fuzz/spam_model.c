@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	h.bits = 16;
 	h.nlearnt %= 8;
 	h.flags &= SPAM_MODEL_NORM;
-	len = sizeof(h) + ((size_t)1 << 16) * 2 + h.nlearnt * sizeof(struct spam_learnt);
+	len = sizeof(h) + ((size_t)1 << 16) + h.nlearnt * sizeof(struct spam_learnt);
 	img = calloc(1, len);
 	memcpy(img, &h, sizeof(h));
 	memcpy(img + sizeof(h), data + sizeof(h), size - sizeof(h) < len - sizeof(h) ?
@@ -39,11 +39,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned char *before;
 
 		w = spam_model_new(16, m.hdr.scale);
-		memcpy(spam_model_weights(w), m.w, ((size_t)1 << 16) * 2);
+		memcpy(spam_model_weights(w), m.w, (size_t)1 << 16);
 		w->hdr.bias = m.hdr.bias;
 		w->hdr.flags = m.hdr.flags;
-		before = malloc((size_t)1 << 17);
-		memcpy(before, w->w, (size_t)1 << 17);
+		before = malloc((size_t)1 << 16);
+		memcpy(before, w->w, (size_t)1 << 16);
 		spam_fv_init(&fv, false);
 		for (size_t i = 0; i < 64 && i * 2 + 1 < size; i++)
 			spam_fv_add(&fv, "", (const char *)data + i * 2, 2);
@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)spam_model_prob(w, spam_model_margin(w, &fv));
 		if (spam_model_learn(w, &fv, data[0] & 1) != SPAM_LEARN_DONE ||
 		    spam_model_forget(w, &fv) != SPAM_LEARN_DONE ||
-		    memcmp(before, w->w, (size_t)1 << 17) != 0)
+		    memcmp(before, w->w, (size_t)1 << 16) != 0)
 			abort();
 		spam_fv_release(&fv);
 		spam_model_free(w);
