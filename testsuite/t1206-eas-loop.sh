@@ -151,6 +151,10 @@ test_expect_success 'the same requests: the same answers and backend requests wi
 '
 
 test_expect_success 'the request log lines are those of the process-per-connection way' '
+	# A connection process logs after its answer went out: wait for it.
+	for _ in $(seq 50); do
+		test $(grep -c "request method=" procs.log) -ge 12 && break; sleep 0.1
+	done &&
 	sed -n "s/.*\(request method=[^ ]* path=[^ ]* status=[0-9]* bytes=[0-9]*\).*/\1/p" \
 		procs.log >procs.lines &&
 	sed -n "s/.*\(request method=[^ ]* path=[^ ]* status=[0-9]* bytes=[0-9]*\).*/\1/p" \
@@ -367,6 +371,26 @@ test_expect_success 'three requests in one write (pipelined): three answers in o
 	PY
 	printf "HTTP/1.1 200 OK %s\n" 18 18 0 >want &&
 	test_cmp want pipe.out
+'
+
+test_expect_success 'a client that does not read its answers holds up no one else' '
+	python3 - "$EAS_PORT" "$TEST_TMP" >noread.out <<-"PY" &&
+	import socket, sys, threading, time
+	sys.path.insert(0, sys.argv[2])
+	from wire import *
+	c = Conn.__new__(Conn); c.buf = b""
+	c.s = socket.socket(); c.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+	c.s.connect(("127.0.0.1", int(sys.argv[1])))
+	t = threading.Thread(target=c.s.sendall, args=(req("FolderSync") * 400,)); t.start()
+	time.sleep(1.5); t0 = time.time()
+	a = run(sys.argv[1], [req("FolderSync")])[0]
+	print("other", a["status"], "%.1f" % (time.time() - t0))
+	n = sum(1 for _ in range(400) if c.answer()["status"] == "HTTP/1.1 200 OK")
+	t.join(); print("slow", n)
+	PY
+	cat noread.out &&
+	test_grep -q "^other HTTP/1.1 200 OK 0\.[0-4]$" noread.out &&
+	test_grep -q "^slow 400$" noread.out
 '
 
 # A backend whose connections hang (a full listen queue, SYNs dropped):

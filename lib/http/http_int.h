@@ -100,6 +100,7 @@ struct http_conn {
 	size_t pre_off;
 	bool pre_eof;		/* the client closed after them */
 	bool loop;		/* in the event loop: the stream is never read */
+	struct strbuf *out;	/* the loop's: answers go here, not to the stream */
 	long long t0;		/* the request's start, for its log line */
 	struct {
 		http_resume_fn fn;

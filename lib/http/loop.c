@@ -9,8 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <linux/sockios.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,7 +21,7 @@
 #define LINGER_MAX 262144
 #define READ_PIECE 16384
 
-enum lstate { L_READ, L_DEFER, L_LINGER };
+enum lstate { L_READ, L_DEFER, L_WRITE, L_LINGER };
 
 struct lconn {
 	struct http_conn c;
@@ -31,13 +29,15 @@ struct lconn {
 	struct stream *s;
 	int fd;
 	struct strbuf in;	/* c.pre: what came and is not used yet */
+	struct strbuf out;	/* c.out: the answers not sent yet */
+	size_t out_off;		/* sent of out */
+	enum http_req_end then;	/* L_WRITE: what the request came to */
 	bool eof;
 	enum lstate state;
 	long long deadline;	/* -1: none */
 	long long head_from;	/* the first byte of the request came; 0: none yet */
 	size_t lingered;
 	int kept;		/* c.keep.fd as the loop watches it; -1: none */
-	bool quiet;		/* the client's events are off (while deferred) */
 	struct lconn *prev, *next;
 };
 
@@ -133,6 +133,7 @@ static void conn_free(struct lconn *lc)
 		lc->next->prev = lc->prev;
 	http_conn_release(&lc->c);
 	strbuf_release(&lc->in);
+	strbuf_release(&lc->out);
 	free(lc);
 	evloop_conn_end(L.ev);
 }
@@ -227,6 +228,52 @@ static void keep_close(struct lconn *lc)
 	lc->c.keep.fd = lc->kept = -1;
 }
 
+/* Sends what the answers left in out, without waiting: false when the
+ * client is gone (a process writing to it would fail there too). */
+static bool send_out(struct lconn *lc)
+{
+	while (lc->out_off < lc->out.len) {
+		ssize_t n = send(lc->fd, lc->out.buf + lc->out_off, lc->out.len - lc->out_off,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return true;
+		if (n < 0)
+			return false;
+		lc->out_off += (size_t)n;
+	}
+	strbuf_reset(&lc->out);
+	lc->out_off = 0;
+	return true;
+}
+
+/* A request done and its answer sent: the next, or the end. */
+static bool done(struct lconn *lc, enum http_req_end end)
+{
+	struct http_conn *c = &lc->c;
+
+	if (end != HTTP_REQ_KEEP) {
+		conn_close(lc);
+		return false;
+	}
+	keep_sync(lc);
+	if (lc->kept >= 0)
+		evloop_watch(L.ev, lc->kept, EVLOOP_IN, on_keep, lc);
+	/* What came after the request (pipelined) moves up. */
+	memmove(lc->in.buf, lc->in.buf + c->pre_off, lc->in.len - c->pre_off);
+	strbuf_setlen(&lc->in, lc->in.len - c->pre_off);
+	c->pre_off = 0;
+	http_conn_next(c);
+	c->loop = true;
+	lc->state = L_READ;
+	lc->head_from = 0;
+	lc->deadline = evloop_now_ms() + L.srv->lim.idle_timeout;
+	evloop_watch(L.ev, lc->fd, EVLOOP_IN, on_client, lc);
+	return true;
+}
+
 /* What a request came to. true: the next may be served now. */
 static bool after(struct lconn *lc, enum http_req_end end)
 {
@@ -234,23 +281,6 @@ static bool after(struct lconn *lc, enum http_req_end end)
 	long long now = evloop_now_ms();
 
 	switch (end) {
-	case HTTP_REQ_KEEP:
-		keep_sync(lc);
-		if (lc->kept >= 0)
-			evloop_watch(L.ev, lc->kept, EVLOOP_IN, on_keep, lc);
-		/* What came after the request (pipelined) moves up. */
-		memmove(lc->in.buf, lc->in.buf + c->pre_off, lc->in.len - c->pre_off);
-		strbuf_setlen(&lc->in, lc->in.len - c->pre_off);
-		c->pre_off = 0;
-		http_conn_next(c);
-		c->loop = true;
-		lc->state = L_READ;
-		lc->head_from = 0;
-		lc->deadline = now + L.srv->lim.idle_timeout;
-		if (lc->quiet)
-			evloop_watch(L.ev, lc->fd, EVLOOP_IN, on_client, lc);
-		lc->quiet = false;
-		return true;
 	case HTTP_REQ_DEFER:
 		if (c->defer.fd < 0) {
 			handoff(lc);	/* the handler's own: nothing to wait for here */
@@ -270,29 +300,31 @@ static bool after(struct lconn *lc, enum http_req_end end)
 	case HTTP_REQ_HANDOFF:
 		handoff(lc);
 		return false;
+	case HTTP_REQ_KEEP:
 	case HTTP_REQ_CLOSE:
 		break;
 	}
-	conn_close(lc);
-	return false;
+	if (!send_out(lc)) {
+		strbuf_reset(&lc->out);
+		lc->out_off = 0;
+		conn_close(lc);
+		return false;
+	}
+	if (lc->out.len) {
+		/* The client takes its time: sent as it reads. */
+		lc->state = L_WRITE;
+		lc->then = end;
+		lc->deadline = now + c->send_timeout;
+		evloop_watch(L.ev, lc->fd, EVLOOP_OUT, on_client, lc);
+		return false;
+	}
+	return done(lc, end);
 }
 
 static void context(const struct lconn *lc)
 {
 	msg_context_reset();
 	msg_context("peer", lc->peer.addr);
-}
-
-/* Is the client behind in reading our answers (it sends the next
- * request before it took the last answer whole: pipelining)? Our write
- * could then wait for it, and the loop must not: such a client is served
- * by a process of its own. A client that reads each answer before its
- * next request has acknowledged it all by then. */
-static bool behind(const struct lconn *lc)
-{
-	int unsent = 0;
-
-	return lc->c.req.serial > 1 && ioctl(lc->fd, SIOCOUTQ, &unsent) == 0 && unsent > 0;
 }
 
 /* Serves the requests that are in, while the connection stays ours. A
@@ -307,7 +339,7 @@ static void serve_in(struct lconn *lc, bool timed_out)
 			conn_close(lc);
 			return;
 		}
-		if (sc == SCAN_ODD || (sc == SCAN_WHOLE && behind(lc))) {
+		if (sc == SCAN_ODD) {
 			handoff(lc);
 			return;
 		}
@@ -378,7 +410,16 @@ static void on_client(int fd, unsigned events, void *ctx)
 	}
 	if (lc->state == L_DEFER) {
 		evloop_watch(L.ev, fd, 0, NULL, lc);
-		lc->quiet = true;
+		return;
+	}
+	if (lc->state == L_WRITE) {
+		if (!send_out(lc)) {
+			strbuf_reset(&lc->out);
+			lc->out_off = 0;
+			conn_close(lc);
+		} else if (!lc->out.len && done(lc, lc->then) && lc->in.len) {
+			serve_in(lc, false);
+		}
 		return;
 	}
 	if (!read_in(lc)) {
@@ -420,6 +461,8 @@ static void loop_accept(struct evloop *ev, int fd, const struct serve_peer *peer
 	http_conn_init(&lc->c, L.srv, lc->s, &lc->peer);
 	lc->c.loop = true;
 	lc->c.pre = &lc->in;
+	strbuf_init(&lc->out, 0);
+	lc->c.out = &lc->out;
 	lc->state = L_READ;
 	lc->deadline = evloop_now_ms() + L.srv->lim.header_timeout;
 	lc->next = L.all;
@@ -446,6 +489,10 @@ static long long loop_tick(long long now, void *ctx)
 				evloop_forget(L.ev, lc->fd);
 				close(lc->fd);
 				conn_free(lc);
+			} else if (lc->state == L_WRITE) {
+				strbuf_reset(&lc->out);	/* send_timeout: as a process gives up */
+				lc->out_off = 0;
+				conn_close(lc);
 			} else if (lc->state == L_DEFER) {
 				resume(lc, HTTP_RESUME_TIMEOUT);
 			} else {

@@ -236,6 +236,22 @@ static bool no_body_status(int status)
 	return status < 200 || status == 204 || status == 304;
 }
 
+/* Output goes to the stream, or in the event loop to the connection's
+ * own buffer, which the loop sends without waiting (a client that does
+ * not read holds up only itself). */
+static void out_write(struct http_conn *c, const void *data, size_t n)
+{
+	if (c->out)
+		strbuf_add(c->out, data, n);
+	else
+		stream_write(c->s, data, n);
+}
+
+static void out_puts(struct http_conn *c, const char *str)
+{
+	out_write(c, str, strlen(str));
+}
+
 /* The head is put together here and handed to the stream in one piece:
  * a buffer kept by the process, memcpy for each part, no printf. */
 struct head {
@@ -328,13 +344,15 @@ static void write_head(struct http_response *res)
 		put(&h, "\r\n", 2);
 	}
 	put(&h, "\r\n", 2);
-	stream_write(c->s, h.b, h.n);
+	out_write(c, h.b, h.n);
 	res->started = true;
 }
 
 static int flush(struct http_response *res)
 {
 	res->unflushed = 0;
+	if (res->c->out)
+		return 0;	/* the loop sends it */
 	stream_set_timeout(res->c->s, res->c->send_timeout);
 	if (stream_flush(res->c->s) != STREAM_OK) {
 		res->failed = true;
@@ -371,7 +389,7 @@ int http_resp_start(struct http_response *res, long long length)
 
 int http_resp_write(struct http_response *res, const void *data, size_t len)
 {
-	struct stream *s = res->c->s;
+	struct http_conn *c = res->c;
 
 	if (!res->started) {
 		strbuf_add(&res->body, data, len);
@@ -385,11 +403,14 @@ int http_resp_write(struct http_response *res, const void *data, size_t len)
 		return 0;
 	if (res->length >= 0 && res->sent + (long long)len > res->length)
 		msg_panic("HTTP response body longer than its Content-Length");
+	if (res->chunked) {
+		char size[24];
+
+		out_write(c, size, (size_t)snprintf(size, sizeof(size), "%zx\r\n", len));
+	}
+	out_write(c, data, len);
 	if (res->chunked)
-		stream_printf(s, "%zx\r\n", len);
-	stream_write(s, data, len);
-	if (res->chunked)
-		stream_puts(s, "\r\n");
+		out_puts(c, "\r\n");
 	res->sent += (long long)len;
 	/* A streamed body is not gathered in memory whole: push it on
 	 * every 64 KiB (a proxied attachment can be large). */
@@ -410,7 +431,12 @@ int http_resp_interim(struct http_response *res, int status)
 {
 	if (res->started || status < 100 || status > 199 || res->c->req.version < 11)
 		return -1;
-	stream_printf(res->c->s, "HTTP/1.1 %d %s\r\n\r\n", status, http_reason(status));
+	{
+		char line[64];
+
+		out_write(res->c, line, (size_t)snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n\r\n",
+							  status, http_reason(status)));
+	}
 	return flush(res);
 }
 
@@ -422,14 +448,14 @@ int http_resp_finish(struct http_response *res)
 		res->length = (long long)res->body.len;
 		write_head(res);
 		if (strcmp(res->c->req.method, "HEAD") != 0)
-			stream_write(res->c->s, res->body.buf ? res->body.buf : "", res->body.len);
+			out_write(res->c, res->body.buf ? res->body.buf : "", res->body.len);
 		strbuf_reset(&res->body);
 		return flush(res);
 	}
 	if (res->failed)
 		return -1;
 	if (res->chunked && strcmp(res->c->req.method, "HEAD") != 0)
-		stream_puts(res->c->s, "0\r\n\r\n");
+		out_puts(res->c, "0\r\n\r\n");
 	else if (res->length >= 0 && res->sent < res->length &&
 		 strcmp(res->c->req.method, "HEAD") != 0) {
 		/* The handler sent less than it announced: the client would

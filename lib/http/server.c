@@ -1134,6 +1134,7 @@ void http_conn_serve_rest(struct http_conn *c)
 	enum http_req_end end = HTTP_REQ_KEEP;
 
 	c->loop = false;
+	c->out = NULL;	/* empty: the loop hands a connection off between answers */
 	if (!c->srv->tls)
 		stream_block(c->s);
 	if (c->defer.fn)
