@@ -21,6 +21,13 @@ static const struct conf_key demo_keys[] = {
 	{ "strict", CONF_BOOL, "true", 0, 0, NULL, NULL, 0, "strict" },
 	{ "names", CONF_STRINGS, "[]", 0, 0, NULL, NULL, 0, "names" },
 	{ "password", CONF_STRING, NULL, 0, 0, NULL, NULL, CONF_SECRET, "secret" },
+	/* Defaults of every shape: built directly or parsed (escapes, lists). */
+	{ "zero", CONF_INT, "0", 0, 0, NULL, NULL, 0, "zero" },
+	{ "neg", CONF_INT, "-5", -10, 10, NULL, NULL, 0, "negative" },
+	{ "off", CONF_BOOL, "false", 0, 0, NULL, NULL, 0, "off" },
+	{ "quoted", CONF_STRING, "\"say \\\"hi\\\"\"", 0, 0, NULL, NULL, 0, "escapes" },
+	{ "empty", CONF_STRING, "\"\"", 0, 0, NULL, NULL, 0, "empty" },
+	{ "nets", CONF_STRINGS, "[\"127.0.0.0/8\"]", 0, 0, NULL, NULL, 0, "nets" },
 	{ "ldap", CONF_OBJECT, NULL, 0, 0, NULL, route_keys + 1, 0, "ldap" },
 	{ "routes", CONF_LIST, "[]", 0, 0, NULL, route_keys, 0, "routes" },
 	{ "domains", CONF_MAP, "{}", 0, 0, NULL, route_keys, 0, "domains" },
@@ -60,6 +67,13 @@ int main(void)
 	is_int(conf_int(s, "max_connections"), 100, "included keys get defaults");
 	is_str(conf_str(conf_section(c, "log"), "level"), "info", "shared log section");
 	ok(conf_str(s, "password") == NULL, "optional string without default is NULL");
+	is_int(conf_int(s, "zero"), 0, "zero default");
+	is_int(conf_int(s, "neg"), -5, "negative default");
+	ok(!conf_bool(s, "off"), "false default");
+	is_str(conf_str(s, "quoted"), "say \"hi\"", "string default with escapes");
+	is_str(conf_str(s, "empty"), "", "empty string default");
+	is_int(conf_strings_len(s, "nets"), 1, "list default");
+	is_str(conf_strings_at(s, "nets", 0), "127.0.0.0/8", "its member");
 	conf_free(c);
 	free(e);
 
@@ -84,7 +98,8 @@ int main(void)
 	c = load("{\"smtp-edge\": {\"mdoe\": \"file\"}}", &e);
 	ok(c == NULL, "misspelt key refused");
 	is_str(e, "t.json: smtp-edge.mdoe: unknown key (expected one of: mode, timeout, max_size,"
-	       " strict, names, password, ldap, routes, domains, max_connections)\n",
+	       " strict, names, password, zero, neg, off, quoted, empty, nets, ldap, routes, domains,"
+	       " max_connections)\n",
 	       "message names file, key path and what was expected");
 	free(e);
 
