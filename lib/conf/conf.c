@@ -159,9 +159,20 @@ static void key_names(struct strbuf *sb, const struct conf_key *keys)
 static void check_object(struct walk *w, json_t *obj, const struct conf_key *keys,
 			 const char *path, int depth);
 
+/* "path.name": made for every key at every start, so by hand, not
+ * through vasprintf (14% of a short-lived program's instructions). */
 static char *join(const char *path, const char *name)
 {
-	return *path ? xasprintf("%s.%s", path, name) : xstrdup(name);
+	size_t pl = strlen(path), nl = strlen(name);
+	char *p = xmalloc(pl + nl + 2), *q = p;
+
+	if (pl) {
+		memcpy(q, path, pl);
+		q += pl;
+		*q++ = '.';
+	}
+	memcpy(q, name, nl + 1);
+	return p;
 }
 
 static void check_range(struct walk *w, const struct conf_key *k, long long v,
