@@ -129,6 +129,11 @@ enum http_req_end http_conn_resume(struct http_conn *c, enum http_resume how);
 void http_conn_next(struct http_conn *c);
 void http_conn_serve_rest(struct http_conn *c);
 void http_conn_release(struct http_conn *c);
+/* loop.c: is a whole request at the start of b[0..len), one the loop
+ * serves itself (SCAN_WHOLE), one to wait for more of (SCAN_MORE), or
+ * one for a process of its own (SCAN_ODD)? */
+enum http_scan { SCAN_MORE, SCAN_WHOLE, SCAN_ODD };
+enum http_scan http_loop_scan(const char *b, size_t len);
 /* Half-closes and reads what still comes for a while (server.c). */
 void http_linger_close(int in, int out);
 

@@ -47,7 +47,6 @@ static struct {
 	struct lconn *all;
 } L;
 
-enum scan { SCAN_MORE, SCAN_WHOLE, SCAN_ODD };
 
 /* A header name at p (up to the colon) is name? */
 static bool named(const char *p, size_t len, const char *name)
@@ -78,7 +77,7 @@ static long long length_of(const char *b, size_t len)
  * Transfer-Encoding nor Expect, at most one Content-Length, a body
  * within HTTP_LOOP_BODY_MAX? Anything else is SCAN_ODD (handed off), so
  * the layer's parser never finds the bytes end sooner than here. */
-static enum scan scan(const char *b, size_t len)
+enum http_scan http_loop_scan(const char *b, size_t len)
 {
 	const char *end, *p, *nl;
 	size_t head;
@@ -333,7 +332,7 @@ static void context(const struct lconn *lc)
 static void serve_in(struct lconn *lc, bool timed_out)
 {
 	for (;;) {
-		enum scan sc = scan(lc->in.buf, lc->in.len);
+		enum http_scan sc = http_loop_scan(lc->in.buf, lc->in.len);
 
 		if (lc->in.len == 0 && (lc->eof || timed_out)) {
 			conn_close(lc);
