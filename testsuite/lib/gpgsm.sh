@@ -33,16 +33,23 @@ gpgsm_import_key() {
 	openssl pkcs12 -export -in "$PKI/$1-chain.pem" -inkey "$PKI/$1.key" \
 		-passout "pass:$GPGSM_PASS" -certpbe PBE-SHA1-3DES -keypbe PBE-SHA1-3DES \
 		-macalg sha1 -out "$p12" || return 1
-	# The agent starts on first use; on a loaded machine that can take
-	# longer than gpgsm waits, so one more try.
+	# The agent starts on first use; on a loaded machine (the suite under
+	# ASan beside another test) that can take longer than gpgsm waits,
+	# and an agent that missed it may not answer: wait longer each try,
+	# and from the third, start the agent afresh.
 	local try
-	for try in 1 2 3; do
+	for try in 1 2 3 4 5; do
 		gpgsm_b --import "$p12" >"$TEST_TMP/gpgsm-import.log" 2>&1 &&
 			grep -q "secret keys \(imported\|unchanged\): 1" "$TEST_TMP/gpgsm-import.log" &&
 			return 0
-		sleep 1
+		cat "$TEST_TMP/gpgsm-import.log" >>"$TEST_TMP/gpgsm-tries.log"
+		if [ "$try" -ge 3 ]; then
+			gpgconf --kill gpg-agent 2>/dev/null
+			gpgconf --launch gpg-agent 2>/dev/null
+		fi
+		sleep "$try"
 	done
-	cat "$TEST_TMP/gpgsm-import.log" >&2
+	cat "$TEST_TMP/gpgsm-tries.log" >&2
 	return 1
 }
 
