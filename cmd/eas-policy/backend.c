@@ -257,7 +257,7 @@ static int head_in_place(struct rd *r, struct http_response *res, struct answer 
 	if (r->off == r->len && fill(r) <= 0)
 		return -1;	/* nothing came (r->len 0 tells the caller) */
 	p = r->buf + r->off;
-	end = memmem(p, r->len - r->off, "\r\n\r\n", 4);
+	end = (char *)http_head_end(p, r->len - r->off);
 	if (!end || end - p < 12 || strncmp(p, "HTTP/1.", 7) != 0 || p[9] == '1')
 		return 0;
 	eol = memchr(p, '\n', (size_t)(end + 2 - p)) - 1;	/* the status line's CR */
@@ -840,7 +840,7 @@ int backend_ready(struct backend_wait *w, struct http_keep *k)
 			return 0;
 		return -1;	/* the end or an error: the blocking way says which */
 	}
-	end = memmem(r->buf, r->len, "\r\n\r\n", 4);
+	end = http_head_end(r->buf, r->len);
 	if (!end)
 		return r->len == r->cap ? -1 : 0;
 	len = plain_length(r->buf, (size_t)(end + 2 - r->buf));

@@ -297,6 +297,11 @@ void http_pct_decode(struct strbuf *out, const char *in, size_t len, bool plus_s
  * its own hop. name need not end at len. Picked by the first letter: it
  * runs for every field of every message passed through. */
 bool http_hop_by_hop(const char *name, size_t len);
+/* The blank line that ends a head in b[0..len): where its "\r\n\r\n"
+ * begins, or NULL. Every head passed through is searched for it, some
+ * twice: memchr for each line end instead of memmem, which is several
+ * times slower on heads of a few hundred bytes. */
+const char *http_head_end(const char *b, size_t len);
 /* Appends s percent-encoded (unreserved characters kept). */
 void http_pct_encode(struct strbuf *out, const char *s);
 /* Appends s with & < > " ' escaped for XML and HTML text and attributes. */

@@ -38,6 +38,7 @@ struct lconn {
 	long long head_from;	/* the first byte of the request came; 0: none yet */
 	size_t lingered;
 	int kept;		/* c.keep.fd as the loop watches it; -1: none */
+	struct msg_state *ms;	/* its log fields (the peer), current while it runs */
 	struct lconn *prev, *next;
 };
 
@@ -49,7 +50,7 @@ static struct {
 
 
 /* A header name at p (up to the colon) is name? */
-static bool named(const char *p, size_t len, const char *name)
+static inline bool named(const char *p, size_t len, const char *name)
 {
 	size_t n = strlen(name);
 
@@ -88,7 +89,7 @@ enum http_scan http_loop_scan(const char *b, size_t len)
 		return SCAN_MORE;
 	if (b[0] == '\r' || b[0] == '\n')
 		return SCAN_ODD;
-	end = memmem(b, len < HTTP_LOOP_HEAD_MAX ? len : HTTP_LOOP_HEAD_MAX, "\r\n\r\n", 4);
+	end = http_head_end(b, len < HTTP_LOOP_HEAD_MAX ? len : HTTP_LOOP_HEAD_MAX);
 	if (!end)
 		return len >= HTTP_LOOP_HEAD_MAX ? SCAN_ODD : SCAN_MORE;
 	head = (size_t)(end - b) + 4;
@@ -99,6 +100,10 @@ enum http_scan http_loop_scan(const char *b, size_t len)
 			return SCAN_ODD;
 		if (p == b)
 			continue;	/* the request line */
+		/* Only three names matter here: the others are passed over
+		 * by their first letter, without looking for their colon. */
+		if (*p != 'C' && *p != 'c' && *p != 'E' && *p != 'e' && *p != 'T' && *p != 't')
+			continue;
 		colon = memchr(p, ':', (size_t)(nl - p));
 		if (!colon)
 			continue;	/* the layer refuses it */
@@ -133,6 +138,7 @@ static void conn_free(struct lconn *lc)
 	http_conn_release(&lc->c);
 	strbuf_release(&lc->in);
 	strbuf_release(&lc->out);
+	msg_state_free(lc->ms);
 	free(lc);
 	evloop_conn_end(L.ev);
 }
@@ -320,10 +326,12 @@ static bool after(struct lconn *lc, enum http_req_end end)
 	return done(lc, end);
 }
 
+/* The connection's log fields, as a connection process has its own:
+ * set once at the accept, made current for each of its callbacks (the
+ * loop makes the process's own current again after each). */
 static void context(const struct lconn *lc)
 {
-	msg_context_reset();
-	msg_context("peer", lc->peer.addr);
+	msg_state_use(lc->ms);
 }
 
 /* Serves the requests that are in, while the connection stays ours. A
@@ -454,6 +462,10 @@ static void loop_accept(struct evloop *ev, int fd, const struct serve_peer *peer
 	lc->peer = *peer;
 	lc->fd = fd;
 	lc->kept = -1;
+	lc->ms = msg_state_new();
+	msg_state_use(lc->ms);
+	msg_context("peer", peer->addr);
+	msg_state_use(NULL);
 	strbuf_init(&lc->in, 0);
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	lc->s = stream_new(fd, fd, L.srv->lim.header_timeout, HTTP_LINE_MAX);
@@ -497,7 +509,7 @@ static long long loop_tick(long long now, void *ctx)
 			} else {
 				serve_in(lc, true);
 			}
-			msg_context_reset();
+			msg_state_use(NULL);
 			nx = L.all;	/* the list may have changed: again */
 			continue;
 		}

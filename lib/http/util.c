@@ -148,6 +148,18 @@ static bool field_is(const char *name, size_t len, const char *lit)
 	return strlen(lit) == len && strncasecmp(name, lit, len) == 0;
 }
 
+const char *http_head_end(const char *b, size_t len)
+{
+	const char *p = b, *end = b + len, *nl;
+
+	while (end - p >= 4 && (nl = memchr(p + 1, '\n', (size_t)(end - p - 3)))) {
+		if (nl[-1] == '\r' && nl[1] == '\r' && nl[2] == '\n')
+			return nl - 1;
+		p = nl;
+	}
+	return NULL;
+}
+
 bool http_hop_by_hop(const char *name, size_t len)
 {
 	switch (name[0]) {

@@ -154,7 +154,10 @@ int evloop_wait(struct evloop *ev, long long timeout_ms)
 		/* An earlier callback of this round may have forgotten it. */
 		if ((size_t)fd < ev->nw && ev->w[fd].in_ep && ev->w[fd].fn)
 			ev->w[fd].fn(fd, got & (EVLOOP_IN | EVLOOP_OUT), ev->w[fd].ctx);
-		/* A callback's log context (the peer) is its own. */
+		/* A callback's log context (the peer) is its own: the
+		 * process's own fields again, emptied (a callback may have
+		 * made a state of its own current, or set fields). */
+		msg_state_use(NULL);
 		msg_context_reset();
 	}
 	return n;

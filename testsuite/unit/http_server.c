@@ -467,6 +467,27 @@ static void test_helpers(void)
 	strbuf_release(&sb);
 }
 
+/* http_head_end against memmem, its model, on every cut of some heads. */
+static void test_head_end(void)
+{
+	static const char *const heads[] = {
+		"GET / HTTP/1.1\r\nHost: a\r\n\r\nbody\r\n\r\n",
+		"\r\n\r\n", "\n\r\n\r\n", "a\r\n\r", "a\n\n\r\n\r\nb", "a\r\n\n\r\n",
+		"H: x\r\r\n\r\n", "H: x\r\n\r\r\n\r\n", "\r\n\r\r\n", "", "\r\n\r",
+	};
+	bool same = true;
+
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++)
+		for (size_t len = 0; len <= strlen(heads[i]); len++)
+			if (http_head_end(heads[i], len) != memmem(heads[i], len, "\r\n\r\n", 4)) {
+				printf("# head %zu, %zu bytes\n", i, len);
+				same = false;
+			}
+	ok(same, "http_head_end finds the first CRLF CRLF as memmem does, at every length");
+	is_int((int)(http_head_end(heads[0], strlen(heads[0])) - heads[0]), 23,
+	       "the head's end, not the body's");
+}
+
 static void test_config(void)
 {
 	static const char bad[] = "{\"autodiscover-gen\": {\"trusted_proxies\": [\"10.0.0.0/33\"]}}";
@@ -512,6 +533,7 @@ int main(void)
 	msg_setup("http_server");
 	msg_set_level(MSG_ERROR);
 	test_helpers();
+	test_head_end();
 	test_config();
 	test_basic();
 	test_idle();
