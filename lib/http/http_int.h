@@ -53,8 +53,10 @@ struct http_server {
 	void *reload_user;
 };
 
+/* A header as offsets into the response's hb ("name\0value\0"), with
+ * their lengths: no allocation a header, no strlen to write it. */
 struct http_resp_header {
-	char *name, *value;
+	size_t name, value, nlen, vlen;
 };
 
 struct http_response {
@@ -62,6 +64,7 @@ struct http_response {
 	int status;
 	struct http_resp_header *h;
 	size_t nh, ah;
+	struct strbuf hb;	/* the headers' bytes */
 	struct strbuf body;
 	bool started;		/* status line and headers sent */
 	bool chunked;		/* streaming with chunked encoding */
@@ -152,7 +155,9 @@ int http_rule_check(const struct http_rule *r, const struct http_request *req,
 void http_strs_free(struct http_strs *l);
 
 /* response.c */
-void http_resp_init(struct http_response *res, struct http_conn *c);
+/* Ready for c's next request: what it holds is dropped, its buffers
+ * kept (a small body's too) for the next; on a zeroed res, the first. */
+void http_resp_reset(struct http_response *res, struct http_conn *c);
 void http_resp_clear(struct http_response *res);
 const char *http_resp_find(const struct http_response *res, const char *name);
 /* Sends what the handler gathered, if it did not stream. */

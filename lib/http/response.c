@@ -55,20 +55,38 @@ const char *http_reason(int status)
 	return "";
 }
 
-void http_resp_init(struct http_response *res, struct http_conn *c)
+/* A body buffer larger than this is freed between requests rather than
+ * kept for the next (a connection waiting in the loop holds little). */
+#define KEEP_BODY 16384
+
+void http_resp_reset(struct http_response *res, struct http_conn *c)
 {
+	struct http_resp_header *h = res->h;
+	size_t ah = res->ah;
+	struct strbuf hb = res->hb, body = res->body;
+
+	if (body.alloc > KEEP_BODY)
+		strbuf_release(&body);
 	memset(res, 0, sizeof(*res));
+	res->h = h;
+	res->ah = ah;
+	res->hb = hb;
+	res->body = body;
+	if (!hb.alloc)
+		strbuf_init(&res->hb, 0);
+	if (!body.alloc)
+		strbuf_init(&res->body, 0);
+	strbuf_reset(&res->hb);
+	strbuf_reset(&res->body);
 	res->c = c;
 	res->status = 200;
 	res->length = -1;
-	strbuf_init(&res->body, 0);
 }
 
 void http_resp_clear(struct http_response *res)
 {
-	for (size_t i = 0; i < res->nh; i++)
-		free(res->h[i].name);	/* the value shares its allocation */
 	free(res->h);
+	strbuf_release(&res->hb);
 	strbuf_release(&res->body);
 	memset(res, 0, sizeof(*res));
 }
@@ -85,42 +103,58 @@ int http_resp_get_status(const struct http_response *res)
 	return res->status;
 }
 
-static void check_field(const char *s)
+static void check_field(const char *s, size_t n)
 {
-	if (s[strcspn(s, "\r\n")])
+	if (memchr(s, '\r', n) || memchr(s, '\n', n))
 		msg_panic("HTTP response header with CR or LF");
+}
+
+static const char *hname(const struct http_response *res, size_t i)
+{
+	return res->hb.buf + res->h[i].name;
+}
+
+static const char *hvalue(const struct http_response *res, size_t i)
+{
+	return res->hb.buf + res->h[i].value;
+}
+
+/* The first header named name (nl bytes), or -1. */
+static long find(const struct http_response *res, const char *name, size_t nl)
+{
+	for (size_t i = 0; i < res->nh; i++)
+		if (res->h[i].nlen == nl && strcasecmp(hname(res, i), name) == 0)
+			return (long)i;
+	return -1;
 }
 
 void http_resp_header(struct http_response *res, const char *name, const char *value)
 {
-	size_t nl = strlen(name), vl = strlen(value);
+	size_t nl = strlen(name), vl = strlen(value), off = res->hb.len;
 	char *p;
 
-	check_field(name);
-	check_field(value);
+	check_field(name, nl);
+	check_field(value, vl);
 	if (res->started)
 		msg_panic("http_resp_header after the headers were sent: %s", name);
 	xgrow((void **)&res->h, &res->ah, res->nh + 1, sizeof(*res->h));
-	/* Name and value in one allocation, freed through the name. */
-	p = xmalloc(nl + vl + 2);
+	strbuf_grow(&res->hb, nl + vl + 2);
+	p = res->hb.buf + off;
 	memcpy(p, name, nl + 1);
 	memcpy(p + nl + 1, value, vl + 1);
-	res->h[res->nh].name = p;
-	res->h[res->nh].value = p + nl + 1;
+	strbuf_setlen(&res->hb, off + nl + vl + 2);
+	res->h[res->nh] = (struct http_resp_header){ off, off + nl + 1, nl, vl };
 	res->nh++;
 }
 
 void http_resp_set_header(struct http_response *res, const char *name, const char *value)
 {
-	size_t j = 0;
+	size_t j = 0, nl = strlen(name);
 
-	for (size_t i = 0; i < res->nh; i++) {
-		if (strcasecmp(res->h[i].name, name) == 0) {
-			free(res->h[i].name);
-		} else {
+	/* What is dropped stays in hb, unused, until the next request. */
+	for (size_t i = 0; i < res->nh; i++)
+		if (res->h[i].nlen != nl || strcasecmp(hname(res, i), name) != 0)
 			res->h[j++] = res->h[i];
-		}
-	}
 	res->nh = j;
 	if (value)
 		http_resp_header(res, name, value);
@@ -128,10 +162,9 @@ void http_resp_set_header(struct http_response *res, const char *name, const cha
 
 const char *http_resp_find(const struct http_response *res, const char *name)
 {
-	for (size_t i = 0; i < res->nh; i++)
-		if (strcasecmp(res->h[i].name, name) == 0)
-			return res->h[i].value;
-	return NULL;
+	long i = find(res, name, strlen(name));
+
+	return i < 0 ? NULL : hvalue(res, (size_t)i);
 }
 
 void http_resp_cookie(struct http_response *res, const struct http_cookie *c)
@@ -162,9 +195,10 @@ void http_resp_cookie(struct http_response *res, const struct http_cookie *c)
 	strbuf_release(&sb);
 }
 
-static void add_absent(struct http_response *res, const char *name, const char *value)
+static void add_absent(struct http_response *res, const char *name, size_t nl,
+		       const char *value)
 {
-	if (http_resp_find(res, name) == NULL)
+	if (find(res, name, nl) < 0)
 		http_resp_header(res, name, value);
 }
 
@@ -172,14 +206,14 @@ void http_resp_security_headers(struct http_response *res)
 {
 	const struct http_limits *lim = &res->c->srv->lim;
 
-	add_absent(res, "X-Content-Type-Options", "nosniff");
-	add_absent(res, "X-Frame-Options", lim->frame_options[0] ? lim->frame_options : "DENY");
-	add_absent(res, "Referrer-Policy", "no-referrer");
+	add_absent(res, "X-Content-Type-Options", 22, "nosniff");
+	add_absent(res, "X-Frame-Options", 15, lim->frame_options[0] ? lim->frame_options : "DENY");
+	add_absent(res, "Referrer-Policy", 15, "no-referrer");
 	if (res->c->req.secure && lim->hsts > 0) {
 		char v[64];
 
 		snprintf(v, sizeof(v), "max-age=%lld", lim->hsts);
-		add_absent(res, "Strict-Transport-Security", v);
+		add_absent(res, "Strict-Transport-Security", 25, v);
 	}
 }
 
@@ -280,13 +314,16 @@ static void put_num(struct head *h, long long v)
 	put(h, buf, dec_format(buf, v < 0 ? 0 : (unsigned long long)v));
 }
 
-/* Headers the layer writes itself from the response's framing. */
-static bool framing_name(const char *n)
+/* Headers the layer writes itself from the response's framing (n is
+ * nl bytes long). */
+static bool framing_name(const char *n, size_t nl)
 {
-	switch (n[0]) {
-	case 'C': case 'c':
-		return strcasecmp(n, "Content-Length") == 0 || strcasecmp(n, "Connection") == 0;
-	case 'T': case 't':
+	switch (nl) {
+	case 14:
+		return strcasecmp(n, "Content-Length") == 0;
+	case 10:
+		return strcasecmp(n, "Connection") == 0;
+	case 17:
 		return strcasecmp(n, "Transfer-Encoding") == 0;
 	}
 	return false;
@@ -334,13 +371,13 @@ static void write_head(struct http_response *res)
 	else if (c->req.version == 10)
 		puts_(&h, "Connection: keep-alive\r\n");
 	for (size_t i = 0; i < res->nh; i++) {
-		const char *n = res->h[i].name;
+		const struct http_resp_header *f = &res->h[i];
 
-		if (framing_name(n))
+		if (framing_name(hname(res, i), f->nlen))
 			continue;
-		puts_(&h, n);
+		put(&h, hname(res, i), f->nlen);
 		put(&h, ": ", 2);
-		puts_(&h, res->h[i].value);
+		put(&h, hvalue(res, i), f->vlen);
 		put(&h, "\r\n", 2);
 	}
 	put(&h, "\r\n", 2);

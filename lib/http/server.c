@@ -1017,7 +1017,6 @@ static enum http_req_end one_request(struct http_conn *c, struct parsed *p)
 
 static void conn_reset(struct http_conn *c, unsigned serial)
 {
-	http_resp_clear(&c->res);
 	memset(&c->req, 0, sizeof(c->req));
 	strbuf_reset(&c->store);
 	c->req.serial = serial;
@@ -1035,7 +1034,7 @@ static void conn_reset(struct http_conn *c, unsigned serial)
 	c->body_err[0] = 0;
 	c->read_timeout = c->srv->lim.body_timeout;
 	c->send_timeout = c->srv->lim.send_timeout;
-	http_resp_init(&c->res, c);
+	http_resp_reset(&c->res, c);
 }
 
 int http_serve_stream(struct http_server *srv, struct stream *s, const struct serve_peer *peer)
