@@ -199,6 +199,8 @@ int main(int argc, char **argv)
 	/* The only JSON read is the admin's config: a fixed hash seed
 	 * saves opening /dev/urandom in each process. */
 	json_object_seed(0x5c15c0e);
+	/* A check reads a dozen of the keys of its sections. */
+	conf_lazy_defaults(true);
 	cmd = prog_take_command(&scl_prog, &argc, argv);
 	prog_start(&scl_prog, &st, argc, argv);
 	if (cmd == NULL && st.argc > 0) {

@@ -24,7 +24,20 @@ struct walk {
 	const char *file;
 	FILE *err;
 	int errors;
+	const json_t *root;	/* the tree being checked (lazy defaults) */
 };
+
+/* Lazy defaults (conf_lazy_defaults): every checked object of a loaded
+ * tree with its key table, so that a getter can build a key's default
+ * the first time it is read. Dropped with the tree (conf_free). */
+struct lazy_obj {
+	const json_t *obj;
+	const struct conf_key *keys;
+	const json_t *root;
+};
+static bool lazy;
+static struct lazy_obj *lazy_objs;
+static size_t lazy_n, lazy_alloc;
 
 /* Sections that belong to other programs, or shared sections a program
  * does not use: accepted as they are, checked by their owner. */
@@ -359,6 +372,130 @@ static void fill_defaults(struct walk *w, json_t *obj, const struct conf_key *ke
 	}
 }
 
+void conf_lazy_defaults(bool on)
+{
+	lazy = on;
+}
+
+static void lazy_register(struct walk *w, const json_t *obj, const struct conf_key *keys)
+{
+	if (lazy_n == lazy_alloc)
+		xgrow((void **)&lazy_objs, &lazy_alloc, lazy_n + 1, sizeof(*lazy_objs));
+	lazy_objs[lazy_n++] = (struct lazy_obj){ obj, keys, w->root };
+}
+
+static void lazy_drop(const json_t *root)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < lazy_n; i++)
+		if (lazy_objs[i].root != root)
+			lazy_objs[j++] = lazy_objs[i];
+	lazy_n = j;
+	if (lazy_n == 0) {
+		free(lazy_objs);
+		lazy_objs = NULL;
+		lazy_alloc = 0;
+	}
+}
+
+/* What fill_defaults reports without filling anything in: a required
+ * key that is missing, here or in an object it would have made. */
+static void check_required(struct walk *w, const json_t *obj, const struct conf_key *keys,
+			   const char *path)
+{
+	for (const struct conf_key *k = keys; k->name; k++) {
+		char *p;
+
+		if (k->type == CONF_INCLUDE) {
+			check_required(w, obj, k->sub, path);
+			continue;
+		}
+		if (obj && json_object_get(obj, k->name))
+			continue;
+		if (k->flags & CONF_REQUIRED) {
+			p = join(path, k->name);
+			conf_err(w, p, "missing (expected %s)", type_names[k->type]);
+			free(p);
+		} else if (!k->def && k->type == CONF_OBJECT) {
+			p = join(path, k->name);
+			check_required(w, NULL, k->sub, p);
+			free(p);
+		}
+	}
+}
+
+static const struct lazy_obj *lazy_find(const json_t *obj)
+{
+	for (size_t i = lazy_n; i-- > 0;)
+		if (lazy_objs[i].obj == obj)
+			return &lazy_objs[i];
+	return NULL;
+}
+
+/* name is missing from obj: its default, set in obj as fill_defaults
+ * would have at load (so it is built once), or NULL when obj is not a
+ * checked object, name not one of its keys, or the key has no default. */
+static json_t *lazy_default(json_t *obj, const char *name)
+{
+	const struct lazy_obj *l = lazy_find(obj);
+	const struct conf_key *k;
+	struct walk w = { name, NULL, 0, NULL };
+	json_t *v, *r;
+
+	if (l == NULL || (k = key_find(l->keys, name)) == NULL)
+		return NULL;
+	w.root = l->root;
+	if (k->def) {
+		if ((v = default_value(k->def)) == NULL)
+			msg_panic("conf: bad default for %s: %s", name, k->def);
+		json_object_set_new(obj, name, v);
+		if ((r = check_value(&w, k, v, name, 0)) != NULL)
+			json_object_set_new(obj, name, v = r);
+	} else if (k->type == CONF_OBJECT) {
+		v = json_object();
+		json_object_set_new(obj, name, v);
+		check_object(&w, v, k->sub, name, 1);
+	} else {
+		return NULL;
+	}
+	if (w.errors)
+		msg_panic("conf: bad default for %s", name);
+	return v;
+}
+
+/* Every default of the tree under obj in place (conf_dump of a lazily
+ * loaded config shows what the program would read). */
+static void fill_all(json_t *obj, const struct conf_key *keys)
+{
+	if (!json_is_object(obj))
+		return;
+	for (const struct conf_key *k = keys; k->name; k++) {
+		json_t *v, *e;
+		size_t i;
+		const char *n;
+
+		if (k->type == CONF_INCLUDE) {
+			fill_all(obj, k->sub);
+			continue;
+		}
+		if ((v = json_object_get(obj, k->name)) == NULL) {
+			lazy_default(obj, k->name);
+			v = json_object_get(obj, k->name);
+		}
+		if (v == NULL)
+			continue;
+		if (k->type == CONF_OBJECT)
+			fill_all(v, k->sub);
+		else if (k->type == CONF_LIST)
+			json_array_foreach(v, i, e)
+				fill_all(e, k->sub);
+		else if (k->type == CONF_MAP)
+			json_object_foreach(v, n, e)
+				fill_all(e, k->sub);
+	}
+}
+
 static void check_object(struct walk *w, json_t *obj, const struct conf_key *keys,
 			 const char *path, int depth)
 {
@@ -392,7 +529,12 @@ static void check_object(struct walk *w, json_t *obj, const struct conf_key *key
 		}
 		free(p);
 	}
-	fill_defaults(w, obj, keys, path, depth);
+	if (lazy) {
+		lazy_register(w, obj, keys);
+		check_required(w, obj, keys, path);
+	} else {
+		fill_defaults(w, obj, keys, path, depth);
+	}
 }
 
 static const struct conf_section *section_find(const struct conf_section *const *s,
@@ -448,7 +590,7 @@ static int check_root(struct walk *w, json_t *root, const struct conf_section *c
 struct conf *conf_load_string(const char *text, size_t len, const char *name,
 			      const struct conf_section *const *sections, FILE *err)
 {
-	struct walk w = { name, err, 0 };
+	struct walk w = { name, err, 0, NULL };
 	json_error_t je;
 	json_t *root;
 	struct conf *c;
@@ -463,7 +605,9 @@ struct conf *conf_load_string(const char *text, size_t len, const char *name,
 			fprintf(err, "%s:%d:%d: invalid JSON: %s\n", name, je.line, je.column, je.text);
 		return NULL;
 	}
+	w.root = root;
 	if (check_root(&w, root, sections) < 0) {
+		lazy_drop(root);
 		json_decref(root);
 		return NULL;
 	}
@@ -505,6 +649,7 @@ void conf_free(struct conf *c)
 {
 	if (c == NULL)
 		return;
+	lazy_drop(c->root);
 	json_decref(c->root);
 	free(c->path);
 	free(c);
@@ -524,7 +669,12 @@ json_t *conf_section(const struct conf *c, const char *name)
 	return s;
 }
 
-json_t *conf_get(const json_t *node, const char *path)
+/* The value at path. With lazy defaults an object missing on the way is
+ * made with its defaults; a missing last key is made too, unless dk is
+ * given: then NULL is returned with *dk set to the key when it has a
+ * default, which a getter of a number, a boolean or a list may read from
+ * the table without building a JSON value. */
+static json_t *lookup(const json_t *node, const char *path, const struct conf_key **dk)
 {
 	char part[256];
 	const char *p = path;
@@ -533,15 +683,61 @@ json_t *conf_get(const json_t *node, const char *path)
 	while (cur && *p) {
 		const char *dot = strchr(p, '.');
 		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		const struct lazy_obj *l;
+		json_t *next;
 
-		if (n >= sizeof(part))
+		if (n >= sizeof(part) || !json_is_object(cur))
 			return NULL;
 		memcpy(part, p, n);
 		part[n] = 0;
-		cur = json_is_object(cur) ? json_object_get(cur, part) : NULL;
+		next = json_object_get(cur, part);
+		if (next == NULL && lazy_n) {
+			if (dot == NULL && dk && (l = lazy_find(cur)) != NULL) {
+				*dk = key_find(l->keys, part);
+				if (*dk && (*dk)->def)
+					return NULL;
+			}
+			next = lazy_default(cur, part);
+		}
+		cur = next;
 		p += n + (dot ? 1 : 0);
 	}
 	return cur;
+}
+
+json_t *conf_get(const json_t *node, const char *path)
+{
+	return lookup(node, path, NULL);
+}
+
+/* An INT, DURATION or SIZE default read from its text as check_value
+ * would have stored it; false for a shape it does not take (the caller
+ * then builds the value). */
+static bool default_number(const struct conf_key *k, long long *n)
+{
+	const char *d = k->def;
+	size_t len = strlen(d);
+	char buf[32];
+	int bad;
+
+	if (k->type != CONF_INT && k->type != CONF_DURATION && k->type != CONF_SIZE)
+		return false;
+	if (d[0] != '"') {
+		if (strspn(d + (d[0] == '-'), "0123456789") != len - (d[0] == '-') || len > 18)
+			return false;
+		*n = strtoll(d, NULL, 10) * (k->type == CONF_DURATION ? 1000 : 1);
+		bad = k->type != CONF_INT && *n < 0;
+	} else {
+		if (k->type == CONF_INT || len < 3 || len - 2 >= sizeof(buf) || d[len - 1] != '"')
+			return false;
+		memcpy(buf, d + 1, len - 2);
+		buf[len - 2] = 0;
+		bad = (k->type == CONF_DURATION ? conf_parse_duration(buf, n)
+						: conf_parse_size(buf, n)) < 0;
+	}
+	if (bad || (k->min < k->max && (*n < k->min || *n > k->max)))
+		msg_panic("conf: bad default for %s: %s", k->name, d);
+	return true;
 }
 
 const char *conf_str(const json_t *node, const char *path)
@@ -557,8 +753,15 @@ const char *conf_str(const json_t *node, const char *path)
 
 long long conf_int(const json_t *node, const char *path)
 {
-	json_t *v = conf_get(node, path);
+	const struct conf_key *k = NULL;
+	json_t *v = lookup(node, path, &k);
+	long long n;
 
+	if (v == NULL && k) {
+		if (default_number(k, &n))
+			return n;
+		v = conf_get(node, path);
+	}
 	if (v == NULL)
 		return 0;
 	if (!json_is_integer(v))
@@ -568,8 +771,16 @@ long long conf_int(const json_t *node, const char *path)
 
 bool conf_bool(const json_t *node, const char *path)
 {
-	json_t *v = conf_get(node, path);
+	const struct conf_key *k = NULL;
+	json_t *v = lookup(node, path, &k);
 
+	if (v == NULL && k) {
+		if (k->type == CONF_BOOL && strcmp(k->def, "true") == 0)
+			return true;
+		if (k->type == CONF_BOOL && strcmp(k->def, "false") == 0)
+			return false;
+		v = conf_get(node, path);
+	}
 	if (v == NULL)
 		return false;
 	if (!json_is_boolean(v))
@@ -577,17 +788,29 @@ bool conf_bool(const json_t *node, const char *path)
 	return json_is_true(v);
 }
 
+/* An empty list default: nothing to build. */
+static bool default_empty_list(const struct conf_key *k)
+{
+	return k->type == CONF_STRINGS && strcmp(k->def, "[]") == 0;
+}
+
 size_t conf_strings_len(const json_t *node, const char *path)
 {
-	json_t *v = conf_get(node, path);
+	const struct conf_key *k = NULL;
+	json_t *v = lookup(node, path, &k);
 
+	if (v == NULL && k && !default_empty_list(k))
+		v = conf_get(node, path);
 	return json_is_array(v) ? json_array_size(v) : 0;
 }
 
 const char *conf_strings_at(const json_t *node, const char *path, size_t i)
 {
-	json_t *v = conf_get(node, path);
+	const struct conf_key *k = NULL;
+	json_t *v = lookup(node, path, &k);
 
+	if (v == NULL && k && !default_empty_list(k))
+		v = conf_get(node, path);
 	v = json_is_array(v) ? json_array_get(v, i) : NULL;
 	return json_is_string(v) ? json_string_value(v) : NULL;
 }
@@ -630,7 +853,10 @@ void conf_dump(const struct conf *c, FILE *fp)
 	json_t *copy = json_object();
 
 	for (const struct conf_section *const *s = c->sections; s && *s; s++) {
-		json_t *sec = json_deep_copy(json_object_get(c->root, (*s)->name));
+		json_t *sec;
+
+		fill_all(json_object_get(c->root, (*s)->name), (*s)->keys);
+		sec = json_deep_copy(json_object_get(c->root, (*s)->name));
 
 		mask_secrets(sec, (*s)->keys);
 		json_object_set_new(copy, (*s)->name, sec);

@@ -68,6 +68,16 @@ struct conf *conf_load_string(const char *text, size_t len, const char *name,
 void conf_free(struct conf *c);
 const char *conf_path(const struct conf *c);
 
+/* For a program that reads its config only through the getters below and
+ * starts once a message (scl-score): configs loaded from now on (on) are
+ * checked as before, unknown keys and missing required ones included, but
+ * a key the file does not set gets its default when a getter first reads
+ * it, not at load; at load that was most of a short run's config work.
+ * The tree then lacks the defaults nobody read (json_object_get and
+ * iteration do not see them; conf_dump fills them all in), and a getter
+ * may add to it: not for a config read by several threads at once. */
+void conf_lazy_defaults(bool on);
+
 /* The section object (defaults filled in); never NULL for a section
  * given to conf_load. Borrowed: lives as long as c. */
 json_t *conf_section(const struct conf *c, const char *name);

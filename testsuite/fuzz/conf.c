@@ -30,13 +30,22 @@ static const struct conf_section *const sections[] = { &log_conf_section, &sec, 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	FILE *devnull = fopen("/dev/null", "w");
-	struct conf *c = conf_load_string((const char *)data, size, "fuzz.json", sections, devnull);
+	struct conf *c;
+
+	/* Defaults at load or lazily (scl-score's way), by the first byte. */
+	conf_lazy_defaults(size > 0 && (data[0] & 1));
+	c = conf_load_string((const char *)data, size, "fuzz.json", sections, devnull);
 
 	if (c) {
 		json_t *s = conf_section(c, "smtp-edge");
 
 		(void)conf_str(s, "mode");
 		(void)conf_int(s, "timeout");
+		(void)conf_int(s, "size");
+		(void)conf_bool(s, "on");
+		(void)conf_strings_len(s, "names");
+		(void)conf_int(s, "obj.port");
+		(void)conf_int(json_array_get(conf_get(s, "list"), 0), "port");
 		conf_dump(c, devnull);
 		conf_free(c);
 	}

@@ -50,12 +50,14 @@ static struct conf *load(const char *text, char **errs)
 	return c;
 }
 
-int main(void)
+/* Everything once with defaults filled in at load, once lazily. */
+static void run(bool lazy)
 {
 	char *e;
 	struct conf *c;
 	json_t *s;
 
+	conf_lazy_defaults(lazy);
 	c = load("{}", &e);
 	ok(c != NULL && *e == 0, "empty config is valid");
 	s = conf_section(c, "smtp-edge");
@@ -146,5 +148,56 @@ int main(void)
 	}
 	conf_free(c);
 	free(e);
+}
+
+/* Lazy defaults: the tree holds what was read, the getters the rest. */
+static void lazy_only(void)
+{
+	char *e, *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+	struct conf *c;
+	json_t *s;
+
+	conf_lazy_defaults(true);
+	c = load("{\"smtp-edge\": {\"routes\": [{\"host\": \"a\"}]}}", &e);
+	s = conf_section(c, "smtp-edge");
+	ok(json_object_get(s, "mode") == NULL && json_object_get(s, "timeout") == NULL &&
+	   json_object_get(s, "ldap") == NULL, "lazy: no default built at load");
+	is_int(conf_int(s, "timeout"), 30000, "lazy: duration default read from the table");
+	is_int(conf_int(s, "max_size"), 10 * 1024 * 1024, "lazy: size default read from the table");
+	ok(json_object_get(s, "timeout") == NULL, "lazy: a number default builds no value");
+	is_int(conf_strings_len(s, "names"), 0, "lazy: empty list default");
+	is_str(conf_strings_at(s, "nets", 0), "127.0.0.0/8", "lazy: list default built");
+	is_str(conf_str(s, "mode"), "file", "lazy: string default built");
+	ok(json_object_get(s, "mode") != NULL, "lazy: and kept in the tree");
+	is_int(conf_int(s, "ldap.port"), 25, "lazy: default of an object made on the way");
+	is_int(conf_int(json_array_get(conf_get(s, "routes"), 0), "port"), 25,
+	       "lazy: list member default");
+	ok(conf_get(s, "nonesuch") == NULL && conf_str(s, "password") == NULL,
+	   "lazy: unknown key and key without default are NULL");
+	fp = open_memstream(&buf, &len);
+	conf_dump(c, fp);
+	fclose(fp);
+	ok(strstr(buf, "\"strict\": true") && strstr(buf, "\"max_connections\": 100") &&
+	   strstr(buf, "\"port\": 25") && strstr(buf, "\"level\": \"info\""),
+	   "lazy: dump shows every default");
+	free(buf);
+	conf_free(c);
+	free(e);
+
+	c = load("{\"smtp-edge\": {\"routes\": [{\"port\": 1}]}}", &e);
+	ok(c == NULL, "lazy: required key still checked at load");
+	is_str(e, "t.json: smtp-edge.routes[0].host: missing (expected a string)\n",
+	       "lazy: with its path");
+	free(e);
+	conf_lazy_defaults(false);
+}
+
+int main(void)
+{
+	run(false);
+	run(true);
+	lazy_only();
 	return tap_done();
 }
