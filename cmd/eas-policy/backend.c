@@ -227,6 +227,18 @@ static int status_line(const char *p, size_t len, struct answer *a)
 	return a->status < 100 || a->status > 599 ? -1 : 0;
 }
 
+/* Does v hold word (lowercase) in any letter case, anywhere? As
+ * strcasestr, without its setup for a needle of a few bytes. */
+static bool has_nocase(const char *v, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (; *v; v++)
+		if ((*v | 0x20) == word[0] && strncasecmp(v, word, n) == 0)
+			return true;
+	return false;
+}
+
 /* One header field of the answer, name[0..nl) and its value v (NUL-ended):
  * the framing noted in a; true when it is passed on to the device (not
  * hop-by-hop, not Date, no CR in the value). */
@@ -235,9 +247,9 @@ static bool answer_field(struct answer *a, const char *name, size_t nl, const ch
 	if (nl == 14 && strncasecmp(name, "Content-Length", 14) == 0)
 		a->length = strtoll(v, NULL, 10);
 	else if (nl == 17 && strncasecmp(name, "Transfer-Encoding", 17) == 0)
-		a->chunked = strcasestr(v, "chunked") != NULL;
+		a->chunked = has_nocase(v, "chunked");
 	else if (nl == 10 && strncasecmp(name, "Connection", 10) == 0)
-		a->close = strcasestr(v, "close") != NULL;
+		a->close = has_nocase(v, "close");
 	if (http_hop_by_hop(name, nl) || (nl == 4 && strncasecmp(name, "Date", 4) == 0))
 		return false;
 	return strchr(v, '\r') == NULL;
@@ -801,6 +813,8 @@ static long long plain_length(const char *h, size_t n)
 		return -1;
 	for (const char *p = h; (p = memchr(p, '\n', (size_t)(h + n - p))); ) {
 		p++;
+		if (*p != 'T' && *p != 't' && *p != 'C' && *p != 'c')
+			continue;	/* neither name: no compare */
 		if (strncasecmp(p, "Transfer-Encoding:", 18) == 0)
 			return -1;
 		if (strncasecmp(p, "Content-Length:", 15) == 0) {

@@ -137,12 +137,15 @@ void http_resp_header(struct http_response *res, const char *name, const char *v
 	check_field(value, vl);
 	if (res->started)
 		msg_panic("http_resp_header after the headers were sent: %s", name);
-	xgrow((void **)&res->h, &res->ah, res->nh + 1, sizeof(*res->h));
-	strbuf_grow(&res->hb, nl + vl + 2);
+	if (res->nh == res->ah)
+		xgrow((void **)&res->h, &res->ah, res->nh + 1, sizeof(*res->h));
+	if (res->hb.alloc < off + nl + vl + 3)
+		strbuf_grow(&res->hb, nl + vl + 2);
 	p = res->hb.buf + off;
 	memcpy(p, name, nl + 1);
 	memcpy(p + nl + 1, value, vl + 1);
-	strbuf_setlen(&res->hb, off + nl + vl + 2);
+	res->hb.len = off + nl + vl + 2;
+	res->hb.buf[res->hb.len] = 0;
 	res->h[res->nh] = (struct http_resp_header){ off, off + nl + 1, nl, vl };
 	res->nh++;
 }
@@ -306,6 +309,8 @@ static void puts_(struct head *h, const char *s)
 	put(h, s, strlen(s));
 }
 
+#define PUT_LIT(h, s) put(h, s, sizeof(s) - 1)
+
 /* A decimal number (>= 0). */
 static void put_num(struct head *h, long long v)
 {
@@ -329,6 +334,31 @@ static bool framing_name(const char *n, size_t nl)
 	return false;
 }
 
+/* The security headers the response lacks, as http_resp_security_headers
+ * would add them, written straight into the head: not copied into the
+ * response first for every answer. */
+static void put_security(struct head *h, const struct http_response *res)
+{
+	const struct http_limits *lim = &res->c->srv->lim;
+	const char *fo = lim->frame_options[0] ? lim->frame_options : "DENY";
+
+	if (find(res, "X-Content-Type-Options", 22) < 0)
+		PUT_LIT(h, "X-Content-Type-Options: nosniff\r\n");
+	if (find(res, "X-Frame-Options", 15) < 0) {
+		check_field(fo, strlen(fo));
+		PUT_LIT(h, "X-Frame-Options: ");
+		puts_(h, fo);
+		PUT_LIT(h, "\r\n");
+	}
+	if (find(res, "Referrer-Policy", 15) < 0)
+		PUT_LIT(h, "Referrer-Policy: no-referrer\r\n");
+	if (res->c->req.secure && lim->hsts > 0 && find(res, "Strict-Transport-Security", 25) < 0) {
+		PUT_LIT(h, "Strict-Transport-Security: max-age=");
+		put_num(h, lim->hsts);
+		PUT_LIT(h, "\r\n");
+	}
+}
+
 /* Status line and headers into the stream's buffer. */
 static void write_head(struct http_response *res)
 {
@@ -342,8 +372,6 @@ static void write_head(struct http_response *res)
 		http_date(now, date);
 		last = now;
 	}
-	if (c->srv->lim.security_headers)
-		http_resp_security_headers(res);
 	h.n = 0;
 	put(&h, "HTTP/1.1 ", 9);
 	put_num(&h, res->status);
@@ -380,6 +408,8 @@ static void write_head(struct http_response *res)
 		put(&h, hvalue(res, i), f->vlen);
 		put(&h, "\r\n", 2);
 	}
+	if (c->srv->lim.security_headers)
+		put_security(&h, res);
 	put(&h, "\r\n", 2);
 	out_write(c, h.b, h.n);
 	res->started = true;

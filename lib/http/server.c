@@ -492,9 +492,52 @@ int http_body_status(const struct http_request *req)
  * is asked of every byte of every header name. */
 static inline bool is_tchar(int c)
 {
-	static const unsigned long long map[2] = { 0x03ff6cfa00000000ULL, 0x57ffffffc7fffffeULL };
+	static const unsigned long long map[4] = { 0x03ff6cfa00000000ULL, 0x57ffffffc7fffffeULL };
 
-	return c >= 0 && c < 128 && (map[c >> 6] >> (c & 63)) & 1;
+	return (map[(unsigned char)c >> 6] >> (c & 63)) & 1;
+}
+
+/* Eight bytes at a time, for the bytes of a request line and of header
+ * values (most of a head): whether any byte of w is below n (n <= 128),
+ * is zero, or is 0x80 or above; exact as a whole, not which byte. A word
+ * these flag is looked at byte by byte. */
+#define BYTES(b) (0x0101010101010101ULL * (b))
+
+static inline unsigned long long below(unsigned long long w, unsigned n)
+{
+	return (w - BYTES(n)) & ~w & BYTES(0x80);
+}
+
+/* A value's bytes are all visible, SP, HTAB or obs-text (>= 0x80). */
+static bool value_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (unsigned long long w; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (below(w, 0x20) | below(w ^ BYTES(0x7f), 1))
+			break;	/* a control, a tab or DEL among them */
+	}
+	for (; i < n; i++)
+		if (((unsigned char)s[i] < ' ' && s[i] != '\t') || s[i] == 0x7f)
+			return false;
+	return true;
+}
+
+/* A request target's bytes are all visible ASCII. */
+static bool target_ok(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (unsigned long long w; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (below(w, 0x21) | (w & BYTES(0x80)) | below(w ^ BYTES(0x7f), 1))
+			break;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)s[i] <= ' ' || (unsigned char)s[i] >= 0x7f)
+			return false;
+	return true;
 }
 
 /* Stores s[0..n) in c->store; returns the offset (pointers are made once
@@ -550,11 +593,10 @@ static int parse_request_line(struct http_conn *c, struct parsed *p)
 		return 400;
 	t = sp1 + 1;
 	*sp2 = 0;
-	for (char *x = t; *x; x++)
-		if ((unsigned char)*x <= ' ' || (unsigned char)*x >= 0x7f)
-			return 400;
+	if (!target_ok(t, (size_t)(sp2 - t)))	/* no NUL before sp2: strchr found it */
+		return 400;
 	p->method = keep(c, l, ml);
-	p->target = keep(c, t, strlen(t));
+	p->target = keep(c, t, (size_t)(sp2 - t));
 	/* Absolute form (a proxy's): only the path counts. */
 	if (strncasecmp(t, "http://", 7) == 0 || strncasecmp(t, "https://", 8) == 0) {
 		t = strchr(strchr(t, ':') + 3, '/');
@@ -587,10 +629,8 @@ static int parse_header(struct http_conn *c, struct parsed *p)
 	for (char *x = l; x < colon; x++)
 		if (!is_tchar((unsigned char)*x))
 			return 400;
-	for (char *x = colon + 1; *x; x++)
-		if (((unsigned char)*x < ' ' && *x != '\t') || *x == 0x7f)
-			return 400;
-	if (memchr(l, 0, c->line.len))
+	/* The value to the line's end: a NUL in it is a control too. */
+	if (!value_ok(colon + 1, (size_t)(l + c->line.len - colon - 1)))
 		return 400;
 	if ((long long)p->nh >= c->rule->headers_count_max || p->nh >= HTTP_HEADERS_MAX) {
 		p->check = "headers_count_max";
