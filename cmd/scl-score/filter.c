@@ -19,6 +19,7 @@
 #include "util/exitcodes.h"
 #include "util/mem.h"
 #include "util/msg.h"
+#include "util/strbuf.h"
 #include "scl-score.h"
 
 #define HDR_SCL "X-Postern-SCL"
@@ -328,6 +329,46 @@ static int writev_all(int fd, struct iovec *iov, int n)
 	return 0;
 }
 
+/* The verdict's numbers without printf, whose code and tables are pages
+ * of the C library a process would fault in for them (see
+ * scl_prob_format). */
+static void add_scl(struct strbuf *sb, int scl)
+{
+	char d[STRBUF_DEC_MAX];
+
+	if (scl < 0)
+		strbuf_addch(sb, '-');
+	strbuf_add(sb, d, dec_format(d, (unsigned long long)(scl < 0 ? -(long long)scl : scl)));
+}
+
+static void add_prob(struct strbuf *sb, double p)
+{
+	char d[SCL_PROB_MAX];
+
+	strbuf_add(sb, d, scl_prob_format(d, p));
+}
+
+/* X-Postern-SCL, X-Postern-Spam and, if configured, Exchange's field. */
+static void add_fields(const struct scl *s, struct strbuf *sb, const struct verdict *v,
+		       const char *eol)
+{
+	strbuf_addstr(sb, HDR_SCL ": ");
+	add_scl(sb, v->scl);
+	strbuf_addstr(sb, eol);
+	strbuf_addstr(sb, HDR_SPAM ": p=");
+	add_prob(sb, v->p);
+	strbuf_addstr(sb, "; action=");
+	strbuf_addstr(sb, scl_action_name(v->action));
+	strbuf_addstr(sb, "; reason=");
+	strbuf_addstr(sb, v->reason);
+	strbuf_addstr(sb, eol);
+	if (s->exchange_header) {
+		strbuf_addstr(sb, HDR_EXCH ": ");
+		add_scl(sb, v->scl);
+		strbuf_addstr(sb, eol);
+	}
+}
+
 /* Writes the message with our fields first and outside fields of the
  * same names left out, in one writev (the header copied, the body
  * not). */
@@ -348,11 +389,7 @@ static int write_message(const struct scl *s, const char *b, size_t len, const s
 		strbuf_add(&out, b, first_end);
 		pos = first_end;
 	}
-	strbuf_addf(&out, HDR_SCL ": %d%s", v->scl, crlf ? "\r\n" : "\n");
-	strbuf_addf(&out, HDR_SPAM ": p=%.4f; action=%s; reason=%s%s", v->p,
-		    scl_action_name(v->action), v->reason, crlf ? "\r\n" : "\n");
-	if (s->exchange_header)
-		strbuf_addf(&out, HDR_EXCH ": %d%s", v->scl, crlf ? "\r\n" : "\n");
+	add_fields(s, &out, v, crlf ? "\r\n" : "\n");
 	while (pos < len && in_header) {
 		const char *nl = memchr(b + pos, '\n', len - pos);
 		size_t ll = nl ? (size_t)(nl - (b + pos)) + 1 : len - pos;
@@ -425,30 +462,43 @@ int cmd_filter(const struct scl *s)
 	return 0;
 }
 
-/* "scl=N action=ACTION p=P\n" into line; returns its length. */
-static size_t format_verdict(char *line, size_t size, const struct verdict *v)
+/* "scl=N action=ACTION p=P\n" into line (VERDICT_MAX bytes); returns
+ * its length. */
+#define VERDICT_MAX 96
+static size_t format_verdict(char *line, const struct verdict *v)
 {
-	int n = snprintf(line, size, "scl=%d action=%s p=%.4f\n", v->scl,
-			 scl_action_name(v->action), v->p);
+	struct strbuf sb = STRBUF_INIT;
+	size_t n;
 
-	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+	strbuf_addstr(&sb, "scl=");
+	add_scl(&sb, v->scl);
+	strbuf_addstr(&sb, " action=");
+	strbuf_addstr(&sb, scl_action_name(v->action));
+	strbuf_addstr(&sb, " p=");
+	add_prob(&sb, v->p);
+	strbuf_addch(&sb, '\n');
+	n = sb.len < VERDICT_MAX ? sb.len : VERDICT_MAX - 1;
+	memcpy(line, sb.buf, n);
+	line[n] = 0;
+	strbuf_release(&sb);
+	return n;
 }
 
 /* One message's answer in one write, without stdio's buffer: a check
  * is a process per message. */
 static void write_verdict(const struct verdict *v)
 {
-	char line[96];
+	char line[VERDICT_MAX];
 
-	if (write_all(1, line, format_verdict(line, sizeof(line), v)) < 0)
+	if (write_all(1, line, format_verdict(line, v)) < 0)
 		msg_fatal(EX_IOERR, "cannot write: %s", strerror(errno));
 }
 
 static void print_verdict(const char *name, const struct verdict *v)
 {
-	char line[96];
+	char line[VERDICT_MAX];
 
-	format_verdict(line, sizeof(line), v);
+	format_verdict(line, v);
 	printf("%s %s", name, line);
 }
 

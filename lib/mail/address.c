@@ -100,6 +100,22 @@ static int comment_text(const char *s, size_t a, size_t b, struct strbuf *out)
 	return 0;
 }
 
+/* "local@domain" (the local part up to a NUL, as "%.*s" took it), without
+ * printf: scl-score parses addresses in every process, where printf's
+ * code is pages of the C library to fault in. */
+static char *join_at(const char *local, size_t ll, const char *domain)
+{
+	size_t dl = strlen(domain);
+	char *s;
+
+	ll = strnlen(local, ll);
+	s = xmalloc(ll + dl + 2);
+	memcpy(s, local, ll);
+	s[ll] = '@';
+	memcpy(s + ll + 1, domain, dl + 1);
+	return s;
+}
+
 /* Fills a from the addr-spec text spec ("local@domain"). */
 static void set_spec(struct mail_addr *a, struct strbuf *spec)
 {
@@ -113,7 +129,7 @@ static void set_spec(struct mail_addr *a, struct strbuf *spec)
 	for (char *d = a->domain; *d; d++)
 		*d = (char)tolower((unsigned char)*d);
 	if (at)
-		a->addr = xasprintf("%.*s@%s", (int)ll, spec->buf, a->domain);
+		a->addr = join_at(spec->buf, ll, a->domain);
 	else
 		a->addr = xstrdup(spec->buf);
 }

@@ -9,6 +9,7 @@
 #include "mail/mime.h"
 #include "spam/feature.h"
 #include "util/mem.h"
+#include "util/strbuf.h"
 
 #define WORD_MAX 40		/* longer words become a "long word" feature */
 /* Bigrams of each word with the two before it. Measured on the
@@ -229,8 +230,10 @@ static size_t word_form(const char *s, size_t len, char *out, bool *caps)
 		out[i] = (char)c;
 	}
 	*caps = len <= WORD_MAX && letters >= 3 && upper == letters;
-	if (len > WORD_MAX)
-		n += (size_t)snprintf(out + n, 8, "~%zu", len / 16);
+	if (len > WORD_MAX) {	/* "~N", N the length class */
+		out[n++] = '~';
+		n += dec_format(out + n, len / 16);
+	}
 	return n;
 }
 
@@ -344,10 +347,9 @@ static size_t lim_or(size_t v, size_t def)
 
 static void add_num(struct spam_fv *fv, const char *prefix, unsigned long v)
 {
-	char b[24];
-	int n = snprintf(b, sizeof(b), "%lu", v);
+	char b[STRBUF_DEC_MAX];
 
-	spam_fv_add(fv, prefix, b, (size_t)n);
+	spam_fv_add(fv, prefix, b, dec_format(b, v));
 }
 
 static unsigned log2_class(size_t v)
@@ -483,7 +485,9 @@ static void structure_features(struct spam_fv *fv, const struct mime_msg *m)
 		const struct mime_part *p = mime_part_at(m, i);
 
 		strbuf_reset(&t);
-		strbuf_addf(&t, "%.30s/%.40s", p->type, p->subtype);
+		strbuf_add(&t, p->type, strnlen(p->type, 30));
+		strbuf_addch(&t, '/');
+		strbuf_add(&t, p->subtype, strnlen(p->subtype, 40));
 		spam_fv_add(fv, "M:", t.buf, t.len);
 		if (p->charset)
 			spam_fv_add(fv, "M:cs=", p->charset, strnlen(p->charset, 30));

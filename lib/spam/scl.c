@@ -1,5 +1,7 @@
 /* SCL from probability, actions from thresholds, phrase matching (see
  * scl.h). */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +46,41 @@ const char *scl_action_name(enum scl_action a)
 	static const char *const names[] = { "deliver", "junk", "quarantine", "reject", "delete" };
 
 	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "deliver";
+}
+
+/* Every check and filter run prints p: by hand, because printf's
+ * floating-point code and its tables are pages of the C library that a
+ * process would fault in for this one number. The decimals are those of
+ * the exact value m * 2^e, so the digits are printf's. */
+size_t scl_prob_format(char out[SCL_PROB_MAX], double p)
+{
+	uint64_t bits, m, q;
+	unsigned __int128 n, rest, half;
+	int ex, sh;
+
+	if (!(p >= 0 && p <= 1))	/* never from the model: printf's way */
+		return (size_t)snprintf(out, SCL_PROB_MAX, "%.4f", p);
+	memcpy(&bits, &p, sizeof(bits));
+	ex = (int)((bits >> 52) & 0x7ff);
+	m = bits & ((UINT64_C(1) << 52) - 1);
+	if (ex)
+		m |= UINT64_C(1) << 52;
+	sh = ex ? 1075 - ex : 1074;	/* p = m / 2^sh, sh >= 52 for p <= 1 */
+	n = (unsigned __int128)m * 10000;
+	if (sh >= 127) {
+		q = 0;		/* below 2^-60: far from half a unit */
+	} else {
+		q = (uint64_t)(n >> sh);
+		rest = n & (((unsigned __int128)1 << sh) - 1);
+		half = (unsigned __int128)1 << (sh - 1);
+		q += rest > half || (rest == half && (q & 1));
+	}
+	out[0] = (char)('0' + q / 10000);
+	out[1] = '.';
+	for (int i = 5; i >= 2; i--, q /= 10)
+		out[i] = (char)('0' + q % 10);
+	out[6] = 0;
+	return 6;
 }
 
 /* Lowercase of a code point in the ranges mail in European languages

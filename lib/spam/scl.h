@@ -45,6 +45,11 @@ enum scl_action scl_action(const struct scl_policy *pol, int scl);
 /* "deliver", "junk", "quarantine", "reject", "delete". */
 const char *scl_action_name(enum scl_action a);
 
+/* p as printf's "%.4f" writes it (rounded to nearest, ties to even, from
+ * the exact binary value), NUL-terminated; returns its length. */
+#define SCL_PROB_MAX 32
+size_t scl_prob_format(char out[SCL_PROB_MAX], double p);
+
 /* Lowercases UTF-8 text in place: ASCII, Latin-1, Latin Extended-A,
  * Greek and Cyrillic letters (other bytes stay as they are). */
 void scl_fold(char *text, size_t len);

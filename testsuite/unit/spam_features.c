@@ -19,6 +19,52 @@ static int has(const struct spam_fv *fv, const char *name)
 	return 0;
 }
 
+/* scl_prob_format against printf's "%.4f": exact halves (1/32 is
+ * 0.03125), the numbers either side of each four-decimal boundary, the
+ * ends, subnormals, and a sweep of the range. */
+static int prob_differs(double p)
+{
+	char want[64], got[SCL_PROB_MAX];
+	size_t n = scl_prob_format(got, p);
+
+	snprintf(want, sizeof(want), "%.4f", p);
+	if (strcmp(got, want) == 0 && n == strlen(want))
+		return 0;
+	printf("# p %.17g: got %s want %s\n", p, got, want);
+	return 1;
+}
+
+static void prob_format_cases(void)
+{
+	static const double edge[] = { 0, 1, 0.5, 0.03125, 0.09375, 0.15625, 0.99996875, 1e-300,
+				       4.9e-324, 0.00005, 0.99995, 0.00015, 0.12345, 0.99994999 };
+	int bad = 0;
+	unsigned long long r = 88172645463325252ull;
+
+	for (size_t i = 0; i < sizeof(edge) / sizeof(edge[0]); i++)
+		bad += prob_differs(edge[i]);
+	for (int k = 0; k <= 20000; k++) {
+		double b = k / 20000.0;
+
+		bad += prob_differs(b) + prob_differs(nextafter(b, 0)) + prob_differs(nextafter(b, 1));
+	}
+	for (int i = 0; i < 200000; i++) {
+		r ^= r << 13;
+		r ^= r >> 7;
+		r ^= r << 17;
+		bad += prob_differs((double)(r >> 11) / 9007199254740992.0);
+	}
+	ok(bad == 0, "p printed as printf's %%.4f does (%d differ)", bad);
+	{
+		char out[SCL_PROB_MAX];
+
+		scl_prob_format(out, 0.03125);
+		is_str(out, "0.0312", "a half rounds to even");
+		scl_prob_format(out, 1);
+		is_str(out, "1.0000", "p 1");
+	}
+}
+
 int main(void)
 {
 	struct spam_fv fv;
@@ -85,6 +131,7 @@ int main(void)
 	ok(fv.n > 10, "finish keeps %zu features", fv.n);
 	spam_fv_release(&fv);
 
+	prob_format_cases();
 	is_int(scl_from_prob(0.0), 0, "p 0 -> SCL 0");
 	is_int(scl_from_prob(0.4999), 4, "just under even odds -> 4");
 	is_int(scl_from_prob(0.5), 5, "even odds -> 5");
