@@ -6,6 +6,7 @@
  * before (the event loop's hand-off: a line cut between them and the
  * socket). */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,6 +184,58 @@ static int count(const char *hay, const char *needle)
 
 #define BASIC "{\"autodiscover-gen\": {\"idle_timeout\": \"300ms\", \"header_timeout\": \"500ms\"}}"
 
+/* One request with byte b at offset at of a 42-byte header value (or of
+ * the target's query): its status. The checks go eight bytes at a time,
+ * so every place in a word and in the tail after the last whole word is
+ * tried. A NUL is put in after the request is made. */
+static int status_with(unsigned char b, size_t at, bool in_target)
+{
+	char v[43], req[160];
+	size_t n;
+	int status;
+	char *r;
+
+	memset(v, 'a', sizeof(v) - 1);
+	v[sizeof(v) - 1] = 0;
+	if (in_target)
+		snprintf(req, sizeof(req), "GET /hello?q=%s HTTP/1.1\r\nHost: x\r\n\r\n", v);
+	else
+		snprintf(req, sizeof(req), "GET /hello HTTP/1.1\r\nHost: x\r\nX-V: %s\r\n\r\n", v);
+	n = strlen(req);
+	req[strstr(req, v) - req + (ptrdiff_t)at] = (char)b;
+	r = roundtrip(BASIC, req, n);
+	status = strncmp(r, "HTTP/1.1 ", 9) == 0 ? atoi(r + 9) : -1;
+	free(r);
+	return status;
+}
+
+static void test_bytes(void)
+{
+	static const unsigned char bad_value[] = { 0x00, 0x01, 0x0b, 0x1f, 0x7f, '\r' };
+	static const unsigned char bad_target[] = { 0x01, 0x7f, 0x80, 0xff, '\t' };
+	bool values = true, targets = true;
+
+	for (size_t at = 0; at < 42; at++) {
+		unsigned char bv = bad_value[at % sizeof(bad_value)];
+		unsigned char bt = bad_target[at % sizeof(bad_target)];
+
+		if (status_with(bv, at, false) != 400 || status_with(0x7f, at, false) != 400) {
+			printf("# value byte 0x%02x or DEL at %zu not refused\n", bv, at);
+			values = false;
+		}
+		if (status_with('\t', at, false) != 200 || status_with(0xe9, at, false) != 200) {
+			printf("# tab or obs-text at %zu refused\n", at);
+			values = false;
+		}
+		if (status_with(bt, at, true) != 400 || status_with(0x80, at, true) != 400) {
+			printf("# target byte 0x%02x or 0x80 at %zu not refused\n", bt, at);
+			targets = false;
+		}
+	}
+	ok(values, "header values: NUL, controls and DEL refused, tab and obs-text taken, at every offset");
+	ok(targets, "request targets: controls, DEL and bytes above 0x7f refused at every offset");
+}
+
 static void test_basic(void)
 {
 	char *r;
@@ -232,6 +285,7 @@ static void test_basic(void)
 	r = rt(BASIC, "GET /hello HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n");
 	ok(strncmp(r, "HTTP/1.1 400 ", 13) == 0, "two Host headers: 400");
 	free(r);
+	test_bytes();
 }
 
 static long long now_ms(void)
