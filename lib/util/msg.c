@@ -19,13 +19,22 @@ static enum msg_target target = MSG_STDERR;
 static enum msg_format format = MSG_TEXT;
 static enum msg_level level = MSG_INFO;
 static int syslog_open;
-static int holding;		/* msg_hold: stderr lines kept in held */
-static char *held;
-static size_t held_len, held_cap;
-static struct {
-	char key[32];
-	char value[128];
-} context[MSG_CONTEXT_MAX];
+/* What belongs to a session rather than the process: its context fields
+ * and its held lines. A process has one; each fiber has its own, made
+ * current while it runs (msg_state_use), so that sessions served by turns
+ * in one process never log with each other's fields or flush each other's
+ * lines. */
+struct msg_state {
+	int holding;		/* msg_hold: stderr lines kept in held */
+	char *held;
+	size_t held_len, held_cap;
+	struct {
+		char key[32];
+		char value[128];
+	} context[MSG_CONTEXT_MAX];
+};
+static struct msg_state own;
+static struct msg_state *cur = &own;
 
 static const char *level_names[] = { "debug", "info", "warning", "error", "fatal", "panic" };
 static const int syslog_prio[] = { LOG_DEBUG, LOG_INFO, LOG_WARNING, LOG_ERR, LOG_CRIT, LOG_CRIT };
@@ -76,26 +85,56 @@ void msg_context(const char *key, const char *value)
 	int freeslot = -1;
 
 	for (int i = 0; i < MSG_CONTEXT_MAX; i++) {
-		if (context[i].key[0] && strcmp(context[i].key, key) == 0) {
+		if (cur->context[i].key[0] && strcmp(cur->context[i].key, key) == 0) {
 			if (value)
-				snprintf(context[i].value, sizeof(context[i].value), "%s", value);
+				snprintf(cur->context[i].value, sizeof(cur->context[i].value), "%s", value);
 			else
-				context[i].key[0] = 0;
+				cur->context[i].key[0] = 0;
 			return;
 		}
-		if (!context[i].key[0] && freeslot < 0)
+		if (!cur->context[i].key[0] && freeslot < 0)
 			freeslot = i;
 	}
 	if (value && freeslot >= 0) {
-		snprintf(context[freeslot].key, sizeof(context[freeslot].key), "%s", key);
-		snprintf(context[freeslot].value, sizeof(context[freeslot].value), "%s", value);
+		snprintf(cur->context[freeslot].key, sizeof(cur->context[freeslot].key), "%s", key);
+		snprintf(cur->context[freeslot].value, sizeof(cur->context[freeslot].value), "%s", value);
 	}
+}
+
+struct msg_state *msg_state_new(void)
+{
+	struct msg_state *st = calloc(1, sizeof(*st));
+
+	if (st == NULL)
+		msg_fatal(EX_OSERR, "out of memory");
+	return st;
+}
+
+void msg_state_free(struct msg_state *st)
+{
+	struct msg_state *was;
+
+	if (st == NULL)
+		return;
+	was = msg_state_use(st);
+	msg_flush();
+	msg_state_use(was == st ? NULL : was);
+	free(st->held);
+	free(st);
+}
+
+struct msg_state *msg_state_use(struct msg_state *st)
+{
+	struct msg_state *was = cur == &own ? NULL : cur;
+
+	cur = st ? st : &own;
+	return was;
 }
 
 void msg_context_reset(void)
 {
 	for (int i = 0; i < MSG_CONTEXT_MAX; i++)
-		context[i].key[0] = 0;
+		cur->context[i].key[0] = 0;
 }
 
 static int needs_quote(const char *s)
@@ -257,11 +296,11 @@ static void emit_json(FILE *fp, enum msg_level l, char *text)
 	fprintf(fp, ",\"pid\":%ld,\"level\":\"%s\",\"msg\":", (long)getpid(), level_names[l]);
 	json_str(fp, text, (size_t)(end - text));
 	for (int i = 0; i < MSG_CONTEXT_MAX; i++)
-		if (context[i].key[0]) {
+		if (cur->context[i].key[0]) {
 			fputc(',', fp);
-			json_str(fp, context[i].key, strlen(context[i].key));
+			json_str(fp, cur->context[i].key, strlen(cur->context[i].key));
 			fputc(':', fp);
-			json_str(fp, context[i].value, strlen(context[i].value));
+			json_str(fp, cur->context[i].value, strlen(cur->context[i].value));
 		}
 	while (*f) {
 		char *w = f;
@@ -297,31 +336,31 @@ static void write_all(const char *p, size_t len)
 
 void msg_flush(void)
 {
-	write_all(held, held_len);
-	held_len = 0;
+	write_all(cur->held, cur->held_len);
+	cur->held_len = 0;
 }
 
 static void hold_add(const char *line, size_t n)
 {
-	if (held_len + n > MSG_HOLD_MAX)
+	if (cur->held_len + n > MSG_HOLD_MAX)
 		msg_flush();
-	if (held_len + n > held_cap) {
-		size_t cap = held_cap ? held_cap : 4096;
+	if (cur->held_len + n > cur->held_cap) {
+		size_t cap = cur->held_cap ? cur->held_cap : 4096;
 		char *p;
 
-		while (cap < held_len + n)
+		while (cap < cur->held_len + n)
 			cap *= 2;
-		if ((p = realloc(held, cap)) == NULL) {
+		if ((p = realloc(cur->held, cap)) == NULL) {
 			/* no memory for it: out at once, unbatched */
 			msg_flush();
 			write_all(line, n);
 			return;
 		}
-		held = p;
-		held_cap = cap;
+		cur->held = p;
+		cur->held_cap = cap;
 	}
-	memcpy(held + held_len, line, n);
-	held_len += n;
+	memcpy(cur->held + cur->held_len, line, n);
+	cur->held_len += n;
 }
 
 void msg_hold(int on)
@@ -335,7 +374,7 @@ void msg_hold(int on)
 	}
 	if (!on)
 		msg_flush();
-	holding = on;
+	cur->holding = on;
 }
 
 /* A held line: the text line of msg_vlog, or the JSON one made in
@@ -383,10 +422,10 @@ void msg_vlog(enum msg_level l, const char *fmt, va_list ap)
 	vsnprintf(text, sizeof(text), fmt, ap);
 	scrub(text);
 	for (int i = 0; i < MSG_CONTEXT_MAX; i++)
-		if (context[i].key[0] && cn < sizeof(ctx))
+		if (cur->context[i].key[0] && cn < sizeof(ctx))
 			cn += (size_t)snprintf(ctx + cn, sizeof(ctx) - cn, " %s=%s",
-					       context[i].key, msg_q(context[i].value));
-	if (holding && target == MSG_STDERR && l < MSG_FATAL) {
+					       cur->context[i].key, msg_q(cur->context[i].value));
+	if (cur->holding && target == MSG_STDERR && l < MSG_FATAL) {
 		hold_line(l, text, ctx);
 		errno = saved;
 		return;

@@ -39,6 +39,17 @@ void msg_context_reset(void);
 void msg_hold(int on);
 void msg_flush(void);
 
+/* The context fields and held lines as a whole, for code that runs
+ * several sessions by turns in one process (lib/net/fiber): each session
+ * has a state of its own, made current while it runs. A new state has no
+ * fields and holds nothing. msg_state_use makes st current (NULL: the
+ * process's own) and returns the one current before (NULL for the
+ * process's own). msg_state_free writes what st holds; NULL is fine. */
+struct msg_state;
+struct msg_state *msg_state_new(void);
+void msg_state_free(struct msg_state *st);
+struct msg_state *msg_state_use(struct msg_state *st);
+
 /* Text is printf-formatted. Trailing key=value words become fields in JSON
  * output. Quote a value that may hold spaces with msg_q(). */
 void msg_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

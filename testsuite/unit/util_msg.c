@@ -81,6 +81,37 @@ static void test_json(void)
 	msg_set_format(MSG_TEXT);
 }
 
+/* Two states, as two fibers have: fields and held lines apart. */
+static void test_states(void)
+{
+	struct msg_state *a = msg_state_new(), *b = msg_state_new();
+
+	capture();
+	msg_context("proc", "own");
+	ok(msg_state_use(a) == NULL, "the process's own state was current");
+	msg_context("session", "A");
+	msg_hold(1);
+	msg_info("a1");
+	ok(msg_state_use(b) == a, "a was current");
+	msg_context("session", "B");
+	msg_info("b1");
+	is_str(captured(), "util_msg: b1 session=B\n",
+	       "b holds nothing and has only its own field; a's line still held");
+	msg_state_use(NULL);
+	msg_info("own");
+	is_str(captured(), "util_msg: b1 session=B\nutil_msg: own proc=own\n",
+	       "the process's state: its own field, a's held line not written");
+	msg_state_use(a);
+	msg_info("a2");
+	msg_state_use(NULL);
+	msg_state_free(a);
+	ok(strstr(captured(), "own proc=own\nutil_msg: a1 session=A\nutil_msg: a2 session=A\n") != NULL,
+	   "freeing a writes what it held, with its fields");
+	msg_state_free(b);
+	msg_state_free(NULL);
+	msg_context("proc", NULL);
+}
+
 /* In a child: what a fatal error and an exit() with lines held write. */
 static void test_exits(void)
 {
@@ -122,6 +153,7 @@ int main(void)
 	test_default();
 	test_hold();
 	test_json();
+	test_states();
 	test_exits();
 	dup2(saved_stderr, STDERR_FILENO);
 	unlink(path);
