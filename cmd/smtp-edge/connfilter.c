@@ -13,6 +13,7 @@
 
 #include "connfilter.h"
 #include "dns/dns_name.h"
+#include "net/wait.h"
 #include "util/mem.h"
 #include "util/msg.h"
 #include "util/strbuf.h"
@@ -654,7 +655,7 @@ int connfilter_pregreet(int fd, long long wait_ms)
 	if (wait_ms <= 0)
 		return 0;
 	do
-		r = poll(&p, 1, wait_ms > 0x7fffffff ? 0x7fffffff : (int)wait_ms);
+		r = wait_poll(&p, 1, wait_ms > 0x7fffffff ? 0x7fffffff : (int)wait_ms);
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -1;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/wait.h"
 #include "proxyproto.h"
 
 static const unsigned char v2_sig[PROXY_V2_SIG_LEN] = {
@@ -198,7 +199,7 @@ static int read_more(int fd, unsigned char *buf, size_t *have, size_t want, long
 		long long left = deadline - now_ms();
 		ssize_t r;
 
-		if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+		if (left <= 0 || wait_poll(&p, 1, (int)left) == 0) {
 			*why = "timeout";
 			return -1;
 		}

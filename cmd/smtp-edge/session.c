@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "net/wait.h"
 #include "proxyproto.h"
 #include "session.h"
 #include "util/exitcodes.h"
@@ -31,7 +32,7 @@ static void linger_close(int in, int out)
 
 	if (shutdown(out, SHUT_WR) < 0)
 		return;		/* not a socket (a pipe under a test): nothing to do */
-	while (total < 65536 && poll(&pfd, 1, 1000) == 1) {
+	while (total < 65536 && wait_poll(&pfd, 1, 1000) == 1) {
 		ssize_t n = read(in, buf, sizeof(buf));
 
 		if (n <= 0)

@@ -14,6 +14,7 @@
 
 #include "content.h"
 #include "content/rules.h"
+#include "net/wait.h"
 #include "session.h"
 #include "tls/names.h"
 #include "util/mem.h"
@@ -96,11 +97,16 @@ void txn_reset(struct session *s)
 	strbuf_reset(&s->actions);
 }
 
+/* The slot is emptied before the QUIT: its reply is waited for, and in
+ * that wait another session of the worker (sessions_per_worker) may park
+ * or unpark. */
 static void park_close(struct parked *p)
 {
-	if (p->c)
-		smtp_client_close(p->c, smtp_client_idle_ok(p->c));
+	struct smtp_client *c = p->c;
+
 	p->c = NULL;
+	if (c)
+		smtp_client_close(c, smtp_client_idle_ok(c));
 }
 
 void txn_park_close(void)
@@ -112,17 +118,19 @@ void txn_park_close(void)
 /* Keeps the session's hop for a later client session. */
 static void hop_park(struct session *s)
 {
-	struct parked *p = &parked[0];
+	struct parked *p = &parked[0], old;
 
 	for (size_t i = 0; i < PARK_MAX && p->c; i++)
 		if (parked[i].c == NULL || parked[i].since < p->since)
 			p = &parked[i];
-	park_close(p);
+	/* the slot is ours before the oldest one's QUIT waits */
+	old = *p;
 	p->c = s->hop;
 	p->route = s->hop_route;
 	p->since = mono_ms();
 	s->hop = NULL;
 	s->hop_route = NULL;
+	park_close(&old);
 }
 
 /* A parked session for route r and domain that is still alive, or NULL
@@ -400,16 +408,13 @@ static bool harvest(struct session *s)
 
 static void tarpit(struct session *s)
 {
-	long long limit = conf_int(s->e->sec, "harvest_limit"), ms;
-	struct timespec ts;
+	long long limit = conf_int(s->e->sec, "harvest_limit");
 
 	if (limit == 0 || s->unknown <= limit || s->quit)
 		return;
-	ms = conf_int(s->e->sec, "harvest_delay");
 	session_flush(s);
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000;
-	nanosleep(&ts, NULL);
+	/* with sessions_per_worker > 1 the worker's other sessions run on */
+	wait_sleep(conf_int(s->e->sec, "harvest_delay"));
 }
 
 /* Layer 2 on one recipient. Returns 0 to go on, -1 with the reply queued. */

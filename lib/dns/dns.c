@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dns/dns.h"
+#include "net/wait.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
@@ -50,6 +51,10 @@ struct dns_q {
 	dns_callback *cb;
 	void *arg;
 	struct dns_result *res;
+	/* who submitted it (wait_owner): with sessions as fibers in one
+	 * process, dns_wait waits for its caller's lookups only, and a
+	 * fiber that runs another's callback wakes it */
+	const void *owner;
 };
 
 struct qlist {
@@ -670,6 +675,7 @@ int dns_submit(struct dns *d, const char *name, int type, dns_callback *cb,
 	q->cb = cb;
 	q->arg = arg;
 	q->deadline = now_ms() + d->timeout_ms;
+	q->owner = wait_owner();
 	q->res = xcalloc(1, sizeof(*q->res));
 	q->res->name = xstrdup(name);
 	q->res->type = type;
@@ -754,6 +760,7 @@ static int deliver(struct dns *d)
 {
 	struct dns_q *q;
 	struct dns_result *res;
+	const void *me = wait_owner(), *other;
 	int n = 0;
 
 	/* One at a time: a callback may submit, process or wait. */
@@ -761,12 +768,16 @@ static int deliver(struct dns *d)
 		list_del(&d->done, q);
 		res = q->res;
 		q->res = NULL;
+		other = q->owner != me ? q->owner : NULL;
 		if (q->cb)
 			q->cb(res, q->arg);
 		else
 			dns_result_free(res);
 		free(q);
 		n++;
+		/* its answer came in our read: it may wait for it in vain */
+		if (other && d->ctx)
+			wait_kick(other, ub_fd(d->ctx));
 	}
 	return n;
 }
@@ -795,24 +806,51 @@ static void poll_fd(struct dns *d, int timeout_ms)
 
 	if (timeout_ms == 0 || p.fd < 0)
 		return;
-	if (poll(&p, 1, timeout_ms) < 0 && errno != EINTR)
+	if (wait_poll(&p, 1, timeout_ms) < 0 && errno != EINTR)
 		msg_warn("cannot poll the DNS resolver: %s", strerror(errno));
+}
+
+/* The caller's lookups not yet delivered (all of them outside fibers). */
+static size_t pending_mine(const struct dns *d, const void *me)
+{
+	size_t n = 0;
+
+	if (me == NULL)
+		return dns_pending(d);
+	for (const struct dns_q *q = d->pending.head; q; q = q->next)
+		n += q->owner == me;
+	for (const struct dns_q *q = d->done.head; q; q = q->next)
+		n += q->owner == me;
+	return n;
+}
+
+/* Gives up on the caller's pending lookups (every one outside fibers). */
+static void expire_mine(struct dns *d, const void *me)
+{
+	struct dns_q *q, *next;
+
+	for (q = d->pending.head; q; q = next) {
+		next = q->next;
+		if (me == NULL || q->owner == me)
+			q_give_up(d, q, "timeout");
+	}
 }
 
 void dns_wait(struct dns *d, int timeout_ms)
 {
 	long long end = timeout_ms >= 0 ? now_ms() + timeout_ms : -1, left;
+	const void *me = wait_owner();
 	int t;
 
 	for (;;) {
 		dns_process(d);
-		if (dns_pending(d) == 0)
+		if (pending_mine(d, me) == 0)
 			return;
 		t = dns_timeout(d);
 		if (end >= 0) {
 			left = end - now_ms();
 			if (left <= 0) {
-				expire(d, -1);
+				expire_mine(d, me);
 				continue;
 			}
 			if (t < 0 || t > left)

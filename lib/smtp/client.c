@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "net/sockaddr.h"
+#include "net/wait.h"
 #include "smtp/client.h"
 #include "tls/stream.h"
 #include "util/mem.h"
@@ -68,7 +69,7 @@ static int connect_timeout(const char *ip, unsigned port, long long ms, char *wh
 	}
 	p.fd = fd;
 	p.events = POLLOUT;
-	if (poll(&p, 1, (int)ms) <= 0) {
+	if (wait_poll(&p, 1, (int)ms) <= 0) {
 		snprintf(why, len, "connect: timed out");
 		close(fd);
 		return -1;

@@ -13,6 +13,7 @@
 
 #include <openssl/err.h>
 
+#include "net/wait.h"
 #include "tls/stream.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -131,7 +132,9 @@ bool stream_block(struct stream *s)
 {
 	int fl;
 
-	if (s->ssl || s->rblock || s->rflags < 0)
+	/* in a fiber every read is MSG_DONTWAIT and waits in the loop: a
+	 * socket that blocks would be two system calls for nothing */
+	if (s->ssl || s->rblock || s->rflags < 0 || wait_in_fiber())
 		return s->rblock;
 	/* 0 would be no timeout at all: any value will do, raw_read sets
 	 * the one it needs */
@@ -162,6 +165,13 @@ struct stream *stream_new_blocking(int rfd, int wfd, long long timeout_ms, size_
 		goto slow;
 	s = stream_alloc(rfd, wfd, timeout_ms, line_max);
 	s->rtimeo = timeout_ms > 0 ? timeout_ms : 1;
+	if (wait_in_fiber()) {
+		/* reads and writes are MSG_DONTWAIT there (read_blocking):
+		 * the socket may block or not, no system call to set it */
+		s->rflags = O_RDWR | O_NONBLOCK;
+		s->rblock = s->wsend = true;
+		return s;
+	}
 	fl = fcntl(rfd, F_GETFL);
 	if (fl < 0 || set_timeo(rfd, SO_RCVTIMEO, s->rtimeo) < 0 ||
 	    ((fl & O_NONBLOCK) && fcntl(rfd, F_SETFL, fl & ~O_NONBLOCK) < 0)) {
@@ -185,7 +195,7 @@ bool stream_blocks(const struct stream *s)
 /* A read on the blocking socket, for up to the time left: SO_RCVTIMEO
  * is made the time left when it would wait past the deadline (by more
  * than a few milliseconds) or is under half of it. A shorter one is fine
- * otherwise: the read gives EAGAIN early and wait_fd polls the rest. So
+ * otherwise: the read gives EAGAIN early and wait_ready polls the rest. So
  * the setsockopt is rare: not when a session alternates between two
  * timeouts (commands, data), nor on every wait. With no time left, it
  * takes what is there without waiting, as a non-blocking read would. */
@@ -193,7 +203,9 @@ static ssize_t read_blocking(struct stream *s, void *buf, size_t n, long long de
 {
 	long long left = deadline - now_ms();
 
-	if (left <= 0)
+	/* in a fiber the wait is the loop's, never the kernel's: a read
+	 * that blocked would hold every session of the process */
+	if (left <= 0 || wait_in_fiber())
 		return recv(s->rfd, buf, n, MSG_DONTWAIT);
 	if (s->rtimeo > left + 10 || s->rtimeo < left / 2) {
 		if (set_timeo(s->rfd, SO_RCVTIMEO, left) < 0)
@@ -208,12 +220,11 @@ const char *stream_error(const struct stream *s)
 	return s->err;
 }
 
-/* Waits for fd to be ready for ev until deadline. 1 ready, 0 timeout,
- * -1 error. */
-static int wait_fd(struct stream *s, int fd, short ev, long long deadline)
+/* Waits for fd to be ready for ev until deadline (in a fiber, the other
+ * fibers run meanwhile). 1 ready, 0 timeout, -1 error. */
+static int wait_ready(struct stream *s, int fd, short ev, long long deadline)
 {
 	for (;;) {
-		struct pollfd p = { fd, ev, 0 };
 		long long left = deadline - now_ms();
 		int n;
 
@@ -221,7 +232,7 @@ static int wait_fd(struct stream *s, int fd, short ev, long long deadline)
 			set_err(s, "timeout");
 			return 0;
 		}
-		n = poll(&p, 1, left > 1 << 30 ? 1 << 30 : (int)left);
+		n = wait_fd(fd, ev, left > 1 << 30 ? 1 << 30 : (int)left, NULL);
 		if (n > 0)
 			return 1;
 		if (n == 0) {
@@ -289,7 +300,7 @@ static long raw_read(struct stream *s, void *buf, size_t n, long long deadline)
 				return r < 0 ? STREAM_ERR : 0;
 		} else {
 			/* blocking: EAGAIN at the socket's timeout (then
-			 * wait_fd finds the deadline past), EINTR on a signal */
+			 * wait_ready finds the deadline past), EINTR on a signal */
 			ssize_t got = s->rblock ? read_blocking(s, buf, n, deadline) :
 				      read(s->rfd, buf, n);
 
@@ -300,7 +311,7 @@ static long raw_read(struct stream *s, void *buf, size_t n, long long deadline)
 				return STREAM_ERR;
 			}
 		}
-		r = wait_fd(s, fd, ev, deadline);
+		r = wait_ready(s, fd, ev, deadline);
 		if (r <= 0)
 			return r == 0 ? STREAM_TIMEOUT : STREAM_ERR;
 	}
@@ -491,7 +502,7 @@ static long raw_write(struct stream *s, const char *data, size_t n, long long de
 				return STREAM_ERR;
 			}
 		}
-		r = wait_fd(s, fd, ev, deadline);
+		r = wait_ready(s, fd, ev, deadline);
 		if (r <= 0)
 			return r == 0 ? STREAM_TIMEOUT : STREAM_ERR;
 	}
@@ -562,7 +573,7 @@ static int handshake(struct stream *s, long long deadline)
 			handshake_error(s);
 			return -1;
 		}
-		if (wait_fd(s, fd, ev, deadline) <= 0)
+		if (wait_ready(s, fd, ev, deadline) <= 0)
 			return -1;
 	}
 }

@@ -42,7 +42,10 @@ void stream_set_timeout(struct stream *s, long long timeout_ms);
  * non-blocking (MSG_DONTWAIT on the same socket). Only for a caller that
  * does not read the descriptors itself without a poll first (they block
  * now). STARTTLS makes rfd non-blocking again: TLS is polled. Returns
- * whether reads block (false: rfd is not a socket, or TLS). */
+ * whether reads block (false: rfd is not a socket, or TLS). In a fiber
+ * (lib/net/wait) a read never blocks the process: it is made with
+ * MSG_DONTWAIT and waits in the fiber loop, and stream_block changes
+ * nothing (no system call). */
 bool stream_block(struct stream *s);
 /* stream_new and stream_block in one, with fewer system calls (the
  * socket stays blocking when it is). */

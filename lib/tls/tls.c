@@ -15,6 +15,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "net/wait.h"
 #include "tls/certstore.h"
 #include "tls/tls.h"
 #include "util/mem.h"
@@ -981,7 +982,7 @@ int tls_ssl_ccert_wait(SSL *ssl, int timeout_ms)
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		left = timeout_ms - ((t.tv_sec - t0.tv_sec) * 1000 +
 				     (t.tv_nsec - t0.tv_nsec) / 1000000);
-		if (left <= 0 || poll(&pfd, 1, (int)left) <= 0)
+		if (left <= 0 || wait_poll(&pfd, 1, (int)left) <= 0)
 			return 0;	/* no word from the server: unknown */
 	}
 }
