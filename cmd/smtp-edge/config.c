@@ -239,6 +239,12 @@ void edge_conf_prepare(void)
 		}
 		i++;
 	}
+	/* the session waits only through lib/net/wait: it can be a fiber */
+	for (const struct conf_key *k = serve_fiber_conf_keys; k->name; k++) {
+		if (i + 1 >= SERVE_KEYS_MAX)
+			msg_panic("smtp-edge: serve key table too small");
+		edge_serve_keys[i++] = *k;
+	}
 	i = 0;
 	keys_strip(policy_spf_keys, spf_conf_keys, POLICY_SUB_MAX);
 	content_keys_strip();

@@ -19,6 +19,7 @@
 
 #include "net/listener.h"
 #include "net/serve.h"
+#include "net/wait.h"
 #include "util/exitcodes.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -59,13 +60,19 @@ const struct conf_key serve_conf_keys[] = {
 	{ .name = NULL }
 };
 
+const struct conf_key serve_fiber_conf_keys[] = {
+	{ "sessions_per_worker", CONF_INT, "1", 1, 1000, NULL, NULL, 0,
+	  "sessions a pooled worker serves at once, each a fiber on its own stack (1: one at a time, no fibers)" },
+	{ .name = NULL }
+};
+
 /* A pooled worker: a session process that takes connections from the
  * listener over a socketpair (the peer and the descriptor in one message)
  * and answers one byte when it is free again. */
 struct worker {
 	pid_t pid;		/* 0: the slot is empty */
 	int fd;			/* the listener's end; -1 when empty */
-	bool busy;		/* a session runs in it */
+	size_t busy;		/* sessions running in it */
 	unsigned long used;	/* connections handed to it */
 };
 
@@ -88,7 +95,8 @@ struct serve {
 	size_t nkids;
 	struct worker *workers;	/* the pool; nworkers slots (0: no pool) */
 	size_t nworkers;
-	size_t busy;		/* workers in a session */
+	size_t busy;		/* sessions in workers */
+	size_t per_worker;	/* sessions_per_worker */
 	struct pending *queue;	/* connections waiting for a worker, oldest
 				   first; max of them */
 	size_t nqueue;		/* entries in queue */
@@ -178,6 +186,10 @@ static void serve_init(struct serve *s, const json_t *section, const struct serv
 	s->max_use = (unsigned long)conf_int(section, "worker_max_use");
 	if (s->max_use == 0)
 		s->max_use = 100;
+	/* absent (a daemon without serve_fiber_conf_keys): one at a time */
+	s->per_worker = (size_t)conf_int(section, "sessions_per_worker");
+	if (s->per_worker == 0)
+		s->per_worker = 1;
 }
 
 static size_t sessions(const struct serve *s)
@@ -266,8 +278,8 @@ static void reap(struct serve *s)
 }
 
 /* The worker leaves the pool: told by EOF on its socket, an idle one
- * exits now, a busy one after its session, which is still counted (as a
- * kid) until it is reaped. */
+ * exits now, a busy one after its sessions, which are still counted (as
+ * one kid) until it is reaped. */
 static void worker_retire(struct serve *s, struct worker *w)
 {
 	if (w->pid == 0)
@@ -275,7 +287,7 @@ static void worker_retire(struct serve *s, struct worker *w)
 	close(w->fd);
 	if (w->busy) {
 		s->kids[s->nkids++] = w->pid;
-		s->busy--;
+		s->busy -= w->busy;
 	}
 	*w = (struct worker){ .fd = -1 };
 }
@@ -363,8 +375,9 @@ static void child_run(struct serve *s, int fd, const struct serve_peer *peer)
 }
 
 /* Takes the next connection from the listener: 1 with *fd and *p set,
- * 0 when the listener closed its end (retired), -1 on error. */
-static int worker_recv(int sock, int *fd, struct serve_peer *p)
+ * 0 when the listener closed its end (retired), -1 on error (EAGAIN
+ * with MSG_DONTWAIT in flags and nothing there). */
+static int worker_recv(int sock, int *fd, struct serve_peer *p, int flags)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
@@ -376,7 +389,7 @@ static int worker_recv(int sock, int *fd, struct serve_peer *p)
 	struct cmsghdr *c;
 	ssize_t n;
 
-	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
+	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC | flags)) < 0 && errno == EINTR)
 		;
 	if (n <= 0)
 		return (int)n;
@@ -413,6 +426,85 @@ static void worker_session(struct serve *s, int fd, const struct serve_peer *p)
 		close(fd);
 }
 
+/* sessions_per_worker > 1: the worker's sessions are fibers on an epoll
+ * loop (lib/net/wait), several at once; one more fiber takes the
+ * connections from the listener. */
+struct fiber_worker {
+	struct serve *s;
+	int sock;
+	unsigned long served;
+};
+
+struct fiber_session {
+	struct fiber_worker *w;
+	int fd;
+	struct serve_peer p;
+	bool pooled;
+};
+
+static void fiber_session_run(void *arg)
+{
+	struct fiber_session *fs = arg;
+
+	/* read by the session before its first wait (serve_pooled) */
+	pooled = fs->pooled;
+	worker_session(fs->w->s, fs->fd, &fs->p);
+	/* the listener may hand us another: after our last one too, where
+	 * it is not read (the listener counts our uses) */
+	if (write(fs->w->sock, "d", 1) != 1 && errno != EPIPE)
+		msg_warn("worker: cannot tell the listener a session ended: %s", strerror(errno));
+	free(fs);
+}
+
+/* Takes connections until worker_max_use or the listener's close, each
+ * to a fiber of its own; the listener hands over no more at once than
+ * sessions_per_worker. */
+static void fiber_acceptor(void *arg)
+{
+	struct fiber_worker *w = arg;
+	unsigned long max_use = w->s->max_use;
+
+	while (w->served < max_use) {
+		struct fiber_session *fs = xcalloc(1, sizeof(*fs));
+		int r;
+
+		r = wait_fd(w->sock, POLLIN, -1, NULL) < 0 ? -1 :
+		    worker_recv(w->sock, &fs->fd, &fs->p, MSG_DONTWAIT);
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			free(fs);
+			continue;
+		}
+		if (r <= 0) {
+			free(fs);
+			break;
+		}
+		fs->w = w;
+		fs->pooled = ++w->served < max_use;
+		if (wait_spawn(fiber_session_run, fs, FIBER_STACK_DEFAULT) < 0) {
+			/* no memory for a stack: the client sees a close */
+			close(fs->fd);
+			if (write(w->sock, "d", 1) != 1)
+				msg_warn("worker: cannot tell the listener: %s", strerror(errno));
+			free(fs);
+		}
+	}
+}
+
+__attribute__((noreturn))
+static void worker_run_fibers(struct serve *s, int sock)
+{
+	struct fiber_worker w = { .s = s, .sock = sock };
+
+	if (wait_spawn(fiber_acceptor, &w, 64 * 1024) < 0 || wait_run() < 0)
+		msg_fatal(EX_OSERR, "worker: cannot run its sessions pid=%ld", (long)getpid());
+	msg_debug("worker done sessions=%lu stack_peak=%zu pid=%ld", w.served, wait_stack_peak(),
+		  (long)getpid());
+	if (s->h->worker_exit)
+		s->h->worker_exit(s->h->ctx);
+	fflush(NULL);
+	_exit(EX_OK);
+}
+
 /* A pooled worker: sessions until worker_max_use, or until the listener
  * closes its end (stop, reload). What a session leaves behind (memory,
  * a descriptor) is bounded by the reuse count. */
@@ -424,7 +516,9 @@ static void worker_run(struct serve *s, int sock)
 	int fd = -1;
 
 	child_detach(s, -1);
-	while (served < max_use && worker_recv(sock, &fd, &p) > 0) {
+	if (s->per_worker > 1)
+		worker_run_fibers(s, sock);
+	while (served < max_use && worker_recv(sock, &fd, &p, 0) > 0) {
 		served++;
 		pooled = served < max_use;
 		worker_session(s, fd, &p);
@@ -485,21 +579,41 @@ static void worker_event(struct serve *s, struct worker *w)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n > 0) {
-		if (w->busy) {
-			w->busy = false;
-			s->busy--;
-		}
+		/* a byte per session ended */
+		size_t ended = (size_t)n < w->busy ? (size_t)n : w->busy;
+
+		w->busy -= ended;
+		s->busy -= ended;
 		return;
 	}
 	if (w->used == 0)
 		s->respawn_after = now_ms() + SERVE_RESPAWN_PAUSE_MS;
-	if (w->busy)
-		s->busy--;
+	s->busy -= w->busy;
 	close(w->fd);
 	*w = (struct worker){ .fd = -1 };
 }
 
-/* Hands the connection to an idle worker: 0, or -1 when none took it. */
+/* The worker with the fewest sessions that has room for one more and
+ * has not been handed its last (worker_max_use); NULL when none has. So
+ * the sessions spread over the processes (and CPUs) first. */
+static struct worker *worker_pick(struct serve *s)
+{
+	struct worker *best = NULL;
+
+	for (size_t i = 0; i < s->nworkers; i++) {
+		struct worker *w = &s->workers[i];
+
+		if (w->pid == 0 || w->busy >= s->per_worker || w->used >= s->max_use)
+			continue;
+		if (best == NULL || w->busy < best->busy)
+			best = w;
+		if (w->busy == 0)
+			break;
+	}
+	return best;
+}
+
+/* Hands the connection to a worker with room: 0, or -1 when none took it. */
 static int worker_dispatch(struct serve *s, int fd, const struct serve_peer *p)
 {
 	union {
@@ -515,23 +629,22 @@ static int worker_dispatch(struct serve *s, int fd, const struct serve_peer *p)
 	c->cmsg_type = SCM_RIGHTS;
 	c->cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	for (size_t i = 0; i < s->nworkers; i++) {
-		struct worker *w = &s->workers[i];
+	for (;;) {
+		struct worker *w = worker_pick(s);
 
-		if (w->pid == 0 || w->busy)
-			continue;
+		if (w == NULL)
+			return -1;
 		if (sendmsg(w->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(*p)) {
 			worker_retire(s, w);	/* gone or stuck: a new one comes */
 			continue;
 		}
-		w->busy = true;
+		w->busy++;
 		w->used++;
 		s->busy++;
 		msg_info("connection peer=%s listener=%s pid=%ld sessions=%zu", msg_q(p->addr),
 			 msg_q(p->fdname), (long)w->pid, sessions(s));
 		return 0;
 	}
-	return -1;
 }
 
 static void spawn(struct serve *s, int fd, const struct serve_peer *p)

@@ -28,6 +28,15 @@
  * process as before) and worker_max_use (int,
  * default 100: connections a worker serves before it is replaced). */
 extern const struct conf_key serve_conf_keys[];
+/* For a daemon whose session code waits only through lib/net/wait (so
+ * that it can run as a fiber): sessions_per_worker (int, default 1: a
+ * worker serves one session at a time, as without the key; N: up to N
+ * at once, each a fiber with its own stack on the worker's epoll loop,
+ * so that under load one wake-up of the process serves several
+ * sessions' events; what blocks outside lib/net/wait holds all of
+ * them). The listener hands a worker no more than N, the least busy
+ * worker first. A daemon splices these after serve_conf_keys. */
+extern const struct conf_key serve_fiber_conf_keys[];
 
 /* A daemon may give "workers" another default in its own copy of the
  * keys (smtp-edge does) and a negative value: "auto", a pool of
