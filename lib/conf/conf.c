@@ -29,11 +29,15 @@ struct walk {
 
 /* Lazy defaults (conf_lazy_defaults): every checked object of a loaded
  * tree with its key table, so that a getter can build a key's default
- * the first time it is read. Dropped with the tree (conf_free). */
+ * the first time it is read, and the defaults built so far (made, kept
+ * beside the tree, which stays as the file had it: conf_dump then lists
+ * the file's keys and the defaults after them, as when filled at load).
+ * Dropped with the tree (conf_free). */
 struct lazy_obj {
 	const json_t *obj;
 	const struct conf_key *keys;
 	const json_t *root;
+	json_t *made;		/* owned; NULL until a default is built */
 };
 static bool lazy;
 static struct lazy_obj *lazy_objs;
@@ -381,7 +385,7 @@ static void lazy_register(struct walk *w, const json_t *obj, const struct conf_k
 {
 	if (lazy_n == lazy_alloc)
 		xgrow((void **)&lazy_objs, &lazy_alloc, lazy_n + 1, sizeof(*lazy_objs));
-	lazy_objs[lazy_n++] = (struct lazy_obj){ obj, keys, w->root };
+	lazy_objs[lazy_n++] = (struct lazy_obj){ obj, keys, w->root, NULL };
 }
 
 static void lazy_drop(const json_t *root)
@@ -391,6 +395,8 @@ static void lazy_drop(const json_t *root)
 	for (size_t i = 0; i < lazy_n; i++)
 		if (lazy_objs[i].root != root)
 			lazy_objs[j++] = lazy_objs[i];
+		else
+			json_decref(lazy_objs[i].made);
 	lazy_n = j;
 	if (lazy_n == 0) {
 		free(lazy_objs);
@@ -425,74 +431,82 @@ static void check_required(struct walk *w, const json_t *obj, const struct conf_
 	}
 }
 
-static const struct lazy_obj *lazy_find(const json_t *obj)
+/* The index of obj's entry, or -1 (an index: building a default may
+ * register objects and move the array). */
+static long lazy_find(const json_t *obj)
 {
 	for (size_t i = lazy_n; i-- > 0;)
 		if (lazy_objs[i].obj == obj)
-			return &lazy_objs[i];
-	return NULL;
+			return (long)i;
+	return -1;
 }
 
-/* name is missing from obj: its default, set in obj as fill_defaults
- * would have at load (so it is built once), or NULL when obj is not a
- * checked object, name not one of its keys, or the key has no default. */
-static json_t *lazy_default(json_t *obj, const char *name)
+/* name is missing from obj: its default, built the first time and kept
+ * (borrowed, like the tree's values), or NULL when obj is not a checked
+ * object, name not one of its keys, or the key has no default. */
+static json_t *lazy_default(const json_t *obj, const char *name)
 {
-	const struct lazy_obj *l = lazy_find(obj);
+	long i = lazy_find(obj);
 	const struct conf_key *k;
 	struct walk w = { name, NULL, 0, NULL };
 	json_t *v, *r;
 
-	if (l == NULL || (k = key_find(l->keys, name)) == NULL)
+	if (i < 0 || (k = key_find(lazy_objs[i].keys, name)) == NULL)
 		return NULL;
-	w.root = l->root;
+	if (lazy_objs[i].made && (v = json_object_get(lazy_objs[i].made, name)) != NULL)
+		return v;
+	w.root = lazy_objs[i].root;
 	if (k->def) {
 		if ((v = default_value(k->def)) == NULL)
 			msg_panic("conf: bad default for %s: %s", name, k->def);
-		json_object_set_new(obj, name, v);
-		if ((r = check_value(&w, k, v, name, 0)) != NULL)
-			json_object_set_new(obj, name, v = r);
+		if ((r = check_value(&w, k, v, name, 0)) != NULL) {
+			json_decref(v);
+			v = r;
+		}
 	} else if (k->type == CONF_OBJECT) {
 		v = json_object();
-		json_object_set_new(obj, name, v);
 		check_object(&w, v, k->sub, name, 1);
 	} else {
 		return NULL;
 	}
 	if (w.errors)
 		msg_panic("conf: bad default for %s", name);
+	if (lazy_objs[i].made == NULL)
+		lazy_objs[i].made = json_object();
+	json_object_set_new(lazy_objs[i].made, name, v);
 	return v;
 }
 
-/* Every default of the tree under obj in place (conf_dump of a lazily
- * loaded config shows what the program would read). */
-static void fill_all(json_t *obj, const struct conf_key *keys)
+/* For conf_dump: copy (a copy of obj) gets every default it lacks, after
+ * the keys it has and in the table's order, as filling them in at load
+ * would have placed them. */
+static void dump_defaults(json_t *copy, const json_t *obj, const struct conf_key *keys)
 {
-	if (!json_is_object(obj))
+	if (!json_is_object(copy) || !json_is_object(obj))
 		return;
 	for (const struct conf_key *k = keys; k->name; k++) {
-		json_t *v, *e;
-		size_t i;
-		const char *n;
+		json_t *c = json_object_get(copy, k->name), *v;
 
 		if (k->type == CONF_INCLUDE) {
-			fill_all(obj, k->sub);
+			dump_defaults(copy, obj, k->sub);
 			continue;
 		}
-		if ((v = json_object_get(obj, k->name)) == NULL) {
-			lazy_default(obj, k->name);
-			v = json_object_get(obj, k->name);
-		}
-		if (v == NULL)
+		if ((v = json_object_get(obj, k->name)) == NULL && (v = lazy_default(obj, k->name)))
+			json_object_set_new(copy, k->name, c = json_deep_copy(v));
+		if (v == NULL || c == NULL)
 			continue;
-		if (k->type == CONF_OBJECT)
-			fill_all(v, k->sub);
-		else if (k->type == CONF_LIST)
-			json_array_foreach(v, i, e)
-				fill_all(e, k->sub);
-		else if (k->type == CONF_MAP)
+		if (k->type == CONF_OBJECT) {
+			dump_defaults(c, v, k->sub);
+		} else if (k->type == CONF_LIST) {
+			for (size_t i = 0; i < json_array_size(v); i++)
+				dump_defaults(json_array_get(c, i), json_array_get(v, i), k->sub);
+		} else if (k->type == CONF_MAP) {
+			const char *n;
+			json_t *e;
+
 			json_object_foreach(v, n, e)
-				fill_all(e, k->sub);
+				dump_defaults(json_object_get(c, n), e, k->sub);
+		}
 	}
 }
 
@@ -683,7 +697,7 @@ static json_t *lookup(const json_t *node, const char *path, const struct conf_ke
 	while (cur && *p) {
 		const char *dot = strchr(p, '.');
 		size_t n = dot ? (size_t)(dot - p) : strlen(p);
-		const struct lazy_obj *l;
+		long l;
 		json_t *next;
 
 		if (n >= sizeof(part) || !json_is_object(cur))
@@ -692,8 +706,8 @@ static json_t *lookup(const json_t *node, const char *path, const struct conf_ke
 		part[n] = 0;
 		next = json_object_get(cur, part);
 		if (next == NULL && lazy_n) {
-			if (dot == NULL && dk && (l = lazy_find(cur)) != NULL) {
-				*dk = key_find(l->keys, part);
+			if (dot == NULL && dk && (l = lazy_find(cur)) >= 0) {
+				*dk = key_find(lazy_objs[l].keys, part);
 				if (*dk && (*dk)->def)
 					return NULL;
 			}
@@ -853,10 +867,10 @@ void conf_dump(const struct conf *c, FILE *fp)
 	json_t *copy = json_object();
 
 	for (const struct conf_section *const *s = c->sections; s && *s; s++) {
-		json_t *sec;
+		const json_t *orig = json_object_get(c->root, (*s)->name);
+		json_t *sec = json_deep_copy(orig);
 
-		fill_all(json_object_get(c->root, (*s)->name), (*s)->keys);
-		sec = json_deep_copy(json_object_get(c->root, (*s)->name));
+		dump_defaults(sec, orig, (*s)->keys);
 
 		mask_secrets(sec, (*s)->keys);
 		json_object_set_new(copy, (*s)->name, sec);
