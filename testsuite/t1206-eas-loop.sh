@@ -308,6 +308,13 @@ def serve(c):
             body = BODY if b"Cmd=ItemOperations" in head else b"short"
             if b"Cmd=GetAttachment" in head:
                 body = b"x" * (32 << 20)
+            if b"Cmd=MoveItems" in head:
+                c.sendall(b"HTTP/1.1 200 OK\r\nX-Bad: a\0b\r\nContent-Length: 5\r\n\r\nshort")
+                continue
+            if b"Cmd=GetItemEstimate" in head:
+                c.sendall(b"HTTP/1.1 200 OK\r\nX-Odd:\t  two  words \t\r\nX-Empty:\r\n"
+                          b"Content-Length: 5\r\n\r\nshort")
+                continue
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
     except socket.timeout:
         pass
@@ -345,6 +352,24 @@ test_expect_success 'a close-delimited and a large answer, a backend closing its
 	test_grep -q "^ItemOperations HTTP/1.1 200 OK 300032 00010203$" odd.out &&
 	test $(grep -c "^Search HTTP/1.1 200 OK 5" odd.out) = 2 &&
 	test_grep -q "^after HTTP/1.1 200 OK 73686f7274$" odd.out
+'
+
+test_expect_success 'a backend head with a NUL in a field: 502; blanks around a value as the blocking way has them' '
+	python3 - "$P3" "$TEST_TMP" >heads.out <<-"PY" &&
+	import sys
+	sys.path.insert(0, sys.argv[2])
+	from wire import *
+	c = Conn(sys.argv[1])
+	for cmd in ["MoveItems", "GetItemEstimate", "Search"]:
+	    c.s.sendall(req(cmd)); a = c.answer()
+	    print(cmd, a["status"], "|".join(h for h in a["headers"] if h.startswith("X-")), a["body"])
+	PY
+	cat heads.out &&
+	test_grep -q "^MoveItems HTTP/1.1 502 " heads.out &&
+	test_grep -q "backend failed user=alice device=L1 cmd=MoveItems reason=.no valid answer" \
+		"$TEST_TMP/eas3.log" &&
+	test_grep -q "^GetItemEstimate HTTP/1.1 200 OK X-Odd: two  words $(printf "\t")|X-Empty: |X-Content-Type-Options" heads.out &&
+	test_grep -q "^Search HTTP/1.1 200 OK .* 73686f7274$" heads.out
 '
 
 test_expect_success 'a client gone in the middle of a large answer: logged, the next passes' '

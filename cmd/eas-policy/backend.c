@@ -262,7 +262,7 @@ static bool answer_field(struct answer *a, const char *name, size_t nl, const ch
  * it), -1 broken (res untouched). */
 static int head_in_place(struct rd *r, struct http_response *res, struct answer *a)
 {
-	struct { const char *name, *value; } h[200];
+	struct { const char *name, *value; size_t nl, vl; } h[200];
 	char *p = r->buf + r->off, *end, *eol;
 	size_t n = 0, count = 0, total = 0;
 
@@ -270,10 +270,14 @@ static int head_in_place(struct rd *r, struct http_response *res, struct answer 
 		return -1;	/* nothing came (r->len 0 tells the caller) */
 	p = r->buf + r->off;
 	end = (char *)http_head_end(p, r->len - r->off);
-	if (!end || end - p < 12 || strncmp(p, "HTTP/1.", 7) != 0 || p[9] == '1')
+	/* A NUL anywhere: the general way, which refuses it in a field, as
+	 * here, and has the last word on a status line. One search for the
+	 * whole head, before anything in it is changed. */
+	if (!end || end - p < 12 || strncmp(p, "HTTP/1.", 7) != 0 || p[9] == '1' ||
+	    memchr(p, 0, (size_t)(end - p)))
 		return 0;
 	eol = memchr(p, '\n', (size_t)(end + 2 - p)) - 1;	/* the status line's CR */
-	if (*eol != '\r' || eol - p > 8192 || memchr(p, 0, (size_t)(eol - p)))
+	if (*eol != '\r' || eol - p > 8192)
 		return 0;
 	if (status_line(p, (size_t)(eol - p), a) < 0 || a->status < 200)
 		return -1;
@@ -288,7 +292,7 @@ static int head_in_place(struct rd *r, struct http_response *res, struct answer 
 		len = (size_t)(eol - p);
 		total += len;
 		if (len > 8192 || total > HEAD_MAX || ++count > 200 ||
-		    !(colon = memchr(p, ':', len)) || colon == p || memchr(p, 0, len))
+		    !(colon = memchr(p, ':', len)) || colon == p)
 			return -1;
 		nl = (size_t)(colon - p);
 		for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
@@ -296,14 +300,15 @@ static int head_in_place(struct rd *r, struct http_response *res, struct answer 
 		*eol = 0;	/* the value ends here */
 		if (!answer_field(a, p, nl, v))
 			continue;
-		*colon = 0;
 		h[n].name = p;
+		h[n].nl = nl;
 		h[n].value = v;
+		h[n].vl = (size_t)(eol - v);
 		n++;
 	}
 	http_resp_status(res, a->status);
 	for (size_t i = 0; i < n; i++)
-		http_resp_header(res, h[i].name, h[i].value);
+		http_resp_header_n(res, h[i].name, h[i].nl, h[i].value, h[i].vl);
 	r->off = (size_t)(end + 4 - r->buf);
 	return 1;
 }
@@ -454,6 +459,32 @@ static int send_body(int fd, const struct eas *e, struct http_request *req,
 static struct strbuf head_buf = STRBUF_INIT;
 static char rd_space[PIECE];
 
+/* The request line, Host and the forwarded headers into hb (reset
+ * first): their lengths added up, one capacity check, plain copies. */
+static void head_start(struct strbuf *hb, const char *method, const char *target,
+		       const struct strbuf *fwd)
+{
+	static const char v[] = " HTTP/1.1\r\nHost: ";
+	size_t ml = strlen(method), pl = strlen(be.prefix), tl = strlen(target),
+		hl = strlen(be.hostport), n = ml + 1 + pl + tl + sizeof(v) - 1 + hl + 2 + fwd->len;
+	char *p;
+
+	strbuf_reset(hb);
+	strbuf_grow(hb, n);
+	p = hb->buf;
+	memcpy(p, method, ml);
+	p += ml;
+	*p++ = ' ';
+	memcpy(p, be.prefix, pl);
+	memcpy(p += pl, target, tl);
+	memcpy(p += tl, v, sizeof(v) - 1);
+	memcpy(p += sizeof(v) - 1, be.hostport, hl);
+	memcpy(p += hl, "\r\n", 2);
+	if (fwd->len)
+		memcpy(p + 2, fwd->buf, fwd->len);
+	strbuf_setlen(hb, n);
+}
+
 /* The request out on fd: the whole head in one buffer, one send (request
  * line, Host, the forwarded headers, the framing), a small body with it.
  * 0, or -1 with why (*nothing_back: not even the head went out). */
@@ -465,24 +496,15 @@ static int attempt_send(struct eas *e, int fd, struct http_request *req, const s
 	bool chunked = !pre && req->chunked;
 	int rc;
 
-	strbuf_reset(hb);
-	strbuf_addstr(hb, req->method);
-	strbuf_addch(hb, ' ');
-	strbuf_addstr(hb, be.prefix);
-	strbuf_addstr(hb, req->target);
-	strbuf_addstr(hb, " HTTP/1.1\r\nHost: ");
-	strbuf_addstr(hb, be.hostport);
-	strbuf_add(hb, "\r\n", 2);
-	strbuf_add(hb, fwd->buf, fwd->len);
+	head_start(hb, req->method, req->target, fwd);
 	if (chunked) {
-		strbuf_addstr(hb, "Transfer-Encoding: chunked\r\n");
+		strbuf_addstr(hb, "Transfer-Encoding: chunked\r\n\r\n");
 	} else {
 		strbuf_addstr(hb, "Content-Length: ");
 		strbuf_adddec(hb, pre ? (unsigned long long)pre->len :
 			      req->content_length > 0 ? (unsigned long long)req->content_length : 0);
-		strbuf_add(hb, "\r\n", 2);
+		strbuf_add(hb, "\r\n\r\n", 4);
 	}
-	strbuf_add(hb, "\r\n", 2);
 	/* A small body leaves with the head, in one packet. */
 	if (pre && pre->len <= PIECE) {
 		strbuf_add(hb, pre->buf, pre->len);

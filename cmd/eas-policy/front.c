@@ -282,8 +282,14 @@ static bool hop_by_hop(const char *name)
  * writes itself. */
 static bool not_forwarded(const char *name)
 {
-	return hop_by_hop(name) || ((name[0] == 'X' || name[0] == 'x') &&
-				    strncasecmp(name, "X-Forwarded-", 12) == 0);
+	/* By the first letter: most of a device's fields are none of these. */
+	switch (name[0] | 0x20) {
+	case 'c': case 'd': case 'e': case 'h': case 'k': case 'p': case 't': case 'u':
+		return hop_by_hop(name);
+	case 'x':
+		return strncasecmp(name, "X-Forwarded-", 12) == 0;
+	}
+	return false;
 }
 
 /* Appends "a: b\r\n" with one capacity check and plain copies. */

@@ -149,6 +149,10 @@ void http_resp_status(struct http_response *res, int status);
  * CR and LF in them are a bug (msg_panic): never put outside input there
  * unchecked. */
 void http_resp_header(struct http_response *res, const char *name, const char *value);
+/* The same with their lengths known (a head passed through): name[0..nl)
+ * and value[0..vl), neither NUL-ended nor holding a NUL. */
+void http_resp_header_n(struct http_response *res, const char *name, size_t nl, const char *value,
+			size_t vl);
 /* Replaces every header of that name (value NULL: removes them). */
 void http_resp_set_header(struct http_response *res, const char *name, const char *value);
 

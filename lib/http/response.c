@@ -130,7 +130,13 @@ static long find(const struct http_response *res, const char *name, size_t nl)
 
 void http_resp_header(struct http_response *res, const char *name, const char *value)
 {
-	size_t nl = strlen(name), vl = strlen(value), off = res->hb.len;
+	http_resp_header_n(res, name, strlen(name), value, strlen(value));
+}
+
+void http_resp_header_n(struct http_response *res, const char *name, size_t nl, const char *value,
+			size_t vl)
+{
+	size_t off = res->hb.len;
 	char *p;
 
 	check_field(name, nl);
@@ -142,8 +148,10 @@ void http_resp_header(struct http_response *res, const char *name, const char *v
 	if (res->hb.alloc < off + nl + vl + 3)
 		strbuf_grow(&res->hb, nl + vl + 2);
 	p = res->hb.buf + off;
-	memcpy(p, name, nl + 1);
-	memcpy(p + nl + 1, value, vl + 1);
+	memcpy(p, name, nl);
+	p[nl] = 0;
+	memcpy(p + nl + 1, value, vl);
+	p[nl + 1 + vl] = 0;
 	res->hb.len = off + nl + vl + 2;
 	res->hb.buf[res->hb.len] = 0;
 	res->h[res->nh] = (struct http_resp_header){ off, off + nl + 1, nl, vl };

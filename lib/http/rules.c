@@ -262,13 +262,21 @@ static bool method_ok(const struct http_rule *r, const char *method)
 static bool contains_nocase(const char *hay, const char *needle)
 {
 	size_t n = strlen(needle);
-	int c0 = tolower((unsigned char)needle[0]);
+	int c0 = (unsigned char)needle[0], l0 = c0 | 0x20;
 
 	if (n == 0)
 		return false;
-	/* The first byte first: a full compare only where it matches. */
+	/* The first byte first: a full compare only where it matches. A
+	 * first byte that is no letter (the default signatures' ./ .. \ %)
+	 * is only itself in any case: strchr finds it. */
+	if (l0 < 'a' || l0 > 'z') {
+		for (const char *p = hay; (p = strchr(p, c0)); p++)
+			if (strncasecmp(p, needle, n) == 0)
+				return true;
+		return false;
+	}
 	for (; *hay; hay++)
-		if (tolower((unsigned char)*hay) == c0 && strncasecmp(hay, needle, n) == 0)
+		if ((*hay | 0x20) == l0 && strncasecmp(hay, needle, n) == 0)
 			return true;
 	return false;
 }
