@@ -313,7 +313,7 @@ def serve(c):
                 continue
             if b"Cmd=GetItemEstimate" in head:
                 c.sendall(b"HTTP/1.1 200 OK\r\nX-Odd:\t  two  words \t\r\nX-Empty:\r\n"
-                          b"Content-Length: 5\r\n\r\nshort")
+                          b"X-C\rR: name\r\nX-V: val\rue\r\nContent-Length: 5\r\n\r\nshort")
                 continue
             c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
     except socket.timeout:
@@ -354,7 +354,7 @@ test_expect_success 'a close-delimited and a large answer, a backend closing its
 	test_grep -q "^after HTTP/1.1 200 OK 73686f7274$" odd.out
 '
 
-test_expect_success 'a backend head with a NUL in a field: 502; blanks around a value as the blocking way has them' '
+test_expect_success 'a backend head with a NUL in a field: 502; blanks around a value as the blocking way has them; a CR in a name or value: that field dropped' '
 	python3 - "$P3" "$TEST_TMP" >heads.out <<-"PY" &&
 	import sys
 	sys.path.insert(0, sys.argv[2])

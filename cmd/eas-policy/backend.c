@@ -241,7 +241,7 @@ static bool has_nocase(const char *v, const char *word)
 
 /* One header field of the answer, name[0..nl) and its value v (NUL-ended):
  * the framing noted in a; true when it is passed on to the device (not
- * hop-by-hop, not Date, no CR in the value). */
+ * hop-by-hop, not Date, no CR in it). */
 static bool answer_field(struct answer *a, const char *name, size_t nl, const char *v)
 {
 	if (nl == 14 && strncasecmp(name, "Content-Length", 14) == 0)
@@ -252,7 +252,10 @@ static bool answer_field(struct answer *a, const char *name, size_t nl, const ch
 		a->close = has_nocase(v, "close");
 	if (http_hop_by_hop(name, nl) || (nl == 4 && strncasecmp(name, "Date", 4) == 0))
 		return false;
-	return strchr(v, '\r') == NULL;
+	/* A CR inside a name or a value (a line ends at its LF): dropped,
+	 * as the layer would refuse to write it (msg_panic: a bug of ours,
+	 * not the backend's). */
+	return !memchr(name, '\r', nl) && strchr(v, '\r') == NULL;
 }
 
 /* The usual answer: its whole head came in the first read, CRLF line
