@@ -312,8 +312,13 @@ static int conn_getline(struct http_conn *c, struct strbuf *line)
 	nl = memchr(p, '\n', left);
 	n = nl ? (size_t)(nl - p) : left;
 	c->pre_off += nl ? n + 1 : n;
-	strbuf_reset(line);
-	strbuf_add(line, p, n);
+	/* One line of every request's head: one capacity check, a copy. */
+	if (line->alloc < n + 1) {
+		strbuf_reset(line);
+		strbuf_grow(line, n);
+	}
+	memcpy(line->buf, p, n);
+	line->buf[line->len = n] = 0;
 	if (!nl && c->loop) {
 		return c->pre_eof ? STREAM_EOF : STREAM_TIMEOUT;
 	} else if (!nl) {
@@ -325,7 +330,7 @@ static int conn_getline(struct http_conn *c, struct strbuf *line)
 		if (rc != STREAM_OK && rc != STREAM_TOOLONG)
 			return rc;
 	} else if (n && p[n - 1] == '\r') {
-		strbuf_setlen(line, n - 1);
+		line->buf[line->len = n - 1] = 0;
 	}
 	if (line->len > HTTP_LINE_MAX) {
 		strbuf_setlen(line, HTTP_LINE_MAX);
@@ -682,8 +687,12 @@ static int framing(struct http_conn *c)
 	for (size_t i = 0; i < r->nheaders; i++) {
 		const char *n = r->headers[i].name, *v = r->headers[i].value;
 
-		if (!strchr("cCtThH", n[0]))
+		switch (n[0] | 0x20) {
+		case 'c': case 't': case 'h':
+			break;
+		default:
 			continue;	/* none of the three */
+		}
 		if (strcasecmp(n, "Content-Length") == 0) {
 			if (cl && strcmp(cl, v) != 0)
 				return 400;

@@ -11,6 +11,11 @@
 
 void http_pct_decode(struct strbuf *out, const char *in, size_t len, bool plus_space)
 {
+	/* Every request's path, which has no escape as a rule. */
+	if (!plus_space && !memchr(in, '%', len)) {
+		strbuf_add(out, in, len);
+		return;
+	}
 	(void)pct_decode(out, in, len, plus_space ? PCT_PLUS_SPACE : 0);
 }
 
