@@ -21,10 +21,12 @@
 # they are: in (a) they batch each other's events), and the peak memory (VmHWM) of the smtp-edge listener and of
 # its largest session. Exits 0 when b/c >= 1.2 and b/a >= 0.5 in both modes, 1 when
 # a target is missed, 69 when a program is missing, 70 when a run fails.
-# smtp-edge runs with a pool of as many workers as smtp-source has
-# sessions ("workers": 20 here; its default is a pool of two per CPU, 4 to
-# 32; EDGE_BENCH_WORKERS=0 measures fork per connection; Postfix reuses
-# its smtpd processes too):
+# smtp-edge runs with a pool of 2 workers of 16 sessions each
+# ("sessions_per_worker": each session a fiber on its worker's epoll
+# loop, so that one wake-up serves several sessions' events; 1 is a
+# session a process: EDGE_BENCH_WORKERS=20 EDGE_BENCH_SPW=1 measures
+# that; EDGE_BENCH_WORKERS=0 measures fork per connection; Postfix
+# reuses its smtpd processes too):
 # forking a process per connection costs 10 to 20 times the CPU per
 # message (each process makes its own resolver context and has an empty
 # DNS answer cache, and cannot keep its next-hop session for the next
@@ -37,8 +39,8 @@
 # root and unshare(1).
 # Usage: [BUILD=build] bench/smtp-edge.sh
 # Env: EDGE_BENCH_MESSAGES (20000), EDGE_BENCH_SESSIONS (20),
-#      EDGE_BENCH_WORKERS (the session count; 0: a process forked per
-#      connection),
+#      EDGE_BENCH_WORKERS (2; 0: a process forked per connection),
+#      EDGE_BENCH_SPW (sessions_per_worker, 16),
 #      EDGE_BENCH_EDGE_CONF='"key": value, ...' more smtp-edge keys,
 #      EDGE_BENCH_MODES ("conn reuse"), KEEP_TMP=1 keeps the logs,
 #      EDGE_BENCH_TRACE=M: M messages a mode more under strace (below).
@@ -63,7 +65,11 @@ S=${EDGE_BENCH_SESSIONS:-20}
 L=2048
 USERS=10000
 MODES=${EDGE_BENCH_MODES:-conn reuse}
-WORKERS=${EDGE_BENCH_WORKERS:-$S}
+# two workers (one per CPU here) of SPW sessions each, fibers on each
+# worker's epoll loop (sessions_per_worker; see smtp-edge(8)): room for
+# more than the S sessions, so that none waits for a worker's "free"
+WORKERS=${EDGE_BENCH_WORKERS:-2}
+SPW=${EDGE_BENCH_SPW:-16}
 EDGE=$BIN/smtp-edge
 for t in smtp-source smtp-sink postfix postconf postmap unbound python3 socat haproxy; do
 	command -v "$t" >/dev/null || bench_fail "$t is missing (make bench installs it)"
@@ -177,6 +183,7 @@ cat >edge.json <<EOF
     "max_connections": 100,
     "backlog": 1024,
     "workers": $WORKERS,
+    "sessions_per_worker": $SPW,
     "dnsbl": [ { "zone": "dnsbl.bench.test" } ],
     "local_domains": ["example.test"],
     "validate_recipients": true,
@@ -408,7 +415,7 @@ for what in edge postfix; do
 	[ "$(cat dns-$what-* | awk '{ n += $1 } END { print n + 0 }')" -gt 0 ] ||
 		bench_fail "no DNS list query from $what seen at unbound: the comparison is void" 70
 done
-printf 'smtp-edge: "workers": %s (%s)\n' "$WORKERS" \
+printf 'smtp-edge: "workers": %s, "sessions_per_worker": %s (%s)\n' "$WORKERS" "$SPW" \
 	"$([ "$WORKERS" -gt 0 ] && echo "a pool of reused session processes" || echo "a process forked per connection")"
 printf 'smtp-edge memory: listener VmHWM %s kB, largest session VmHWM %s kB\n' \
 	"$(hwm_of "$EDGE_PID")" "$(cat session-hwm)"

@@ -8,8 +8,9 @@
 # at concurrency 20 arrives whole and leaves the listener's descriptors
 # as they were; kill -9 of the worker in the middle of several sessions'
 # DATA: none of their clients got 250 and the sink got nothing from them;
-# worker_max_use replaces the worker; SIGTERM lets the worker's sessions
-# finish before the listener exits.
+# the harvest tarpit's delay holds up its own session only; worker_max_use
+# replaces the worker; SIGTERM lets the worker's sessions finish before
+# the listener exits.
 . "$(dirname "$0")/lib.sh"
 need swaks smtp-sink smtp-source python3
 
@@ -197,6 +198,49 @@ test_expect_success 'the listener logs the kill, a new worker serves the next cl
 	swaks --server 127.0.0.1:$EDGE_PORT --from bob@sender.test --to alice@example.test >out 2>&1 &&
 	test_grep "<-  250 2.0.0 Ok" out &&
 	test "$(pids | tail -n 1)" != "$(cat killed.pid)"
+'
+
+EDGE_PORT=
+cat >"$TEST_TMP/users.ldif" <<'LDIF'
+version: 1
+
+dn: uid=alice,dc=example,dc=test
+objectClass: inetOrgPerson
+uid: alice
+cn: Alice
+sn: A
+mail: alice@example.test
+LDIF
+edge_conf "$TEST_TMP/tarpit.json" '"relay_domains": ["example.test"],
+  "workers": 1, "sessions_per_worker": 4,
+  "local_domains": ["example.test"], "validate_recipients": true,
+  "harvest_limit": 1, "harvest_delay": "1500ms", "harvest_disconnect": 2,
+  "routes": { "example.test": { "host": "127.0.0.1:'"$SINK_PORT"'", "tls": "none" } }' \
+	'"directory": { "backend": "file", "file": "'"$TEST_TMP/users.ldif"'" }'
+edge_start tarpit "$TEST_TMP/tarpit.json"
+
+test_expect_success 'the harvest tarpit delays its own session only' '
+	printf "EHLO h.test\r\nMAIL FROM:<h@sender.test>\r\n" >harvest.in &&
+	for i in 1 2 3 4; do printf "RCPT TO:<nobody$i@example.test>\r\n" >>harvest.in; done &&
+	printf "QUIT\r\n" >>harvest.in &&
+	start=$(date +%s%N)
+	smtp_raw $EDGE_PORT harvest.in >harvest.out &
+	harvester=$!
+	sleep 0.5 &&
+	swaks --server 127.0.0.1:$EDGE_PORT --from bob@sender.test --to alice@example.test \
+		--header "Subject: beside-tarpit" >beside-tarpit 2>&1 &&
+	took=$(( ($(date +%s%N) - start) / 1000000 )) &&
+	test_grep -q "<-  250 2.0.0 Ok" beside-tarpit &&
+	wait $harvester &&
+	all=$(( ($(date +%s%N) - start) / 1000000 )) &&
+	say "a client beside the tarpit done after $took ms; the harvester after $all ms" &&
+	test_grep "tarpit: directory harvest unknown=2 delay_ms=1500 layer=2 check=harvest" \
+		"$TEST_TMP/tarpit.log" &&
+	test_grep "^421 4.7.0" harvest.out &&
+	test "$all" -ge 3000 &&
+	test "$took" -lt 1500 &&
+	test "$(sed -n "s/.*connection peer=.* pid=\([0-9]*\) sessions=.*/\1/p" "$TEST_TMP/tarpit.log" |
+		sort -u | wc -l)" = 1
 '
 
 EDGE_PORT=
