@@ -451,13 +451,36 @@ struct deferred {
 	struct strbuf pre;
 	bool has_pre;
 	char user[DEV_USER_MAX + 1], device[DEV_ID_MAX + 1], cmd[32];
+	struct deferred *next;	/* spare list */
 };
+
+static struct deferred *spare_deferred;	/* freed ones, kept: no calloc a request */
+
+static struct deferred *deferred_new(void)
+{
+	struct deferred *d = spare_deferred;
+
+	if (!d) {
+		d = xcalloc(1, sizeof(*d));
+		strbuf_init(&d->pre, 0);
+		return d;
+	}
+	spare_deferred = d->next;
+	d->w = NULL;
+	d->has_pre = false;
+	return d;
+}
 
 static void deferred_free(struct deferred *d)
 {
 	backend_wait_free(d->w);
-	strbuf_release(&d->pre);
-	free(d);
+	d->w = NULL;
+	/* A body kept for a second attempt can be large: not kept here. */
+	if (d->pre.alloc > 16384)
+		strbuf_release(&d->pre);
+	strbuf_reset(&d->pre);
+	d->next = spare_deferred;
+	spare_deferred = d;
 }
 
 static int pass_resume(struct http_request *req, struct http_response *res, void *arg,
@@ -518,12 +541,11 @@ static int pass_deferred(struct eas *e, const struct eas_req *r, struct http_req
 			 struct http_response *res, const struct strbuf *pre,
 			 const struct strbuf *fwd)
 {
-	struct deferred *d = xcalloc(1, sizeof(*d));
+	struct deferred *d = deferred_new();
 	struct http_keep *k = http_conn_keep(req);
 	char why[256] = "";
 
 	d->e = e;
-	strbuf_init(&d->pre, 0);
 	memcpy(d->user, r->user, sizeof(d->user));
 	memcpy(d->device, r->q.device, sizeof(d->device));
 	memcpy(d->cmd, r->q.cmd, sizeof(d->cmd));
