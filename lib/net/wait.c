@@ -156,7 +156,8 @@ static void waiter_wake(struct waiter *w)
 
 /* Arms each descriptor; one that epoll cannot watch is answered as
  * poll() would (POLLNVAL for a bad one, ready for a file). Returns the
- * count of those. */
+ * count of those, or -1 when epoll itself failed (no memory, too many
+ * watches): the caller polls instead. */
 static int arm_all(struct waiter *w)
 {
 	int ready = 0;
@@ -169,6 +170,8 @@ static int arm_all(struct waiter *w)
 			continue;
 		if (arm(p->fd, (short)(wanted(p->fd) | p->events)) == 0)
 			continue;
+		if (errno != EPERM && errno != EBADF)
+			return -1;
 		p->revents = errno == EPERM ? (short)(p->events & (POLLIN | POLLOUT)) : POLLNVAL;
 		ready++;
 	}
@@ -182,6 +185,12 @@ int wait_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 	if (L.current == NULL || timeout_ms == 0)
 		return poll(fds, n, timeout_ms);
 	w.ready = arm_all(&w);
+	if (w.ready < 0) {
+		/* right, if holding the other fibers for this wait */
+		msg_warn("cannot watch a descriptor: %s; waiting without the loop",
+			 strerror(errno));
+		return poll(fds, n, timeout_ms);
+	}
 	if (w.ready > 0)
 		return w.ready;
 	if (timeout_ms > 0)
