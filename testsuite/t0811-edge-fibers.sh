@@ -8,7 +8,9 @@
 # at concurrency 20 arrives whole and leaves the listener's descriptors
 # as they were; kill -9 of the worker in the middle of several sessions'
 # DATA: none of their clients got 250 and the sink got nothing from them;
-# the harvest tarpit's delay holds up its own session only; worker_max_use
+# the harvest tarpit's delay holds up its own session only; sessions
+# waiting on the resolver's one descriptor each time out by itself and
+# all at once; worker_max_use
 # replaces the worker; SIGTERM lets the worker's sessions finish before
 # the listener exits.
 . "$(dirname "$0")/lib.sh"
@@ -240,6 +242,33 @@ test_expect_success 'the harvest tarpit delays its own session only' '
 	test "$all" -ge 3000 &&
 	test "$took" -lt 1500 &&
 	test "$(sed -n "s/.*connection peer=.* pid=\([0-9]*\) sessions=.*/\1/p" "$TEST_TMP/tarpit.log" |
+		sort -u | wc -l)" = 1
+'
+
+# A resolver that never answers: every session's block-list lookup waits
+# on the one resolver descriptor of the worker until its own deadline.
+dns_start_silent
+EDGE_PORT=
+edge_conf "$TEST_TMP/dnswait.json" '"relay_domains": ["example.test"],
+  "workers": 1, "sessions_per_worker": 12,
+  "dnsbl": [ { "zone": "bl1.test" } ], "dnsbl_timeout": "1500ms",
+  "routes": { "example.test": { "host": "127.0.0.1:'"$SINK_PORT"'", "tls": "none" } }' \
+	'"dns": { "resolver": ["'"$DNS_SILENT_RESOLVER"'"], "timeout": "1500ms" }'
+edge_start dnswait "$TEST_TMP/dnswait.json"
+
+test_expect_success '10 sessions waiting on the resolver at once: each times out by itself, in parallel' '
+	start=$(date +%s%N)
+	for i in $(seq 10); do
+		swaks --server 127.0.0.1:$EDGE_PORT --from bob@sender.test --to alice@example.test \
+			--header "Subject: dnswait-$i" >dnswait.$i 2>&1 &
+	done
+	wait &&
+	took=$(( ($(date +%s%N) - start) / 1000000 )) &&
+	say "10 sessions with a 1.5 s block-list timeout each: $took ms" &&
+	for i in $(seq 10); do test_grep -q "<-  250 2.0.0 Ok" dnswait.$i || exit 1; done &&
+	test "$took" -ge 1500 && test "$took" -lt 6000 &&
+	test "$(grep -c "warning: DNS list lookup failed, not counted as a listing: TEMPFAIL timeout layer=1 client=127.0.0.1 list=bl1.test" "$TEST_TMP/dnswait.log")" = 10 &&
+	test "$(sed -n "s/.*connection peer=.* pid=\([0-9]*\) sessions=.*/\1/p" "$TEST_TMP/dnswait.log" |
 		sort -u | wc -l)" = 1
 '
 
