@@ -11,13 +11,15 @@
 # throughput process-per-message and in one process. Then the targets.
 # Usage: BUILD=build sh bench/scl-score.sh   (make bench runs it)
 # Env: SCL_BENCH_SKIP_SA=1 leaves SpamAssassin out (it is slow);
-#      SCL_BENCH_SAMPLE=N messages for the process-per-message runs (400).
+#      SCL_BENCH_SAMPLE=N messages for the process-per-message runs (400);
+#      SCL_BENCH_ROUNDS=N rounds of them (5).
 set -eu
 BUILD=${BUILD:-build}
 case $BUILD in /*) ;; *) BUILD=$(pwd)/$BUILD ;; esac
 SCL=$BUILD/bin/scl-score
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/postern/spamassassin
 SAMPLE=${SCL_BENCH_SAMPLE:-400}
+ROUNDS=${SCL_BENCH_ROUNDS:-5}
 SEED=20261124
 W=$(mktemp -d "${TMPDIR:-/tmp}/scl-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT INT TERM
@@ -272,6 +274,7 @@ perproc() {	# SYSTEM SPLITDIR N
 	bogo) secs=$("$W/spawn" "$(command -v bogofilter)" bogofilter -C -d "$d/bogo" -T <"$d/sample") ;;
 	sa) secs=$("$W/spawn" "$(command -v spamassassin)" spamassassin -L -C "$d/sa/rules" \
 		--siteconfigpath "$d/sa/site" -p "$d/sa/prefs" <"$d/sample") ;;
+	empty) secs=$("$W/spawn" "$W/empty" empty <"$d/sample") ;;
 	esac
 	awk -v n="$(wc -l <"$d/sample")" -v s="$secs" 'BEGIN { printf "%.1f", n / s }'
 }
@@ -284,6 +287,31 @@ for s in $systems; do
 	${s}_run "$W/A"
 	for k in 0 1 2 3 4; do ${s}_run "$W/B/$k"; done
 done
+
+# What a process costs before it does anything, on this machine: an empty
+# C program linked as the two filters are (dynamically, libc only),
+# spawned the same way over the same sample. Each filter's time above it
+# is the work it does per message; the target is on whole processes.
+printf 'int main(void) { return 0; }\n' >"$W/empty.c"
+cc -O2 -o "$W/empty" "$W/empty.c" || { echo "scl-score bench: cannot build the empty program"; exit 1; }
+
+# Process-per-message throughput on split A's sample, in rounds that take
+# scl-score, bogofilter and the empty program in turn, so that whatever
+# else loads the machine weighs on each alike; each one's rate is its
+# median over the rounds. SpamAssassin (a second a message) runs once, on
+# 20 messages.
+median() { sort -n "$1" | awk '{ v[NR] = $1 }
+	END { printf "%.1f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+echo
+for r in $(seq "$ROUNDS"); do
+	for s in scl bogo empty; do
+		echo "$(perproc $s "$W/A" "$SAMPLE")" >>"$W/pp.$s"
+	done
+	echo "process per message, round $r: scl-score $(tail -n1 "$W/pp.scl")/s," \
+		"bogofilter $(tail -n1 "$W/pp.bogo")/s, empty program $(tail -n1 "$W/pp.empty")/s"
+done
+for s in scl bogo empty; do median "$W/pp.$s" >"$W/pp.$s.median"; done
+case " $systems " in *" sa "*) perproc sa "$W/A" 20 >"$W/pp.sa.median" ;; esac
 
 # report SYSTEM SPLIT: one line of the table.
 report() {
@@ -314,8 +342,7 @@ report() {
 	roc=$(awk -v a=$roc -v n=$nd 'BEGIN { printf "%.3f", a / n }')
 	tr=$(awk -v a=$tr -v n=$nd 'BEGIN { printf "%.1f", a / n }')
 	onep=$(awk -v n=$bn -v t=$bt 'BEGIN { printf "%.0f", n / t }')
-	n=$SAMPLE; [ $s = sa ] && n=20
-	pp=$(perproc $s "$W/A" $n)
+	pp=$(cat "$W/pp.$s.median")
 	printf '%-6s %-5s %6s %5d/%-5d %5.2f%% %5d/%-5d %5.2f%% %5d/%-5d %5.2f%% %5d/%-5d %5.2f%% %8s %7ss %8s %9s %9s\n' \
 		$s $sp "$nh/$ns" $fpj $nh $(awk -v a=$fpj -v b=$nh 'BEGIN { print 100 * a / b }') \
 		$fnj $ns $(awk -v a=$fnj -v b=$ns 'BEGIN { print 100 * a / b }') \
@@ -350,15 +377,8 @@ check "process-per-message throughput $(get scl A 8)/s >= 3x bogofilter's $(get 
 	"$(get scl A 8) >= 3 * $(get bogo A 8)"
 check "model size $(get scl A 9) bytes < 4 MB" "$(get scl A 9) < 4194304"
 
-# What a process costs before it does anything, on this machine: an empty
-# C program linked as the two filters are (dynamically, libc only),
-# spawned the same way over the same sample. Each filter's time above it
-# is the work it does per message; the target above is on whole processes.
-printf 'int main(void) { return 0; }\n' >"$W/empty.c"
-cc -O2 -o "$W/empty" "$W/empty.c" || bench_fail "cannot build the empty program" 70
-cat "$W/A/test.spam" "$W/A/test.ham" | awk -v n="$SAMPLE" 'NR % 7 == 0 && c++ < n' >"$W/floor.sample"
-floor=$(awk -v n="$(wc -l <"$W/floor.sample")" -v s="$("$W/spawn" "$W/empty" empty <"$W/floor.sample")" \
-	'BEGIN { printf "%.1f", n / s }')
+# The floor, the empty program's median from the same rounds.
+floor=$(cat "$W/pp.empty.median")
 above() { awk -v r="$1" -v f="$floor" 'BEGIN { printf "%.3f", 1000 / r - 1000 / f }'; }
 echo "process floor (an empty program): $floor/s, $(awk -v f="$floor" 'BEGIN { printf "%.3f", 1000 / f }') ms a process"
 echo "per message above the floor: scl-score $(above "$(get scl A 8)") ms, bogofilter $(above "$(get bogo A 8)") ms" \
