@@ -43,31 +43,10 @@ test_expect_success 'the session goes on after a failed hop: the next message pa
 	test_grep "^451 4.4.1" out && test_grep "^250 2.0.0 Ok" out
 '
 
-cat >"$TEST_TMP/kill-client.py" <<'PY'
-import socket, sys, time, os
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
-s.recv(1000)
-s.sendall(b"EHLO c.test\r\nMAIL FROM:<bob@sender.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n")
-buf = b""
-while b"354" not in buf:
-    buf += s.recv(1000)
-s.sendall(b"Subject: killed\r\n\r\n" + b"half of the body\r\n" * 100)
-open("sent", "w").close()
-try:
-    while True:
-        d = s.recv(1000)
-        if not d:
-            break
-        buf += d
-except Exception as e:
-    print("error", e)
-sys.stdout.write(buf.decode().replace("\r", ""))
-PY
-
 test_expect_success 'kill -9 of the session mid-DATA: no 250 for the client, nothing at the sink' '
 	n=$(edge_sink_count)
 	rm -f sent
-	python3 "$TEST_TMP/kill-client.py" $EDGE_PORT >client.out 2>&1 &
+	edge_midata_client $EDGE_PORT sent >client.out 2>&1 &
 	client=$!
 
 	for i in $(seq 100); do [ -e sent ] && break; sleep 0.05; done &&

@@ -153,32 +153,11 @@ test_expect_success 'smtp-source -s 20, 2000 messages: all arrive once, descript
 	test "$(pids | sort -u | wc -l)" = 1
 '
 
-cat >"$TEST_TMP/kill-client.py" <<'PY'
-import socket, sys, time, os
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
-s.recv(1000)
-s.sendall(b"EHLO c.test\r\nMAIL FROM:<bob@sender.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n")
-buf = b""
-while b"354" not in buf:
-    buf += s.recv(1000)
-s.sendall(b"Subject: killed\r\n\r\n" + b"half of the body\r\n" * 100)
-open("sent." + sys.argv[2], "w").close()
-try:
-    while True:
-        d = s.recv(1000)
-        if not d:
-            break
-        buf += d
-except Exception as e:
-    print("error", e)
-sys.stdout.write(buf.decode().replace("\r", ""))
-PY
-
 test_expect_success 'kill -9 of the worker mid-DATA of 3 sessions: no 250, nothing at the sink' '
 	n=$(edge_sink_count) &&
 	rm -f sent.*
 	for k in 1 2 3; do
-		python3 "$TEST_TMP/kill-client.py" $EDGE_PORT $k >killed.$k 2>&1 &
+		edge_midata_client $EDGE_PORT sent.$k >killed.$k 2>&1 &
 	done
 	for i in $(seq 100); do [ -e sent.1 ] && [ -e sent.2 ] && [ -e sent.3 ] && break; sleep 0.05; done &&
 	sleep 0.3 &&

@@ -67,3 +67,29 @@ smtp_raw() {
 	sys.stdout.write(buf.decode("utf-8", "replace").replace("\r", ""))
 	PY
 }
+
+# edge_midata_client PORT MARKER: a client that sends a message's head and
+# half its body, creates the file MARKER, then prints every reply it gets
+# until the connection ends (for a session killed in the middle of DATA).
+edge_midata_client() {
+	python3 - "$@" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=30)
+s.recv(1000)
+s.sendall(b"EHLO c.test\r\nMAIL FROM:<bob@sender.test>\r\nRCPT TO:<alice@example.test>\r\nDATA\r\n")
+buf = b""
+while b"354" not in buf:
+    buf += s.recv(1000)
+s.sendall(b"Subject: killed\r\n\r\n" + b"half of the body\r\n" * 100)
+open(sys.argv[2], "w").close()
+try:
+    while True:
+        d = s.recv(1000)
+        if not d:
+            break
+        buf += d
+except Exception as e:
+    print("error", e)
+sys.stdout.write(buf.decode().replace("\r", ""))
+PY
+}
