@@ -15,6 +15,7 @@
 
 #include "net/wait.h"
 #include "proxyproto.h"
+#include "util/clock.h"
 
 static const unsigned char v2_sig[PROXY_V2_SIG_LEN] = {
 	0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
@@ -182,21 +183,13 @@ int proxy_parse(const unsigned char *buf, size_t len, struct proxy_info *out, co
 	return -1;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Reads exactly want bytes more into buf+*have, by the deadline. */
 static int read_more(int fd, unsigned char *buf, size_t *have, size_t want, long long deadline,
 		     const char **why)
 {
 	while (want > 0) {
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_ms();
 		ssize_t r;
 
 		if (left <= 0 || wait_poll(&p, 1, (int)left) == 0) {
@@ -219,7 +212,7 @@ static int read_more(int fd, unsigned char *buf, size_t *have, size_t want, long
 int proxy_read(int fd, long long timeout_ms, struct proxy_info *out, const char **why)
 {
 	unsigned char buf[PROXY_V2_HDR_LEN + PROXY_V2_BODY_MAX];
-	long long deadline = now_ms() + timeout_ms;
+	long long deadline = clock_ms() + timeout_ms;
 	size_t have = 0;
 	int rc;
 

@@ -16,6 +16,7 @@
 
 #include "dns/dns.h"
 #include "net/wait.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
@@ -99,14 +100,6 @@ struct dns {
 	size_t ncache, cache_max;
 	struct dns_stats stats;
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void list_add(struct qlist *l, struct dns_q *q)
 {
@@ -246,7 +239,7 @@ static struct centry *cache_find(struct dns *d, const char *key, unsigned hash, 
 	for (e = d->buckets[hash & (CACHE_BUCKETS - 1)]; e; e = e->hnext)
 		if (e->hash == hash && e->type == type && strcmp(e->key, key) == 0)
 			break;
-	if (e && e->expires <= now_ms()) {
+	if (e && e->expires <= clock_ms()) {
 		cache_del(d, e);
 		e = NULL;
 	}
@@ -276,7 +269,7 @@ static void cache_put(struct dns *d, const struct dns_result *res, const struct 
 		cache_del(d, d->oldest);
 	e->hash = hash;
 	e->type = res->type;
-	e->expires = now_ms() + (long long)ttl * 1000;
+	e->expires = clock_ms() + (long long)ttl * 1000;
 	e->status = res->status;
 	e->sec = res->sec;
 	e->rcode = res->rcode;
@@ -309,7 +302,7 @@ static void cache_put(struct dns *d, const struct dns_result *res, const struct 
  * is left of it. */
 static void cache_take(const struct centry *e, struct dns_result *res)
 {
-	long long left = (e->expires - now_ms() + 999) / 1000;
+	long long left = (e->expires - clock_ms() + 999) / 1000;
 	const char *why;
 
 	res->status = e->status;
@@ -674,7 +667,7 @@ int dns_submit(struct dns *d, const char *name, int type, dns_callback *cb,
 	q->d = d;
 	q->cb = cb;
 	q->arg = arg;
-	q->deadline = now_ms() + d->timeout_ms;
+	q->deadline = clock_ms() + d->timeout_ms;
 	q->owner = wait_owner();
 	q->res = xcalloc(1, sizeof(*q->res));
 	q->res->name = xstrdup(name);
@@ -715,7 +708,7 @@ int dns_timeout(struct dns *d)
 		return 0;
 	if (!d->pending.head)
 		return -1;
-	left = d->pending.head->deadline - now_ms();
+	left = d->pending.head->deadline - clock_ms();
 	return left < 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
 }
 
@@ -796,7 +789,7 @@ int dns_process(struct dns *d)
 		while (d->pending.head)
 			q_fail(d, d->pending.head, ub_strerror(rc));
 	}
-	expire(d, now_ms());
+	expire(d, clock_ms());
 	return deliver(d);
 }
 
@@ -838,7 +831,7 @@ static void expire_mine(struct dns *d, const void *me)
 
 void dns_wait(struct dns *d, int timeout_ms)
 {
-	long long end = timeout_ms >= 0 ? now_ms() + timeout_ms : -1, left;
+	long long end = timeout_ms >= 0 ? clock_ms() + timeout_ms : -1, left;
 	const void *me = wait_owner();
 	int t;
 
@@ -848,7 +841,7 @@ void dns_wait(struct dns *d, int timeout_ms)
 			return;
 		t = dns_timeout(d);
 		if (end >= 0) {
-			left = end - now_ms();
+			left = end - clock_ms();
 			if (left <= 0) {
 				expire_mine(d, me);
 				continue;

@@ -17,19 +17,12 @@
 #include <unistd.h>
 
 #include "http/http_int.h"
+#include "util/clock.h"
 #include "util/exitcodes.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
 #define HTTP_TRAILERS_MAX 32
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- server ---- */
 
@@ -159,12 +152,12 @@ void http_linger_close(int in, int out)
 {
 	char buf[8192];
 	size_t total = 0;
-	long long end = now_ms() + 2000, left;
+	long long end = clock_ms() + 2000, left;
 	struct pollfd pfd = { .fd = in, .events = POLLIN };
 
 	if (shutdown(out, SHUT_WR) < 0)
 		return;		/* not a socket: nothing to protect */
-	while (total < 262144 && (left = end - now_ms()) > 0 && poll(&pfd, 1, (int)left) == 1) {
+	while (total < 262144 && (left = end - clock_ms()) > 0 && poll(&pfd, 1, (int)left) == 1) {
 		ssize_t n = read(in, buf, sizeof(buf));
 
 		if (n <= 0)
@@ -806,7 +799,7 @@ static int read_head(struct http_conn *c, struct parsed *p)
 		if (blank >= 4)
 			return 400;
 	}
-	deadline = now_ms() + srv->lim.header_timeout;
+	deadline = clock_ms() + srv->lim.header_timeout;
 	stream_set_timeout(c->s, srv->lim.header_timeout);
 	if ((st = parse_request_line(c, p)) != 0)
 		return st;
@@ -816,7 +809,7 @@ static int read_head(struct http_conn *c, struct parsed *p)
 		/* The clock is asked only when the next line may have to be
 		 * waited for: lines already read ahead take microseconds. */
 		if (conn_buffered(c) == 0) {
-			long long left = deadline - now_ms();
+			long long left = deadline - clock_ms();
 
 			if (left <= 0)
 				return 408;
@@ -940,7 +933,7 @@ static void log_request(struct http_conn *c, long long t0)
 		 log_q(r->method ? r->method : "-"), log_q(r->raw_path ? r->raw_path : "-"),
 		 c->res.status, c->res.started && c->res.length < 0 ? c->res.sent
 		 : c->res.length < 0 ? 0 : c->res.length, c->client_ip,
-		 log_q(c->rule ? c->rule->name : "-"), now_ms() - t0);
+		 log_q(c->rule ? c->rule->name : "-"), clock_ms() - t0);
 }
 
 /* Answers an error the layer found itself; the connection then closes. */
@@ -1011,12 +1004,12 @@ static enum http_req_end one_request(struct http_conn *c, struct parsed *p)
 	const char *check = NULL;
 	int st;
 
-	c->t0 = now_ms();
+	c->t0 = clock_ms();
 	memset(p, 0, offsetof(struct parsed, h));
 	st = read_head(c, p);
 	if (st < 0)
 		return HTTP_REQ_CLOSE;
-	c->t0 = now_ms();
+	c->t0 = clock_ms();
 	if (st == 0) {
 		fill_request(c, p);
 		st = framing(c);

@@ -16,6 +16,7 @@
 
 #include "net/evloop.h"
 #include "net/listener.h"
+#include "util/clock.h"
 #include "util/exitcodes.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -51,10 +52,7 @@ static const int caught[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
 
 long long evloop_now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_ms();
 }
 
 struct evloop *evloop_new(void)

@@ -20,6 +20,7 @@
 #include "net/listener.h"
 #include "net/serve.h"
 #include "net/wait.h"
+#include "util/clock.h"
 #include "util/exitcodes.h"
 #include "util/mem.h"
 #include "util/msg.h"
@@ -112,14 +113,6 @@ struct serve {
  * so the handlers do nothing but write a byte. */
 static int sig_pipe[2] = { -1, -1 };
 static const int caught[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void on_signal(int sig)
 {
@@ -538,7 +531,7 @@ static void worker_spawn(struct serve *s, struct worker *w)
 
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		msg_warn("cannot make a worker socket: %s", strerror(errno));
-		s->respawn_after = now_ms() + SERVE_RESPAWN_PAUSE_MS;
+		s->respawn_after = clock_ms() + SERVE_RESPAWN_PAUSE_MS;
 		return;
 	}
 	mask_caught(SIG_BLOCK);
@@ -552,7 +545,7 @@ static void worker_spawn(struct serve *s, struct worker *w)
 	if (pid < 0) {
 		msg_warn("cannot fork a worker: %s", strerror(errno));
 		close(sv[0]);
-		s->respawn_after = now_ms() + SERVE_RESPAWN_PAUSE_MS;
+		s->respawn_after = clock_ms() + SERVE_RESPAWN_PAUSE_MS;
 		return;
 	}
 	*w = (struct worker){ .pid = pid, .fd = sv[0] };
@@ -562,7 +555,7 @@ static void worker_spawn(struct serve *s, struct worker *w)
 /* Fills the empty slots of the pool, unless stopping or pausing. */
 static void workers_fill(struct serve *s)
 {
-	if (s->stop || now_ms() < s->respawn_after)
+	if (s->stop || clock_ms() < s->respawn_after)
 		return;
 	for (size_t i = 0; i < s->nworkers; i++)
 		if (s->workers[i].pid == 0)
@@ -587,7 +580,7 @@ static void worker_event(struct serve *s, struct worker *w)
 		return;
 	}
 	if (w->used == 0)
-		s->respawn_after = now_ms() + SERVE_RESPAWN_PAUSE_MS;
+		s->respawn_after = clock_ms() + SERVE_RESPAWN_PAUSE_MS;
 	s->busy -= w->busy;
 	close(w->fd);
 	*w = (struct worker){ .fd = -1 };
@@ -688,7 +681,7 @@ static void accept_failed(struct serve *s, const struct listener *l)
 	    errno == EPROTO)
 		return;
 	msg_warn("cannot accept: %s listener=%s", strerror(errno), msg_q(l->name));
-	s->pause_until = now_ms() + SERVE_PAUSE_MS;
+	s->pause_until = clock_ms() + SERVE_PAUSE_MS;
 }
 
 static void accept_one(struct serve *s, const struct listener *l)
@@ -711,7 +704,7 @@ static void accept_one(struct serve *s, const struct listener *l)
 		if (s->nworkers > 0) {
 			/* the pool is busy: wait a little for a worker */
 			s->queue[s->nqueue++] = (struct pending){ .fd = fd, .p = p,
-								  .until = now_ms() + SERVE_QUEUE_MS };
+								  .until = clock_ms() + SERVE_QUEUE_MS };
 			s->queued++;
 			return;
 		}
@@ -726,7 +719,7 @@ static void accept_one(struct serve *s, const struct listener *l)
  * the end, so that a process forked meanwhile closes the others. */
 static void queue_run(struct serve *s, bool all)
 {
-	long long now = now_ms();
+	long long now = clock_ms();
 	size_t kept = 0;
 
 	for (size_t i = 0; i < s->nqueue; i++) {
@@ -762,7 +755,7 @@ static void wait_kids(struct serve *s, long long deadline)
 	reap(s);
 	while (s->nkids > 0 && !s->hurry) {
 		struct pollfd pfd = { .fd = sig_pipe[0], .events = POLLIN };
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_ms();
 
 		if (left <= 0)
 			return;
@@ -789,15 +782,15 @@ static int serve_drain(struct serve *s)
 			s->kids[s->nkids++] = s->workers[i].pid;
 		worker_retire(s, &s->workers[i]);
 	}
-	wait_kids(s, now_ms() + s->drain_ms);
+	wait_kids(s, clock_ms() + s->drain_ms);
 	if (s->nkids > 0) {
 		msg_warn("stopping: terminating sessions still running sessions=%zu", s->nkids);
 		kill_kids(s, SIGTERM);
-		wait_kids(s, now_ms() + SERVE_KILL_GRACE_MS);
+		wait_kids(s, clock_ms() + SERVE_KILL_GRACE_MS);
 	}
 	if (s->nkids > 0) {
 		kill_kids(s, SIGKILL);
-		wait_kids(s, now_ms() + SERVE_KILL_GRACE_MS);
+		wait_kids(s, clock_ms() + SERVE_KILL_GRACE_MS);
 	}
 	msg_info("stopped");
 	return EX_OK;
@@ -812,7 +805,7 @@ static int serve_loop(struct serve *s)
 		msg_info("listening addr=%s listener=%s max_connections=%zu workers=%zu",
 			 msg_q(s->ls.l[i].addr), msg_q(s->ls.l[i].name), s->max, s->nworkers);
 	while (!s->stop) {
-		long long now = now_ms();
+		long long now = clock_ms();
 		nfds_t n = 1, nl;
 		int timeout = -1;
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "net/wait.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
@@ -51,14 +52,6 @@ static struct {
 	size_t nknown;
 	size_t stack_peak;
 } L = { .ep = -1 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 bool wait_in_fiber(void)
 {
@@ -194,7 +187,7 @@ int wait_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 	if (w.ready > 0)
 		return w.ready;
 	if (timeout_ms > 0)
-		w.deadline = now_ms() + timeout_ms;
+		w.deadline = clock_ms() + timeout_ms;
 	w.next = L.waiters;
 	if (L.waiters)
 		L.waiters->prev = &w;
@@ -383,13 +376,13 @@ int wait_run(void)
 		run_ready();
 		if (L.nfibers == 0)
 			return 0;
-		n = epoll_wait(L.ep, ev, WAIT_EVENTS, next_timeout(now_ms()));
+		n = epoll_wait(L.ep, ev, WAIT_EVENTS, next_timeout(clock_ms()));
 		if (n < 0 && errno != EINTR) {
 			msg_error("cannot wait for events: %s", strerror(errno));
 			return -1;
 		}
 		for (int i = 0; i < n; i++)
 			fd_fired(ev[i].data.fd, ev[i].events);
-		expire(now_ms());
+		expire(clock_ms());
 	}
 }

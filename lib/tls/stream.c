@@ -15,6 +15,7 @@
 
 #include "net/wait.h"
 #include "tls/stream.h"
+#include "util/clock.h"
 #include "util/mem.h"
 #include "util/msg.h"
 
@@ -38,14 +39,6 @@ struct stream {
 	int rflags;		/* rfd's file status flags, non-blocking */
 	char err[256];
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Returns the flags fd has now (-1 when unknown). */
 static int set_nonblock(int fd, bool on)
@@ -201,7 +194,7 @@ bool stream_blocks(const struct stream *s)
  * takes what is there without waiting, as a non-blocking read would. */
 static ssize_t read_blocking(struct stream *s, void *buf, size_t n, long long deadline)
 {
-	long long left = deadline - now_ms();
+	long long left = deadline - clock_ms();
 
 	/* in a fiber the wait is the loop's, never the kernel's: a read
 	 * that blocked would hold every session of the process */
@@ -225,7 +218,7 @@ const char *stream_error(const struct stream *s)
 static int wait_ready(struct stream *s, int fd, short ev, long long deadline)
 {
 	for (;;) {
-		long long left = deadline - now_ms();
+		long long left = deadline - clock_ms();
 		int n;
 
 		if (left <= 0) {
@@ -347,7 +340,7 @@ static void strip_eol(struct strbuf *line)
 
 int stream_getline(struct stream *s, struct strbuf *line)
 {
-	long long deadline = now_ms() + s->timeout_ms;
+	long long deadline = clock_ms() + s->timeout_ms;
 	size_t cap = s->line_max + 2;	/* the line and its CRLF */
 
 	strbuf_reset(line);
@@ -395,7 +388,7 @@ int stream_getline(struct stream *s, struct strbuf *line)
 
 int stream_read(struct stream *s, void *buf, size_t n)
 {
-	long long deadline = now_ms() + s->timeout_ms;
+	long long deadline = clock_ms() + s->timeout_ms;
 	size_t got = 0;
 
 	while (got < n) {
@@ -432,7 +425,7 @@ int stream_read_some(struct stream *s, void *buf, size_t max, size_t *got)
 		s->rpos += *got;
 		return STREAM_OK;
 	}
-	r = raw_read(s, buf, max, now_ms() + s->timeout_ms);
+	r = raw_read(s, buf, max, clock_ms() + s->timeout_ms);
 	if (r <= 0)
 		return r == 0 ? STREAM_EOF : (int)r;
 	*got = (size_t)r;
@@ -510,7 +503,7 @@ static long raw_write(struct stream *s, const char *data, size_t n, long long de
 
 int stream_flush(struct stream *s)
 {
-	long long deadline = now_ms() + s->timeout_ms;
+	long long deadline = clock_ms() + s->timeout_ms;
 	size_t off = 0;
 
 	if (s->dead) {
@@ -597,7 +590,7 @@ static int starttls(struct stream *s, struct tls_ctx *ctx, const char *host,
 		set_err(s, "cannot make a TLS connection: out of memory");
 		return -1;
 	}
-	deadline = now_ms() + s->timeout_ms;
+	deadline = clock_ms() + s->timeout_ms;
 	s->err[0] = 0;
 	rc = handshake(s, deadline);
 	tls_ssl_done(s->ssl, rc == 0, s->err);
@@ -606,7 +599,7 @@ static int starttls(struct stream *s, struct tls_ctx *ctx, const char *host,
 		return -1;
 	}
 	if (!tls_ctx_is_server(ctx) &&
-	    tls_ssl_ccert_wait(s->ssl, (int)(deadline - now_ms())) < 0) {
+	    tls_ssl_ccert_wait(s->ssl, (int)(deadline - clock_ms())) < 0) {
 		set_err(s, "the server refused our certificate: %s",
 			r->ccert_error ? r->ccert_error : "");
 		s->dead = true;
