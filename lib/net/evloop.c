@@ -16,6 +16,7 @@
 
 #include "net/evloop.h"
 #include "net/listener.h"
+#include "net/sigpipe.h"
 #include "util/clock.h"
 #include "util/exitcodes.h"
 #include "util/mem.h"
@@ -46,9 +47,6 @@ struct evloop {
 	bool stop, hurry;
 	int accepting;		/* listeners in the set: 1, out: 0, unknown: -1 */
 };
-
-static int sig_pipe[2] = { -1, -1 };
-static const int caught[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
 
 long long evloop_now_ms(void)
 {
@@ -163,38 +161,6 @@ int evloop_wait(struct evloop *ev, long long timeout_ms)
 
 /* ---- serving ---- */
 
-static void on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char c = (unsigned char)sig;
-
-	if (write(sig_pipe[1], &c, 1) < 0) {
-		/* a full pipe already holds a wake-up */
-	}
-	errno = saved;
-}
-
-static void set_handler(int sig, void (*fn)(int))
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fn;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART | (sig == SIGCHLD ? SA_NOCLDSTOP : 0);
-	sigaction(sig, &sa, NULL);
-}
-
-static void mask_caught(int how)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
-		sigaddset(&set, caught[i]);
-	sigprocmask(how, &set, NULL);
-}
-
 size_t evloop_sessions(const struct evloop *ev)
 {
 	return ev->conns + ev->nkids;
@@ -233,7 +199,7 @@ pid_t evloop_fork(struct evloop *ev, const int *keep, size_t nkeep)
 
 	if (ev->kids && ev->nkids >= ev->max + 1)
 		reap(ev);
-	mask_caught(SIG_BLOCK);
+	sigpipe_block(true);
 	pid = fork();
 	if (pid == 0) {
 		for (size_t fd = 0; fd < ev->nw; fd++) {
@@ -246,16 +212,10 @@ pid_t evloop_fork(struct evloop *ev, const int *keep, size_t nkeep)
 		}
 		close(ev->ep);
 		listener_close_all(&ev->ls, false);
-		close(sig_pipe[0]);
-		close(sig_pipe[1]);
-		set_handler(SIGTERM, SIG_DFL);
-		set_handler(SIGINT, SIG_DFL);
-		set_handler(SIGCHLD, SIG_DFL);
-		set_handler(SIGHUP, SIG_IGN);	/* reload is the loop's business */
-		mask_caught(SIG_UNBLOCK);
+		sigpipe_child();
 		return 0;
 	}
-	mask_caught(SIG_UNBLOCK);
+	sigpipe_block(false);
 	if (pid < 0) {
 		msg_warn("cannot fork: %s", strerror(errno));
 		return -1;
@@ -263,21 +223,6 @@ pid_t evloop_fork(struct evloop *ev, const int *keep, size_t nkeep)
 	if (ev->kids && ev->nkids < ev->max + 1)
 		ev->kids[ev->nkids++] = pid;
 	return pid;
-}
-
-static void peer_fill(struct serve_peer *p, int fd, const struct sockaddr_any *remote,
-		      const char *fdname)
-{
-	struct sockaddr_any local = { .len = sizeof(local.ss) };
-
-	memset(p, 0, sizeof(*p));
-	sockaddr_format((const struct sockaddr *)&remote->ss, remote->len, p->addr, sizeof(p->addr));
-	sockaddr_host_port((const struct sockaddr *)&remote->ss, remote->len, p->host,
-			   sizeof(p->host), &p->port);
-	if (getsockname(fd, (struct sockaddr *)&local.ss, &local.len) < 0)
-		local.len = 0;
-	sockaddr_format((const struct sockaddr *)&local.ss, local.len, p->local, sizeof(p->local));
-	snprintf(p->fdname, sizeof(p->fdname), "%s", fdname);
 }
 
 static void refuse(struct evloop *ev, int fd, const struct serve_peer *p)
@@ -311,7 +256,7 @@ static void accept_all(struct evloop *ev, const struct listener *l)
 			}
 			return;
 		}
-		peer_fill(&p, fd, &remote, l->name);
+		serve_peer_fill(&p, fd, &remote, l->name);
 		if (evloop_sessions(ev) >= ev->max)
 			reap(ev);
 		if (evloop_sessions(ev) >= ev->max) {
@@ -330,7 +275,7 @@ static void handle_signals(struct evloop *ev)
 	unsigned char buf[64];
 	ssize_t n;
 
-	while ((n = read(sig_pipe[0], buf, sizeof(buf))) > 0)
+	while ((n = sigpipe_read(buf, (int)sizeof(buf))) > 0)
 		for (ssize_t i = 0; i < n; i++) {
 			if ((buf[i] == SIGTERM || buf[i] == SIGINT) && ev->stop) {
 				ev->hurry = true;
@@ -445,7 +390,7 @@ static int serve_loop(struct evloop *ev)
 	for (size_t i = 0; i < ev->ls.n; i++)
 		msg_info("listening addr=%s listener=%s max_connections=%zu event_loop=yes",
 			 msg_q(ev->ls.l[i].addr), msg_q(ev->ls.l[i].name), ev->max);
-	if (evloop_watch(ev, sig_pipe[0], EVLOOP_IN, on_sig, ev) < 0) {
+	if (evloop_watch(ev, sigpipe_fd(), EVLOOP_IN, on_sig, ev) < 0) {
 		msg_error("cannot watch the signal pipe: %s", strerror(errno));
 		return EX_OSERR;
 	}
@@ -488,21 +433,14 @@ int evloop_serve(const json_t *section, const struct evloop_handler *h)
 			evloop_free(ev);
 			return EX_OSERR;
 		}
-	if (priv_drop(user ? user : "") < 0 || pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (priv_drop(user ? user : "") < 0 || sigpipe_open() < 0) {
 		listener_close_all(&ev->ls, true);
 		evloop_free(ev);
 		return EX_CONFIG;
 	}
 	serving = ev;
-	signal(SIGPIPE, SIG_IGN);
-	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
-		set_handler(caught[i], on_signal);
 	rc = serve_loop(ev);
-	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
-		set_handler(caught[i], SIG_DFL);
-	close(sig_pipe[0]);
-	close(sig_pipe[1]);
-	sig_pipe[0] = sig_pipe[1] = -1;
+	sigpipe_close();
 	serving = NULL;
 	evloop_free(ev);
 	return rc;

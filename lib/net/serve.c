@@ -19,6 +19,7 @@
 
 #include "net/listener.h"
 #include "net/serve.h"
+#include "net/sigpipe.h"
 #include "net/wait.h"
 #include "util/clock.h"
 #include "util/exitcodes.h"
@@ -109,44 +110,6 @@ struct serve {
 	bool hurry;		/* seen again: do not wait for the drain */
 };
 
-/* Signals reach the poll loop through this pipe (the self-pipe trick),
- * so the handlers do nothing but write a byte. */
-static int sig_pipe[2] = { -1, -1 };
-static const int caught[] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
-
-static void on_signal(int sig)
-{
-	int saved = errno;
-	unsigned char c = (unsigned char)sig;
-
-	if (write(sig_pipe[1], &c, 1) < 0) {
-		/* a full pipe already holds a wake-up */
-	}
-	errno = saved;
-}
-
-static void set_handler(int sig, void (*fn)(int))
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = fn;
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART | (sig == SIGCHLD ? SA_NOCLDSTOP : 0);
-	sigaction(sig, &sa, NULL);
-}
-
-/* Blocks (how = SIG_BLOCK) or unblocks the caught signals. */
-static void mask_caught(int how)
-{
-	sigset_t set;
-
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
-		sigaddset(&set, caught[i]);
-	sigprocmask(how, &set, NULL);
-}
-
 size_t serve_auto_workers(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -190,8 +153,8 @@ static size_t sessions(const struct serve *s)
 	return s->nkids + s->busy + s->queued;
 }
 
-static void peer_fill(struct serve_peer *p, int fd, const struct sockaddr_any *remote,
-		      const char *fdname)
+void serve_peer_fill(struct serve_peer *p, int fd, const struct sockaddr_any *remote,
+		     const char *fdname)
 {
 	struct sockaddr_any local = { .len = sizeof(local.ss) };
 
@@ -237,7 +200,7 @@ static int serve_one(struct serve *s, int in, int out, const char *fdname)
 	if (priv_drop(s->user) < 0)
 		return EX_CONFIG;
 	peer_from_env(in, &remote);
-	peer_fill(&p, in, &remote, fdname);
+	serve_peer_fill(&p, in, &remote, fdname);
 	signal(SIGPIPE, SIG_IGN);
 	msg_info("connection peer=%s listener=%s", msg_q(p.addr), msg_q(p.fdname));
 	msg_context("peer", p.addr);
@@ -306,7 +269,7 @@ static void handle_signals(struct serve *s)
 	unsigned char buf[64];
 	ssize_t n;
 
-	while ((n = read(sig_pipe[0], buf, sizeof(buf))) > 0)
+	while ((n = sigpipe_read(buf, (int)sizeof(buf))) > 0)
 		for (ssize_t i = 0; i < n; i++) {
 			if ((buf[i] == SIGTERM || buf[i] == SIGINT) && s->stop)
 				s->hurry = true;
@@ -334,16 +297,10 @@ static void child_detach(struct serve *s, int keep)
 	for (size_t i = 0; i < s->nqueue; i++)
 		if (s->queue[i].fd >= 0 && s->queue[i].fd != keep)
 			close(s->queue[i].fd);
-	close(sig_pipe[0]);
-	close(sig_pipe[1]);
 	for (size_t i = 0; i < s->nworkers; i++)
 		if (s->workers[i].pid)
 			close(s->workers[i].fd);
-	set_handler(SIGTERM, SIG_DFL);
-	set_handler(SIGINT, SIG_DFL);
-	set_handler(SIGCHLD, SIG_DFL);
-	set_handler(SIGHUP, SIG_IGN);	/* reload is the listener's business */
-	mask_caught(SIG_UNBLOCK);
+	sigpipe_child();
 	free(s->kids);
 	free(s->workers);
 	free(s->queue);
@@ -534,13 +491,13 @@ static void worker_spawn(struct serve *s, struct worker *w)
 		s->respawn_after = clock_ms() + SERVE_RESPAWN_PAUSE_MS;
 		return;
 	}
-	mask_caught(SIG_BLOCK);
+	sigpipe_block(true);
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
 		worker_run(s, sv[1]);
 	}
-	mask_caught(SIG_UNBLOCK);
+	sigpipe_block(false);
 	close(sv[1]);
 	if (pid < 0) {
 		msg_warn("cannot fork a worker: %s", strerror(errno));
@@ -646,11 +603,11 @@ static void spawn(struct serve *s, int fd, const struct serve_peer *p)
 
 	/* Until the child has its own handlers, a signal sent to it must not
 	 * land in the listener's pipe. */
-	mask_caught(SIG_BLOCK);
+	sigpipe_block(true);
 	pid = fork();
 	if (pid == 0)
 		child_run(s, fd, p);
-	mask_caught(SIG_UNBLOCK);
+	sigpipe_block(false);
 	if (pid < 0) {
 		msg_warn("cannot fork: %s peer=%s", strerror(errno), msg_q(p->addr));
 		return;
@@ -695,7 +652,7 @@ static void accept_one(struct serve *s, const struct listener *l)
 		accept_failed(s, l);
 		return;
 	}
-	peer_fill(&p, fd, &remote, l->name);
+	serve_peer_fill(&p, fd, &remote, l->name);
 	if (sessions(s) >= s->max)
 		reap(s);	/* a session may have ended since the last SIGCHLD */
 	if (sessions(s) >= s->max) {
@@ -754,7 +711,7 @@ static void wait_kids(struct serve *s, long long deadline)
 	s->hurry = false;
 	reap(s);
 	while (s->nkids > 0 && !s->hurry) {
-		struct pollfd pfd = { .fd = sig_pipe[0], .events = POLLIN };
+		struct pollfd pfd = { .fd = sigpipe_fd(), .events = POLLIN };
 		long long left = deadline - clock_ms();
 
 		if (left <= 0)
@@ -810,7 +767,7 @@ static int serve_loop(struct serve *s)
 		int timeout = -1;
 
 		workers_fill(s);
-		pfd[0] = (struct pollfd){ .fd = sig_pipe[0], .events = POLLIN };
+		pfd[0] = (struct pollfd){ .fd = sigpipe_fd(), .events = POLLIN };
 		if (now < s->pause_until)
 			timeout = (int)(s->pause_until - now);
 		else
@@ -861,7 +818,7 @@ static int serve_listen(struct serve *s)
 {
 	int rc;
 
-	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+	if (sigpipe_open() < 0) {
 		msg_error("cannot make a pipe: %s", strerror(errno));
 		return EX_OSERR;
 	}
@@ -870,15 +827,8 @@ static int serve_listen(struct serve *s)
 	s->workers = xcalloc(s->nworkers ? s->nworkers : 1, sizeof(*s->workers));
 	for (size_t i = 0; i < s->nworkers; i++)
 		s->workers[i].fd = -1;
-	signal(SIGPIPE, SIG_IGN);
-	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
-		set_handler(caught[i], on_signal);
 	rc = serve_loop(s);
-	for (size_t i = 0; i < sizeof(caught) / sizeof(caught[0]); i++)
-		set_handler(caught[i], SIG_DFL);
-	close(sig_pipe[0]);
-	close(sig_pipe[1]);
-	sig_pipe[0] = sig_pipe[1] = -1;
+	sigpipe_close();
 	free(s->kids);
 	free(s->workers);
 	free(s->queue);

@@ -67,6 +67,11 @@ struct serve_peer {
 	char fdname[SOCKADDR_TEXT_MAX];
 };
 
+/* Fills p for the connection fd accepted from remote on the listener
+ * named fdname (serve's accept loop and evloop's). */
+void serve_peer_fill(struct serve_peer *p, int fd, const struct sockaddr_any *remote,
+		     const char *fdname);
+
 struct serve_handler {
 	const char *name;	/* the service, for logs */
 	/* Runs one session; in and out are the same socket except under
