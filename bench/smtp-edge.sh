@@ -39,6 +39,7 @@
 # root and unshare(1).
 # Usage: [BUILD=build] bench/smtp-edge.sh
 # Env: EDGE_BENCH_MESSAGES (20000), EDGE_BENCH_SESSIONS (20),
+#      EDGE_BENCH_ROUNDS (3: rounds of a, b, c, d in turn, medians),
 #      EDGE_BENCH_WORKERS (2; 0: a process forked per connection),
 #      EDGE_BENCH_SPW (sessions_per_worker, 16),
 #      EDGE_BENCH_EDGE_CONF='"key": value, ...' more smtp-edge keys,
@@ -65,6 +66,11 @@ S=${EDGE_BENCH_SESSIONS:-20}
 L=2048
 USERS=10000
 MODES=${EDGE_BENCH_MODES:-conn reuse}
+# Rounds of the four in turn, each figure the median of its rounds: a
+# change in the machine's load between two runs minutes apart moved b/a
+# by 0.2 where one round each was taken (see smtp-edge(8) BENCHMARK).
+ROUNDS=${EDGE_BENCH_ROUNDS:-3}
+case $ROUNDS in ''|*[!0-9]*|0) bench_fail "EDGE_BENCH_ROUNDS: a number of rounds, not '$ROUNDS'" 64 ;; esac
 # two workers (one per CPU here) of SPW sessions each, fibers on each
 # worker's epoll loop (sessions_per_worker; see smtp-edge(8)): room for
 # more than the S sessions, so that none waits for a worker's "free"
@@ -354,23 +360,48 @@ for mode in $MODES; do
 	reuse) desc="smtp-source -d, $((N / S)) messages a connection" ;;
 	*) bench_fail "EDGE_BENCH_MODES: conn or reuse, not '$mode'" 64 ;;
 	esac
-	a=$(run sink "$SINK_PORT" "$mode") || exit $?
-	b=$(run edge "$EDGE_PORT" "$mode") || exit $?
-	c=$(run postfix "$POSTFIX_PORT" "$mode") || exit $?
-	d=$(run haproxy "$HAP_PORT" "$mode") || exit $?
+	for r in $(seq "$ROUNDS"); do
+		for v in sink:$SINK_PORT edge:$EDGE_PORT postfix:$POSTFIX_PORT haproxy:$HAP_PORT; do
+			run "${v%%:*}" "${v#*:}" "$mode" >"rate-${v%%:*}-$mode" || exit $?
+			# each figure of the round kept for the medians
+			for f in rate cpu-source cpu-sink cpu-relay dns; do
+				cat "$f-${v%%:*}-$mode" >>"$f-${v%%:*}-$mode.rounds"
+			done
+		done
+		cat "cpu-edge-$mode" >>"cpu-edge-$mode.rounds"
+		cat "wake-edge-$mode" >>"wake-edge-$mode.rounds"
+		[ "$ROUNDS" -gt 1 ] && printf '%s round %d: a %s, b %s, c %s, d %s msg/s; b/a %s, d/a %s\n' \
+			"$mode" "$r" "$(cat "rate-sink-$mode")" "$(cat "rate-edge-$mode")" \
+			"$(cat "rate-postfix-$mode")" "$(cat "rate-haproxy-$mode")" \
+			"$(bench_ratio "$(cat "rate-edge-$mode")" "$(cat "rate-sink-$mode")")" \
+			"$(bench_ratio "$(cat "rate-haproxy-$mode")" "$(cat "rate-sink-$mode")")"
+	done
+	# the medians in place of the last round's figures; the DNS list
+	# queries summed over the rounds (the answers are cached)
+	for f in *-"$mode".rounds; do
+		case $f in
+		dns-*) awk '{ n += $1 } END { print n + 0 }' "$f" >"${f%.rounds}" ;;
+		*) bench_median "$f" | awk '{ v = $1 + 0; print (v == int(v) ? int(v) : v) }' >"${f%.rounds}" ;;
+		esac
+	done
+	a=$(cat "rate-sink-$mode") b=$(cat "rate-edge-$mode")
+	c=$(cat "rate-postfix-$mode") d=$(cat "rate-haproxy-$mode")
 	ba=$(bench_ratio "$b" "$a")
 	bc=$(bench_ratio "$b" "$c")
 	da=$(bench_ratio "$d" "$a")
-	printf '%s (%s, %d messages of %d bytes, %d sessions):\n' "$mode" "$desc" "$N" "$L" "$S"
+	printf '%s (%s, %d messages of %d bytes, %d sessions%s):\n' "$mode" "$desc" "$N" "$L" "$S" \
+		"$([ "$ROUNDS" -gt 1 ] && echo ", medians of $ROUNDS rounds")"
 	printf '  (a) smtp-sink:           %9.1f msg/s  (CPU us/message: smtp-source %s, smtp-sink %s)\n' \
 		"$a" "$(cat "cpu-source-sink-$mode")" "$(cat "cpu-sink-sink-$mode")"
-	printf '  (b) smtp-edge:           %9.1f msg/s  (DNS list queries: %s; CPU %s us/message;\n' \
-		"$b" "$(cat "dns-edge-$mode")" "$(cat "cpu-edge-$mode")"
+	printf '  (b) smtp-edge:           %9.1f msg/s  (DNS list queries%s: %s; CPU %s us/message;\n' \
+		"$b" "$([ "$ROUNDS" -gt 1 ] && echo ", all rounds")" \
+		"$(cat "dns-edge-$mode")" "$(cat "cpu-edge-$mode")"
 	printf '                                          smtp-source %s, smtp-sink %s;\n' \
 		"$(cat "cpu-source-edge-$mode")" "$(cat "cpu-sink-edge-$mode")"
 	printf '                                          session sleeps a message: %s)\n' \
 		"$(cat "wake-edge-$mode")"
-	printf '  (c) Postfix proxy:       %9.1f msg/s  (DNS list queries: %s)\n' "$c" "$(cat "dns-postfix-$mode")"
+	printf '  (c) Postfix proxy:       %9.1f msg/s  (DNS list queries%s: %s)\n' "$c" \
+		"$([ "$ROUNDS" -gt 1 ] && echo ", all rounds")" "$(cat "dns-postfix-$mode")"
 	printf '  (d) HAProxy TCP relay:   %9.1f msg/s  (a reference, no SMTP work; CPU %s us/message;\n' \
 		"$d" "$(cat "cpu-relay-haproxy-$mode")"
 	printf '                                          smtp-source %s, smtp-sink %s)\n' \
@@ -412,7 +443,7 @@ fi
 # Both cache answers (Postfix in each smtpd process, smtp-edge in each
 # session process), so a run may need none; but both must have asked.
 for what in edge postfix; do
-	[ "$(cat dns-$what-* | awk '{ n += $1 } END { print n + 0 }')" -gt 0 ] ||
+	[ "$(cat dns-$what-*.rounds | awk '{ n += $1 } END { print n + 0 }')" -gt 0 ] ||
 		bench_fail "no DNS list query from $what seen at unbound: the comparison is void" 70
 done
 printf 'smtp-edge: "workers": %s, "sessions_per_worker": %s (%s)\n' "$WORKERS" "$SPW" \
