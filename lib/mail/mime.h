@@ -224,6 +224,12 @@ int mime_urls(const struct mime_msg *m, mime_url_fn fn, void *ctx);
  * (0: no limit). Returns what mime_urls does. */
 int mime_urls_scan(const char *s, size_t len, bool html, unsigned max, mime_url_fn fn,
 		   void *ctx);
+/* mime_text(m, flags, max, out) and *urls_rc = mime_urls(m, fn, ctx) in
+ * one walk that decodes each part once for both: the same text, defects
+ * and URLs, fn called in the same order (for a part, before its text is
+ * appended). */
+unsigned mime_text_urls(const struct mime_msg *m, unsigned flags, size_t max,
+			struct strbuf *out, mime_url_fn fn, void *ctx, int *urls_rc);
 /* Appends the host of an http(s) URL, lowercased, without userinfo, port
  * or trailing dot. Returns 0, or -1 if url has no host. */
 int mime_url_host(const char *url, size_t len, struct strbuf *out);

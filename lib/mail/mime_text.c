@@ -270,6 +270,95 @@ int mime_urls(const struct mime_msg *m, mime_url_fn fn, void *ctx)
 	return r;
 }
 
+/* mime_text_urls: one decoding of each part for both. */
+
+/* Appends p's text for mime_text (at most max bytes; what part_text
+ * gives) from u8, its decoded text in UTF-8, and html, what
+ * htmltext_strip gave of u8 for the URLs with no limit but decode_max
+ * (NULL when it stopped or did not run). Returns the defects beyond
+ * decoding's. */
+static unsigned text_from(const struct mime_msg *m, const struct mime_part *p,
+			  const struct strbuf *u8, const struct strbuf *html, size_t max,
+			  struct strbuf *out)
+{
+	size_t base = out->len;
+
+	if (!is_html(p)) {
+		strbuf_add(out, u8->buf ? u8->buf : "", u8->len);
+		return cut(out, base, max);
+	}
+	/* The stripped text that stayed under both limits is what a pass
+	 * limited to max gives: the two ran the same steps to the end. */
+	if (html && html->len < max && html->len < mime_limits(m)->decode_max)
+		strbuf_add(out, html->buf ? html->buf : "", html->len);
+	else
+		htmltext_strip(u8->buf ? u8->buf : "", u8->len, max, out, NULL, NULL);
+	return u8->len && out->len - base >= max ? MIME_D_DECODE_LIMIT : 0;
+}
+
+/* mime_urls's work on p from u8, its decoded text; *html gets what
+ * htmltext_strip left of an HTML part (reset when the walk stopped in
+ * it). Returns what mime_urls would stop with. */
+static int urls_from(const struct mime_msg *m, const struct mime_part *p,
+		     const struct strbuf *u8, struct urls *u, struct strbuf *html, bool *html_ok)
+{
+	size_t max = mime_limits(m)->decode_max;
+	const char *s = u8->buf ? u8->buf : "";
+	int r;
+
+	*html_ok = false;
+	if (!is_html(p))
+		return scan_text(s, u8->len <= max ? u8->len : utf8_cut(s, 0, max), u);
+	r = htmltext_strip(s, u8->len, max, html, attr_url, u);
+	*html_ok = r == 0;
+	if (!r && u->left)
+		r = scan_text(html->buf ? html->buf : "", html->len, u);
+	return r;
+}
+
+unsigned mime_text_urls(const struct mime_msg *m, unsigned flags, size_t max,
+			struct strbuf *out, mime_url_fn fn, void *ctx, int *urls_rc)
+{
+	struct urls u = { fn, ctx, mime_limits(m)->urls_max, 1 };
+	struct strbuf raw = STRBUF_INIT, u8 = STRBUF_INIT, html = STRBUF_INIT;
+	unsigned d = 0, n = mime_part_count(m);
+	size_t base = out->len;
+	int r = 0;
+
+	if (!max)
+		max = mime_limits(m)->decode_max;
+	if (!(flags & MIME_TEXT_NO_SUBJECT)) {
+		d |= mime_subject(m, out);
+		strbuf_addch(out, '\n');
+	}
+	for (unsigned i = 0; i < n && (out->len - base < max || (!r && u.left)); i++) {
+		const struct mime_part *p = mime_part_at(m, i);
+		bool text = out->len - base < max && counts(p, flags);
+		bool urls = !r && u.left && counts(p, 0), html_ok = false;
+		unsigned dd;
+
+		if (!text && !urls)
+			continue;
+		strbuf_reset(&raw);
+		strbuf_reset(&u8);
+		strbuf_reset(&html);
+		dd = decode(m, p, mime_limits(m)->decode_max, &raw);
+		dd |= charset_to_utf8(p->charset, raw.buf, raw.len, &u8);
+		if (urls)
+			r = urls_from(m, p, &u8, &u, &html, &html_ok);
+		if (text) {
+			d |= dd | text_from(m, p, &u8, html_ok ? &html : NULL,
+					    max - (out->len - base), out);
+			strbuf_addch(out, '\n');
+		}
+	}
+	strbuf_release(&raw);
+	strbuf_release(&u8);
+	strbuf_release(&html);
+	*urls_rc = r;
+	return d | cut(out, base, max);
+}
+
 int mime_url_host(const char *url, size_t len, struct strbuf *out)
 {
 	const char *p = memmem(url, len, "://", 3), *end, *at, *colon;

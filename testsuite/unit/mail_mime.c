@@ -406,6 +406,94 @@ static void test_attachment_text(void)
 	mime_free(m);
 }
 
+/* URLs as collect gives them, stopping (returning 7) at the stop-th
+ * when stop is not 0. */
+struct stopper {
+	struct strbuf got;
+	unsigned n, stop;
+};
+
+static int collect_upto(const char *url, size_t len, void *ctx)
+{
+	struct stopper *st = ctx;
+
+	strbuf_add(&st->got, url, len);
+	strbuf_addch(&st->got, ' ');
+	return ++st->n == st->stop ? 7 : 0;
+}
+
+/* mime_text_urls against mime_urls and mime_text one after the other, on
+ * one parse: every max up to past the whole text, with and without the
+ * subject and attachments, walks stopped by the callback and by urls_max.
+ * Returns the number of cases that differed. */
+static unsigned text_urls_differ(const char *msg, unsigned urls_max)
+{
+	struct mime_limits ml = MIME_LIMITS_INIT;
+	static const unsigned flag_sets[] = { 0, MIME_TEXT_NO_SUBJECT, MIME_TEXT_ATTACHMENTS };
+	struct mime_msg *m;
+	unsigned bad = 0;
+	size_t full;
+	struct strbuf t = STRBUF_INIT;
+
+	ml.urls_max = urls_max;
+	m = mime_parse(msg, strlen(msg), &ml);
+	mime_text(m, MIME_TEXT_ATTACHMENTS, 0, &t);
+	full = t.len + 3;
+	for (unsigned f = 0; f < 3; f++)
+		for (size_t max = 0; max <= full; max++)
+			for (unsigned stop = 0; stop < 4; stop++) {
+				struct stopper a = { STRBUF_INIT, 0, stop }, b = { STRBUF_INIT, 0, stop };
+				struct strbuf ta = STRBUF_INIT, tb = STRBUF_INIT;
+				int ra, rb;
+				unsigned da, db;
+
+				ra = mime_urls(m, collect_upto, &a);
+				da = mime_text(m, flag_sets[f], max, &ta);
+				db = mime_text_urls(m, flag_sets[f], max, &tb, collect_upto, &b, &rb);
+				if (ra != rb || da != db || ta.len != tb.len ||
+				    memcmp(ta.buf, tb.buf, ta.len) != 0 || a.got.len != b.got.len ||
+				    memcmp(a.got.buf, b.got.buf, a.got.len) != 0) {
+					if (bad++ == 0)
+						printf("# differ: flags %u max %zu stop %u: [%s] [%s]\n", flag_sets[f],
+						     max, stop, ta.buf, tb.buf);
+				}
+				strbuf_release(&a.got);
+				strbuf_release(&b.got);
+				strbuf_release(&ta);
+				strbuf_release(&tb);
+			}
+	strbuf_release(&t);
+	mime_free(m);
+	return bad;
+}
+
+static void test_text_urls(void)
+{
+	static const char mixed[] =
+		"Subject: =?utf-8?q?caf=C3=A9?= deals\n"
+		"Content-Type: multipart/mixed; boundary=b\n\n"
+		"--b\nContent-Type: multipart/alternative; boundary=a\n\n"
+		"--a\nContent-Type: text/plain; charset=iso-8859-1\n"
+		"Content-Transfer-Encoding: quoted-printable\n\n"
+		"Caf=E9 at http://plain.test/1, see https://plain.test/2.\n"
+		"--a\nContent-Type: text/html; charset=utf-8\n\n"
+		"<html><head><title>T</title><style>p{}</style></head><body>"
+		"<p>Hello &amp; <a href=\"http://h.test/a\">click</a> </p> <div>x</div>\n"
+		"<img src='https://h.test/i.png'> http://h.test/text &nbsp; <br>"
+		"<script>var u='http://no.test/';</script>end &euro; &#x41;</body></html>\n"
+		"--a--\n"
+		"--b\nContent-Type: text/plain; name=n.txt\nContent-Disposition: attachment\n\n"
+		"attached http://att.test/\n"
+		"--b\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\n"
+		"PHA+YjY0IDxhIGhyZWY9Imh0dHA6Ly9iNjQudGVzdC8iPmxpbms8L2E+PC9wPg==\n"
+		"--b--\n";
+
+	ok(text_urls_differ(nested, 0) == 0, "text and urls in one walk: as apart (nested)");
+	ok(text_urls_differ(mixed, 0) == 0, "text and urls in one walk: as apart (HTML, QP, base64)");
+	ok(text_urls_differ(mixed, 2) == 0, "text and urls in one walk: as apart (urls_max 2)");
+	ok(text_urls_differ(mixed, 5) == 0, "text and urls in one walk: as apart (urls_max 5)");
+}
+
 static char *crlf(const char *s)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -509,6 +597,7 @@ int main(void)
 	test_many_parts();
 	test_header_limits();
 	test_attachment_text();
+	test_text_urls();
 	test_crlf();
 	test_feed();
 	test_speed();
