@@ -236,7 +236,7 @@ static int decide(const struct scl *s, const struct spam_model *m, struct spam_f
 	}
 	spam_fv_reset(fv);
 	spam_features_mime(fv, mm, msg, len, &s->lim);
-	spam_fv_finish(fv, m->hdr.bits);
+	spam_fv_dedup(fv, m->hdr.bits);
 	v->margin = spam_model_margin(m, fv);
 	v->p = spam_model_prob(m, v->margin);
 	v->scl = scl_from_prob(v->p);
@@ -529,7 +529,9 @@ int cmd_check(const struct scl *s, int argc, char **argv)
 		if ((rc = decide(s, m, &fv, msg.buf ? msg.buf : "", msg.len, &v)) == 0)
 			print_verdict(argv[i], &v);
 	}
-	if (fflush(stdout) != 0 && rc == 0)
+	/* Only --batch prints through stdio (fflush's page of the C library
+	 * is one more fault in a process per message). */
+	if (s->cli->batch && fflush(stdout) != 0 && rc == 0)
 		msg_fatal(EX_IOERR, "cannot write: %s", strerror(errno));
 	spam_fv_release(&fv);
 	strbuf_release(&msg);

@@ -135,6 +135,34 @@ void spam_fv_finish(struct spam_fv *fv, unsigned bits)
 	fv->n = j;
 }
 
+/* Open addressing over the buckets, at most two thirds full: the
+ * buckets are the top bits of mixed hashes, so their low bits index the
+ * table as they are. */
+void spam_fv_dedup(struct spam_fv *fv, unsigned bits)
+{
+	size_t size = 64, j = 0;
+	uint32_t *seen;
+
+	while (size < fv->n + fv->n / 2)
+		size *= 2;
+	seen = xcalloc(size, sizeof(*seen));
+	for (size_t i = 0; i < fv->n; i++) {
+		uint32_t b = fv->f[i].id >> (32 - bits);
+		size_t k = b & (size - 1);
+
+		/* A slot holds its bucket plus one: zero is empty. */
+		while (seen[k] != 0 && seen[k] != b + 1)
+			k = (k + 1) & (size - 1);
+		if (seen[k] != 0)
+			continue;
+		seen[k] = b + 1;
+		fv->f[j] = fv->f[i];
+		fv->f[j++].id = b;
+	}
+	fv->n = j;
+	free(seen);
+}
+
 const char *spam_fv_name(const struct spam_fv *fv, size_t i)
 {
 	if (!fv->keep_names || i >= fv->n || fv->names.buf == NULL)
@@ -168,6 +196,9 @@ static int joiner(unsigned char c)
 }
 
 struct osb {
+	const char *prefix;
+	size_t pl;		/* strlen(prefix), once per text */
+	uint32_t pseed;		/* the prefix's hash */
 	uint32_t h[OSB_WINDOW];
 	const char *w[OSB_WINDOW];
 	size_t wl[OSB_WINDOW];
@@ -175,12 +206,12 @@ struct osb {
 	unsigned n;		/* words seen */
 };
 
-static void osb_word(struct spam_fv *fv, struct osb *o, uint32_t pseed, const char *prefix,
-		     const char *w, size_t wl)
+static void osb_word(struct spam_fv *fv, struct osb *o, const char *w, size_t wl)
 {
 	static const char gaps[] = " _ _ _ ";
-	uint32_t wh = FNV_SEED, ph = pseed;
-	size_t pl = strlen(prefix);
+	const char *prefix = o->prefix;
+	uint32_t pseed = o->pseed, wh = FNV_SEED, ph = pseed;
+	size_t pl = o->pl;
 	unsigned slot = o->n % OSB_WINDOW;
 
 	/* The word's hash alone (for the pairs) and with the prefix's, in
@@ -256,8 +287,8 @@ static unsigned cjk_at(const unsigned char *s, size_t len)
  * run of it would be one long "word": such a run gives the bigrams of
  * its characters instead, each counted as a word. Returns whether w was
  * such a run. */
-static bool cjk_run(struct spam_fv *fv, struct osb *o, uint32_t pseed, const char *prefix,
-		    const char *w, size_t len, bool osb, size_t *words, size_t max_words)
+static bool cjk_run(struct spam_fv *fv, struct osb *o, const char *w, size_t len, bool osb,
+		    size_t *words, size_t max_words)
 {
 	const unsigned char *u = (const unsigned char *)w;
 	size_t n = 0, prev = SIZE_MAX;
@@ -278,9 +309,9 @@ static bool cjk_run(struct spam_fv *fv, struct osb *o, uint32_t pseed, const cha
 		if (prev != SIZE_MAX) {
 			(*words)++;
 			if (osb)
-				osb_word(fv, o, pseed, prefix, w + prev, 6);
+				osb_word(fv, o, w + prev, 6);
 			else
-				spam_fv_add(fv, prefix, w + prev, 6);
+				spam_fv_add(fv, o->prefix, w + prev, 6);
 		}
 		prev = i;
 		i += 3;
@@ -292,11 +323,13 @@ size_t spam_tokenize(struct spam_fv *fv, const char *prefix, const char *text, s
 		     bool osb, size_t max_words)
 {
 	struct osb o;
-	uint32_t pseed = fnv_add(FNV_SEED, prefix, strlen(prefix));
 	const unsigned char *s = (const unsigned char *)text;
 	size_t i = 0, words = 0;
 	char w[WORD_MAX + 16];
 
+	o.prefix = prefix;
+	o.pl = strlen(prefix);
+	o.pseed = fnv_add(FNV_SEED, prefix, o.pl);
 	o.n = 0;
 	while (i < len && (max_words == 0 || words < max_words)) {
 		size_t start, wl;
@@ -323,13 +356,12 @@ size_t spam_tokenize(struct spam_fv *fv, const char *prefix, const char *text, s
 			continue;
 		/* CJK characters are 3-byte sequences: a word without their
 		 * lead byte is not looked at again. */
-		if (lead3 && cjk_run(fv, &o, pseed, prefix, text + start, i - start, osb, &words,
-				     max_words))
+		if (lead3 && cjk_run(fv, &o, text + start, i - start, osb, &words, max_words))
 			continue;
 		wl = word_form(text + start, i - start, w, &caps);
 		words++;
 		if (osb)
-			osb_word(fv, &o, pseed, prefix, w, wl);
+			osb_word(fv, &o, w, wl);
 		else
 			spam_fv_add(fv, prefix, w, wl);
 		if (caps)
@@ -561,11 +593,15 @@ static int url_one(const char *url, size_t len, void *ctx)
 	return 0;
 }
 
-static void url_features(struct spam_fv *fv, const struct mime_msg *m)
+/* The URL features, and the body text into text: one walk over the
+ * parts (mime_urls and then mime_text decoded each part twice). */
+static void url_text_features(struct spam_fv *fv, const struct mime_msg *m,
+			      const struct spam_fx_limits *l, struct strbuf *text)
 {
 	struct url_ctx u = { fv, STRBUF_INIT, 0 };
+	int stopped;
 
-	mime_urls(m, url_one, &u);
+	mime_text_urls(m, MIME_TEXT_NO_SUBJECT, l->text_bytes, text, url_one, &u, &stopped);
 	add_num(fv, "X:urls=", log2_class(u.n + 1));
 	strbuf_release(&u.host);
 }
@@ -631,17 +667,34 @@ static bool fx_tree_fits(const struct mime_msg *m, const char *msg, size_t scan)
 	       ml->urls_max >= URLS_MAX;
 }
 
+/* Room at once for the features a message of len bytes gives: one for
+ * every four bytes, where the SpamAssassin corpus's median message gives
+ * one for every seven (growing by doubling copied the array each time
+ * onto fresh memory). At most 8192 (64 KiB, below malloc's mmap
+ * threshold); only the pages written cost anything. */
+static void fv_reserve(struct spam_fv *fv, size_t len)
+{
+	size_t want = fv->n + len / 4;
+
+	if (want > 8192)
+		want = 8192;
+	if (want > fv->max)
+		want = fv->max;
+	xgrow((void **)&fv->f, &fv->alloc, want, sizeof(*fv->f));
+}
+
 static void fx_tree(struct spam_fv *fv, const struct mime_msg *m, size_t len,
 		    const struct spam_fx_limits *l)
 {
 	struct strbuf text = STRBUF_INIT;
 
+	fv_reserve(fv, len);
+
 	add_num(fv, "X:size=", log2_class(len));
 	header_features(fv, mime_root(m), l->header_bytes);
 	address_features(fv, mime_root(m));
 	structure_features(fv, m);
-	url_features(fv, m);
-	mime_text(m, MIME_TEXT_NO_SUBJECT, l->text_bytes, &text);
+	url_text_features(fv, m, l, &text);
 	spam_tokenize(fv, "", text.buf ? text.buf : "", text.len, true, l->words);
 	strbuf_release(&text);
 }

@@ -49,6 +49,11 @@ void spam_fv_add(struct spam_fv *fv, const char *prefix, const char *tok, size_t
  * 22), sorts and removes duplicates (a name kept is the first seen for
  * the bucket). */
 void spam_fv_finish(struct spam_fv *fv, unsigned bits);
+/* The same buckets as spam_fv_finish, each once, but in no order (the
+ * first of each kept, where it came): all that scoring needs, without
+ * the sort (spam_model_margin sums in integers, in any order). Learning
+ * digests and explain take spam_fv_finish's order. */
+void spam_fv_dedup(struct spam_fv *fv, unsigned bits);
 /* The name of feature i (only with keep_names; else ""). */
 const char *spam_fv_name(const struct spam_fv *fv, size_t i);
 

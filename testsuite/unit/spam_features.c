@@ -65,6 +65,44 @@ static void prob_format_cases(void)
 	}
 }
 
+static int cmp_id(const void *a, const void *b)
+{
+	uint32_t x = ((const struct spam_feat *)a)->id, y = ((const struct spam_feat *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* spam_fv_dedup against spam_fv_finish: the same buckets once each, the
+ * first name of each, for small tables (bits 16, many collisions) and
+ * large, on a message with many repeated words. */
+static void dedup_cases(const char *msg)
+{
+	struct strbuf big = STRBUF_INIT;
+	unsigned bad = 0;
+
+	strbuf_addstr(&big, msg);
+	for (int i = 0; i < 3000; i++)
+		strbuf_addf(&big, "word%d again word%d ", i % 700, i % 13);
+	for (unsigned bits = 16; bits <= 22; bits += 3) {
+		struct spam_fv a, b;
+
+		spam_fv_init(&a, true);
+		spam_fv_init(&b, true);
+		spam_features(&a, big.buf, big.len, NULL);
+		spam_features(&b, big.buf, big.len, NULL);
+		spam_fv_finish(&a, bits);
+		spam_fv_dedup(&b, bits);
+		qsort(b.f, b.n, sizeof(*b.f), cmp_id);
+		bad += a.n != b.n || a.n < 1000;
+		for (size_t i = 0; i < a.n && i < b.n; i++)
+			bad += a.f[i].id != b.f[i].id || strcmp(spam_fv_name(&a, i), spam_fv_name(&b, i)) != 0;
+		spam_fv_release(&a);
+		spam_fv_release(&b);
+	}
+	ok(bad == 0, "dedup: finish's buckets and names, unsorted");
+	strbuf_release(&big);
+}
+
 int main(void)
 {
 	struct spam_fv fv;
@@ -130,6 +168,7 @@ int main(void)
 		}
 	ok(fv.n > 10, "finish keeps %zu features", fv.n);
 	spam_fv_release(&fv);
+	dedup_cases(msg);
 
 	prob_format_cases();
 	is_int(scl_from_prob(0.0), 0, "p 0 -> SCL 0");
