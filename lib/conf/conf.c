@@ -724,6 +724,44 @@ json_t *conf_get(const json_t *node, const char *path)
 	return lookup(node, path, NULL);
 }
 
+/* The value of s[0..n), all decimal digits (at most 18; none is 0), or
+ * -1. By hand, not strspn and strtoll: for the handful of defaults a
+ * process per message reads, those were two more pages of the C library
+ * (their code and the locale's character table) to fault in. */
+static long long decimal(const char *s, size_t n)
+{
+	long long v = 0;
+
+	if (n > 18)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* A size default ("512k", "64M", "1G", "100"; "kB", "MB", "GB") as
+ * conf_parse_size reads it; -1 for anything else (then that decides). */
+static long long default_size(const char *s, size_t n)
+{
+	long long mult = 1, v;
+
+	if (n >= 2 && s[n - 1] == 'B' && strchr("kKMG", s[n - 2]))
+		n--;
+	if (n > 0 && (s[n - 1] == 'k' || s[n - 1] == 'K'))
+		mult = 1024LL, n--;
+	else if (n > 0 && s[n - 1] == 'M')
+		mult = 1024LL * 1024, n--;
+	else if (n > 0 && s[n - 1] == 'G')
+		mult = 1024LL * 1024 * 1024, n--;
+	v = n ? decimal(s, n) : -1;
+	if (v < 0 || v > (long long)(9e15 / (double)mult))
+		return -1;
+	return v * mult;
+}
+
 /* An INT, DURATION or SIZE default read from its text as check_value
  * would have stored it; false for a shape it does not take (the caller
  * then builds the value). */
@@ -737,10 +775,15 @@ static bool default_number(const struct conf_key *k, long long *n)
 	if (k->type != CONF_INT && k->type != CONF_DURATION && k->type != CONF_SIZE)
 		return false;
 	if (d[0] != '"') {
-		if (strspn(d + (d[0] == '-'), "0123456789") != len - (d[0] == '-') || len > 18)
+		long long v = decimal(d + (d[0] == '-'), len - (d[0] == '-'));
+
+		if (v < 0 || len > 18)
 			return false;
-		*n = strtoll(d, NULL, 10) * (k->type == CONF_DURATION ? 1000 : 1);
+		*n = (d[0] == '-' ? -v : v) * (k->type == CONF_DURATION ? 1000 : 1);
 		bad = k->type != CONF_INT && *n < 0;
+	} else if (k->type == CONF_SIZE && len >= 3 && d[len - 1] == '"' &&
+		   (*n = default_size(d + 1, len - 2)) >= 0) {
+		bad = 0;
 	} else {
 		if (k->type == CONF_INT || len < 3 || len - 2 >= sizeof(buf) || d[len - 1] != '"')
 			return false;
