@@ -197,7 +197,10 @@ test_expect_success 'a Ping held at the backend does not hold up another client'
 	print("ping", got["ping"][0], "%.1f" % got["ping"][1], "fs", got["fs"][0], "%.1f" % got["fs"][1])
 	PY
 	cat ping.out &&
-	test_grep -q "^ping HTTP/1.1 200 OK [2-4]\.[0-9] fs HTTP/1.1 200 OK 0\.[0-9]$" ping.out
+	test_grep -q "^ping HTTP/1.1 200 OK [2-4]\.[0-9] fs HTTP/1.1 200 OK [01]\.[0-9]$" ping.out &&
+	# held behind the Ping, the FolderSyncs would end with it (2 s or
+	# more); a margin below that for a busy machine
+	awk "{ exit !(\$10 < 1.8) }" ping.out
 '
 
 test_expect_success 'a request sent a byte at a time passes' '

@@ -358,7 +358,9 @@ static void test_idle(void)
 				  &out);
 		is_int(count(out.buf, "HTTP/1.1 200 OK"), 2,
 		       "idle, %s: a request within the idle timeout served", how);
-		ok(ms >= 650 && ms < 1000, "idle, %s: and answered at once (%lld ms)", how, ms);
+		/* at once: not after the 5 s header timeout (the bound leaves
+		 * room for a busy machine's scheduling) */
+		ok(ms >= 650 && ms < 1500, "idle, %s: and answered at once (%lld ms)", how, ms);
 	}
 	blocking = false;
 	strbuf_release(&out);
