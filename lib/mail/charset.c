@@ -9,7 +9,7 @@
 #include "mail/defect.h"
 #include "util/mem.h"
 
-enum cs_kind { CS_NONE, CS_UTF8, CS_1252, CS_ICONV, CS_UNKNOWN };
+enum cs_kind { CS_NONE, CS_UTF8, CS_1252, CS_8859_15, CS_ICONV, CS_UNKNOWN };
 
 struct alias {
 	const char *name, *to;
@@ -33,6 +33,11 @@ static const struct alias aliases[] = {
 	{ "l1", NULL, CS_1252 }, { "cp819", NULL, CS_1252 }, { "ibm819", NULL, CS_1252 },
 	{ "windows-1252", NULL, CS_1252 }, { "cp1252", NULL, CS_1252 },
 	{ "x-cp1252", NULL, CS_1252 }, { "cp-1252", NULL, CS_1252 },
+	/* Here rather than through iconv, byte for byte what iconv gives:
+	 * opening iconv loads a module, a tenth of a millisecond in a
+	 * process per message, for a table of eight differences. */
+	{ "iso-8859-15", NULL, CS_8859_15 }, { "iso8859-15", NULL, CS_8859_15 },
+	{ "iso_8859-15", NULL, CS_8859_15 },
 	{ "gb2312", "GB18030", CS_ICONV }, { "gbk", "GB18030", CS_ICONV },
 	{ "x-gbk", "GB18030", CS_ICONV }, { "cp936", "GB18030", CS_ICONV },
 	{ "euc-cn", "GB18030", CS_ICONV },
@@ -162,6 +167,37 @@ static void from_1252(const unsigned char *s, size_t len, struct strbuf *out)
 	strbuf_add(out, s + start, len - start);
 }
 
+/* ISO-8859-15: latin1 (0x80-0x9f the C1 controls) but for eight bytes. */
+static unsigned latin9_cp(unsigned char c)
+{
+	switch (c) {
+	case 0xa4: return 0x20ac;
+	case 0xa6: return 0x0160;
+	case 0xa8: return 0x0161;
+	case 0xb4: return 0x017d;
+	case 0xb8: return 0x017e;
+	case 0xbc: return 0x0152;
+	case 0xbd: return 0x0153;
+	case 0xbe: return 0x0178;
+	default: return c;
+	}
+}
+
+static void from_8859_15(const unsigned char *s, size_t len, struct strbuf *out)
+{
+	size_t start = 0;
+
+	strbuf_grow(out, len + len / 4);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < 0x80)
+			continue;
+		strbuf_add(out, s + start, i - start);
+		put_cp(out, latin9_cp(s[i]));
+		start = i + 1;
+	}
+	strbuf_add(out, s + start, len - start);
+}
+
 /* Descriptors kept open: iconv_open reads gconv modules, which costs more
  * than converting a short part. A failed open is cached too. */
 #define CACHE_SIZE 8
@@ -207,6 +243,11 @@ static enum cs_kind lookup(const char *cs, const char **iconv_name)
 	if (!cs || !*cs)
 		return CS_NONE;
 	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++) {
+		/* The first byte without case first (every alias starts with
+		 * a lowercase letter or a digit, which | 0x20 keeps): most
+		 * aliases differ there, and this runs for every text part. */
+		if ((cs[0] | 0x20) != aliases[i].name[0])
+			continue;
 		if (strcasecmp(cs, aliases[i].name) == 0) {
 			*iconv_name = aliases[i].to;
 			return aliases[i].kind;
@@ -270,6 +311,9 @@ unsigned charset_to_utf8(const char *charset, const char *s, size_t len, struct 
 		return from_utf8(u, len, out);
 	case CS_1252:
 		from_1252(u, len, out);
+		return 0;
+	case CS_8859_15:
+		from_8859_15(u, len, out);
 		return 0;
 	case CS_ICONV:
 		if (cache_get(iname) != (iconv_t)-1)

@@ -162,9 +162,9 @@ static void field_extend(struct mime_msg *m, size_t len)
 }
 
 /* Builds the unfolded value: line ends dropped, NULs made spaces. */
-static void unfold(struct mime_part *p, const char *s, size_t len, struct mime_header *h)
+/* The value s[0..len) unfolded into v (len + 1 bytes). */
+static void unfold(struct mime_part *p, const char *s, size_t len, char *v, struct mime_header *h)
 {
-	char *v = xmalloc(len + 1);
 	size_t n = 0, a = 0;
 
 	while (a < len && (is_wsp(s[a]) || s[a] == '\r' || s[a] == '\n'))
@@ -205,7 +205,12 @@ static void headers_build(struct mime_msg *m)
 		p->nheaders++;
 		for (colon = n; f[colon] != ':'; colon++)
 			;
-		h->name = xstrndup(f, n);
+		/* The name and the value in one allocation (name first; it
+		 * is what mime_free frees): two mallocs a field were a
+		 * tenth of the parse. */
+		h->name = xmalloc(n + 1 + flen - colon);
+		memcpy(h->name, f, n);
+		h->name[n] = 0;
 		h->off = m->fields[i].off;
 		h->len = flen;
 		h->cut = m->fields[i].cut;
@@ -214,7 +219,7 @@ static void headers_build(struct mime_msg *m)
 		if (!h->cut && end > colon + 1 && f[end - 1] == '\n')
 			end -= end > colon + 2 && f[end - 2] == '\r' ? 2 : 1;
 		h->raw_value_len = end - colon - 1;
-		unfold(p, f + colon + 1, end - colon - 1, h);
+		unfold(p, f + colon + 1, end - colon - 1, h->name + n + 1, h);
 	}
 }
 
@@ -635,10 +640,8 @@ void mime_free(struct mime_msg *m)
 	for (size_t i = 0; i < m->nparts; i++) {
 		struct mime_part *p = &m->parts[i]->p;
 
-		for (unsigned j = 0; j < p->nheaders; j++) {
-			free(p->headers[j].name);
-			free(p->headers[j].value);
-		}
+		for (unsigned j = 0; j < p->nheaders; j++)
+			free(p->headers[j].name);	/* the value with it */
 		free(p->headers);
 		free(p->type);
 		free(p->subtype);

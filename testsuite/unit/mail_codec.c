@@ -1,6 +1,7 @@
 /* Unit tests: lib/mail's decoders: tolerant base64, quoted-printable, RFC
  * 2047 words in several charsets, charset conversion and its fallbacks,
  * the HTML stripper. */
+#include <iconv.h>
 #include <stdlib.h>
 
 #include "mail/charset.h"
@@ -110,6 +111,27 @@ static void test_2047(void)
 	is_str(w2047("=?utf-8?Q?" "?="), "", "2047: empty word");
 }
 
+/* ISO-8859-15, converted here, gives for every byte what iconv does. */
+static void latin9_as_iconv(void)
+{
+	static const char *const names[] = { "iso-8859-15", "ISO8859-15", "iso_8859-15" };
+	char all[256], want[1024], *in = all, *op = want;
+	size_t inleft = sizeof(all), room = sizeof(want);
+	iconv_t cd = iconv_open("UTF-8", "ISO-8859-15");
+	int same = cd != (iconv_t)-1;
+
+	for (int i = 0; i < 256; i++)
+		all[i] = (char)i;
+	if (same)
+		same = iconv(cd, &in, &inleft, &op, &room) == 0;
+	for (size_t i = 0; same && i < 3; i++)
+		same = conv(names[i], all, sizeof(all)) && d == 0 &&
+		       sb.len == (size_t)(op - want) && memcmp(sb.buf, want, sb.len) == 0;
+	ok(same, "charset: ISO-8859-15 byte for byte as iconv's");
+	if (cd != (iconv_t)-1)
+		iconv_close(cd);
+}
+
 static void test_charset(void)
 {
 	is_str(conv("latin1", "\xe9\x80", 2), "\xc3\xa9\xe2\x82\xac", "charset: latin1 alias read as windows-1252");
@@ -128,6 +150,7 @@ static void test_charset(void)
 	ok(d & MIME_D_BAD_TEXT, "charset: iconv invalid flagged");
 	ok(conv("utf-8", "a\0b", 3) && sb.len == 3, "charset: NUL kept");
 	ok(charset_known("koi8-r") && !charset_known("x-bogus"), "charset: charset_known");
+	latin9_as_iconv();
 }
 
 static void test_html(void)
