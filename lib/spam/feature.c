@@ -206,6 +206,13 @@ struct osb {
 	unsigned n;		/* words seen */
 };
 
+/* The hash of the pair of the word hashed wh with the one k before it. */
+static inline uint32_t osb_pair(const struct osb *o, unsigned k, uint32_t wh)
+{
+	return fmix((o->h[(o->n - k) % OSB_WINDOW] * 0x9e3779b1u + wh) ^ (k * 0x27d4eb2du) ^
+		    o->pseed);
+}
+
 static void osb_word(struct spam_fv *fv, struct osb *o, const char *w, size_t wl)
 {
 	static const char gaps[] = " _ _ _ ";
@@ -215,15 +222,38 @@ static void osb_word(struct spam_fv *fv, struct osb *o, const char *w, size_t wl
 	unsigned slot = o->n % OSB_WINDOW;
 
 	/* The word's hash alone (for the pairs) and with the prefix's, in
-	 * one pass: fnv_add twice, the same values. */
-	for (size_t i = 0; i < wl; i++) {
-		wh = (wh ^ (unsigned char)w[i]) * 16777619u;
-		ph = (ph ^ (unsigned char)w[i]) * 16777619u;
+	 * one pass: fnv_add twice, the same values. Without a prefix (the
+	 * body) the two are one. */
+	if (pl == 0) {
+		for (size_t i = 0; i < wl; i++)
+			wh = (wh ^ (unsigned char)w[i]) * 16777619u;
+		ph = wh;
+	} else {
+		for (size_t i = 0; i < wl; i++) {
+			wh = (wh ^ (unsigned char)w[i]) * 16777619u;
+			ph = (ph ^ (unsigned char)w[i]) * 16777619u;
+		}
+	}
+	/* Without names and with room for the word and its pairs (the
+	 * array is sized from the message), written here: fv_push's call
+	 * a feature was a tenth of the tokenizer's work. */
+	if (!fv->keep_names && fv->n + OSB_WINDOW + 1 <= fv->alloc &&
+	    fv->n + OSB_WINDOW + 1 <= fv->max) {
+		struct spam_feat *f = fv->f + fv->n;
+		unsigned m = 0;
+
+		f[m++] = (struct spam_feat){ fmix(ph), 0 };
+		for (unsigned k = 1; k <= OSB_WINDOW && k <= o->n; k++)
+			f[m++] = (struct spam_feat){ osb_pair(o, k, wh), 0 };
+		fv->n += m;
+		o->h[slot] = wh;
+		o->n++;
+		return;
 	}
 	fv_push(fv, fmix(ph), prefix, pl, w, wl, "", 0);
 	for (unsigned k = 1; k <= OSB_WINDOW && k <= o->n; k++) {
 		unsigned s = (o->n - k) % OSB_WINDOW;
-		uint32_t h = fmix((o->h[s] * 0x9e3779b1u + wh) ^ (k * 0x27d4eb2du) ^ pseed);
+		uint32_t h = osb_pair(o, k, wh);
 
 		if (fv->keep_names) {
 			char left[WORD_MAX + 24];
@@ -245,8 +275,9 @@ static void osb_word(struct spam_fv *fv, struct osb *o, const char *w, size_t wl
 }
 
 /* Cuts a word into the feature it gives: lowercased, long ones reduced
- * to their start and a length class. Returns its length in out. */
-static size_t word_form(const char *s, size_t len, char *out, bool *caps)
+ * to their start and a length class. Returns its length in out; *caps:
+ * a word in capitals; *cased: out differs from s (a capital lowered). */
+static size_t word_form(const char *s, size_t len, char *out, bool *caps, bool *cased)
 {
 	size_t n = len > WORD_MAX ? 8 : len, letters = 0, upper = 0;
 
@@ -261,6 +292,7 @@ static size_t word_form(const char *s, size_t len, char *out, bool *caps)
 		out[i] = (char)c;
 	}
 	*caps = len <= WORD_MAX && letters >= 3 && upper == letters;
+	*cased = upper > 0;
 	if (len > WORD_MAX) {	/* "~N", N the length class */
 		out[n++] = '~';
 		n += dec_format(out + n, len / 16);
@@ -333,7 +365,7 @@ size_t spam_tokenize(struct spam_fv *fv, const char *prefix, const char *text, s
 	o.n = 0;
 	while (i < len && (max_words == 0 || words < max_words)) {
 		size_t start, wl;
-		bool caps, lead3;
+		bool caps, cased, lead3;
 
 		if (s[i] == '!' && i + 1 < len && s[i + 1] == '!') {
 			while (i < len && s[i] == '!')
@@ -358,7 +390,7 @@ size_t spam_tokenize(struct spam_fv *fv, const char *prefix, const char *text, s
 		 * lead byte is not looked at again. */
 		if (lead3 && cjk_run(fv, &o, text + start, i - start, osb, &words, max_words))
 			continue;
-		wl = word_form(text + start, i - start, w, &caps);
+		wl = word_form(text + start, i - start, w, &caps, &cased);
 		words++;
 		if (osb)
 			osb_word(fv, &o, w, wl);
@@ -366,7 +398,7 @@ size_t spam_tokenize(struct spam_fv *fv, const char *prefix, const char *text, s
 			spam_fv_add(fv, prefix, w, wl);
 		if (caps)
 			spam_fv_add(fv, "^", w, wl);
-		else if (i - start <= WORD_MAX && memcmp(w, text + start, wl) != 0)
+		else if (i - start <= WORD_MAX && cased)	/* lowered: not as written */
 			spam_fv_add(fv, "~", text + start, wl);	/* "Free", "iPhone": case as written */
 	}
 	return words;
@@ -427,7 +459,7 @@ static const char *const worded_fields[] = {
 static bool worded(const char *prefix)
 {
 	for (const char *const *f = worded_fields; *f; f++)
-		if (strcmp(*f, prefix) == 0)
+		if ((*f)[0] == prefix[0] && strcmp(*f, prefix) == 0)
 			return true;
 	return false;
 }
@@ -443,16 +475,18 @@ static void header_features(struct spam_fv *fv, const struct mime_part *root, si
 	for (unsigned i = 0; i < root->nheaders && i < HEADERS_MAX; i++) {
 		const struct mime_header *h = &root->headers[i];
 		char prefix[NAME_MAX_BYTES];
+		bool rcvd;
 
 		header_prefix(h->name, prefix, sizeof(prefix));
-		nrcvd += strcmp(prefix, "received:") == 0;
+		rcvd = strcmp(prefix, "received:") == 0;
+		nrcvd += rcvd;
 		if (!worded(prefix))
 			continue;
-		if (strcmp(prefix, "received:") == 0 && i != oldest)
+		if (rcvd && i != oldest)
 			continue;
 		strbuf_reset(&v);
 		mime_header_decode(h, &v);
-		if (strcmp(prefix, "received:") == 0 && v.buf) {
+		if (rcvd && v.buf) {
 			const char *semi = memchr(v.buf, ';', v.len);
 
 			if (semi)
