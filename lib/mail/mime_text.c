@@ -384,7 +384,10 @@ int mime_url_host(const char *url, size_t len, struct strbuf *out)
 	if (end == p)
 		return -1;
 	n = (size_t)(end - p);
+	/* Lowered into the buffer at once, not a strbuf_addch a byte. */
+	strbuf_grow(out, n);
 	for (size_t i = 0; i < n; i++)
-		strbuf_addch(out, tolower((unsigned char)p[i]));
+		out->buf[out->len + i] = (char)tolower((unsigned char)p[i]);
+	strbuf_setlen(out, out->len + n);
 	return 0;
 }

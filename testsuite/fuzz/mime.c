@@ -1,6 +1,7 @@
 /* libFuzzer harness: the MIME parser on arbitrary bytes with small limits,
  * parsed both at once and fed in chunks (the two trees must agree), every
- * part decoded, the text and URLs extracted, the address fields parsed. */
+ * part decoded, the text and URLs extracted (mime_text_urls must give what
+ * mime_text and mime_urls give), the address fields parsed. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +24,36 @@ static int url(const char *u, size_t len, void *ctx)
 	(void)mime_url_host(u, len, &host);
 	strbuf_release(&host);
 	return 0;
+}
+
+/* url(), and the URL kept in ctx (a strbuf) for a comparison. */
+static int collect(const char *u, size_t len, void *ctx)
+{
+	url(u, len, NULL);
+	strbuf_add(ctx, u, len);
+	strbuf_addch(ctx, '\n');
+	return 0;
+}
+
+/* mime_text_urls against mime_text and then mime_urls: the same text,
+ * defects, URLs and result. */
+static void text_urls(const struct mime_msg *m, unsigned flags, size_t max)
+{
+	struct strbuf ta = STRBUF_INIT, tb = STRBUF_INIT, ua = STRBUF_INIT, ub = STRBUF_INIT;
+	unsigned da, db;
+	int ra, rb;
+
+	ra = mime_urls(m, collect, &ua);
+	da = mime_text(m, flags, max, &ta);
+	db = mime_text_urls(m, flags, max, &tb, collect, &ub, &rb);
+	if (ra != rb || da != db || ta.len != tb.len || ua.len != ub.len ||
+	    (ta.len && memcmp(ta.buf, tb.buf, ta.len) != 0) ||
+	    (ua.len && memcmp(ua.buf, ub.buf, ua.len) != 0))
+		abort();
+	strbuf_release(&ta);
+	strbuf_release(&tb);
+	strbuf_release(&ua);
+	strbuf_release(&ub);
 }
 
 static void same(const struct mime_msg *a, const struct mime_msg *b)
@@ -57,9 +88,9 @@ static void walk(const struct mime_msg *m, size_t size)
 			strbuf_reset(&sb);
 		}
 	}
-	mime_text(m, MIME_TEXT_ATTACHMENTS, 0, &sb);
 	strbuf_release(&sb);
-	mime_urls(m, url, NULL);
+	text_urls(m, MIME_TEXT_ATTACHMENTS, 0);
+	text_urls(m, MIME_TEXT_NO_SUBJECT, 1 + size % 97);
 }
 
 static void addresses(const struct mime_msg *m)
