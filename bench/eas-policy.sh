@@ -8,6 +8,8 @@
 # proxy on this machine pays. Also the Provision round trip (curl,
 # initial request) and a whole provisioning (both steps, eas-client
 # processes included).
+# Env: BENCH_ROUNDS (5: rounds of the four in turn, medians compared),
+#      BENCH_SECONDS (3 a run), BENCH_CONNECTIONS (16).
 . "$(dirname "$0")/lib.sh"
 . "$SRCDIR/testsuite/fixtures/eas/setup.sh"
 need nginx wrk curl python3 haproxy
@@ -126,7 +128,7 @@ run() {
 # busy machine nginx direct loses more than the pass-through does.
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 : >"$TEST_TMP/through" >"$TEST_TMP/direct" >"$TEST_TMP/proxy" >"$TEST_TMP/hap"
-for i in $(seq "${BENCH_ROUNDS:-3}"); do
+for i in $(seq "${BENCH_ROUNDS:-5}"); do
 	through=$(run "$EAS_PORT")
 	direct=$(run "$NGINX_PORT")
 	proxy=$(run "$PROXY_PORT")
