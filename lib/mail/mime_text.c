@@ -272,48 +272,85 @@ int mime_urls(const struct mime_msg *m, mime_url_fn fn, void *ctx)
 
 /* mime_text_urls: one decoding of each part for both. */
 
-/* Appends p's text for mime_text (at most max bytes; what part_text
- * gives) from u8, its decoded text in UTF-8, and html, what
- * htmltext_strip gave of u8 for the URLs with no limit but decode_max
- * (NULL when it stopped or did not run). Returns the defects beyond
- * decoding's. */
-static unsigned text_from(const struct mime_msg *m, const struct mime_part *p,
-			  const struct strbuf *u8, const struct strbuf *html, size_t max,
-			  struct strbuf *out)
+/* p's body with its transfer encoding undone, as decode gives it, in
+ * *s and *len: base64 and quoted-printable decoded into raw, any other
+ * body where it is in the message (decode's copy of it saved). Returns
+ * decode's defects. */
+static unsigned body_bytes(const struct mime_msg *m, const struct mime_part *p,
+			  struct strbuf *raw, const char **s, size_t *len)
 {
-	size_t base = out->len;
+	size_t max = mime_limits(m)->decode_max, blen;
+	const char *body = mime_part_body(m, p, &blen);
+	int container = p->child || !strcmp(p->type, "multipart");
+	unsigned d = 0;
 
-	if (!is_html(p)) {
-		strbuf_add(out, u8->buf ? u8->buf : "", u8->len);
-		return cut(out, base, max);
+	if (!container && (p->cte == MIME_CTE_BASE64 || p->cte == MIME_CTE_QP)) {
+		d = decode(m, p, max, raw);
+		*s = raw->buf ? raw->buf : "";
+		*len = raw->len;
+		return d;
 	}
-	/* The stripped text that stayed under both limits is what a pass
-	 * limited to max gives: the two ran the same steps to the end. */
-	if (html && html->len < max && html->len < mime_limits(m)->decode_max)
-		strbuf_add(out, html->buf ? html->buf : "", html->len);
-	else
-		htmltext_strip(u8->buf ? u8->buf : "", u8->len, max, out, NULL, NULL);
-	return u8->len && out->len - base >= max ? MIME_D_DECODE_LIMIT : 0;
+	*s = body;
+	*len = blen > max ? max : blen;
+	return blen > max ? MIME_D_DECODE_LIMIT : 0;
 }
 
-/* mime_urls's work on p from u8, its decoded text; *html gets what
- * htmltext_strip left of an HTML part (reset when the walk stopped in
- * it). Returns what mime_urls would stop with. */
-static int urls_from(const struct mime_msg *m, const struct mime_part *p,
-		     const struct strbuf *u8, struct urls *u, struct strbuf *html, bool *html_ok)
+/* The length of u8[0..len) that mime_urls scans: at most decode_max, not
+ * cutting a UTF-8 sequence. */
+static size_t url_span(const struct mime_msg *m, const char *u8, size_t len)
 {
 	size_t max = mime_limits(m)->decode_max;
-	const char *s = u8->buf ? u8->buf : "";
-	int r;
 
-	*html_ok = false;
-	if (!is_html(p))
-		return scan_text(s, u8->len <= max ? u8->len : utf8_cut(s, 0, max), u);
-	r = htmltext_strip(s, u8->len, max, html, attr_url, u);
-	*html_ok = r == 0;
-	if (!r && u->left)
-		r = scan_text(html->buf ? html->buf : "", html->len, u);
-	return r;
+	return len <= max ? len : utf8_cut(u8, 0, max);
+}
+
+/* A text/plain part: converted straight into out when its text counts
+ * (the URLs scanned there before out is cut to max), else into u8 for
+ * the URLs alone. Returns the defects for out. */
+static unsigned plain_part(const struct mime_msg *m, const struct mime_part *p, const char *s,
+			   size_t len, bool text, bool urls, size_t max, struct strbuf *out,
+			   struct strbuf *u8, struct urls *u, int *r)
+{
+	size_t base = out->len;
+	unsigned d;
+
+	if (!text) {
+		charset_to_utf8(p->charset, s, len, u8);
+		*r = scan_text(u8->buf ? u8->buf : "", url_span(m, u8->buf, u8->len), u);
+		return 0;
+	}
+	d = charset_to_utf8(p->charset, s, len, out);
+	if (urls)
+		*r = scan_text(out->buf + base, url_span(m, out->buf + base, out->len - base), u);
+	return d | cut(out, base, max);
+}
+
+/* A text/html part: stripped for the URLs (no limit but decode_max) and
+ * for the text (at most max); the first pass's text is the second's
+ * when it stayed under both limits (the two ran the same steps to the
+ * end), else the text is stripped again. Returns the defects for out. */
+static unsigned html_part(const struct mime_msg *m, const struct mime_part *p, const char *s,
+			  size_t len, bool text, bool urls, size_t max, struct strbuf *out,
+			  struct strbuf *u8, struct strbuf *html, struct urls *u, int *r)
+{
+	size_t base = out->len;
+	unsigned d = charset_to_utf8(p->charset, s, len, u8);
+	const char *t = u8->buf ? u8->buf : "";
+	bool reuse = false;
+
+	if (urls) {
+		*r = htmltext_strip(t, u8->len, mime_limits(m)->decode_max, html, attr_url, u);
+		reuse = *r == 0 && html->len < max && html->len < mime_limits(m)->decode_max;
+		if (!*r && u->left)
+			*r = scan_text(html->buf ? html->buf : "", html->len, u);
+	}
+	if (!text)
+		return 0;
+	if (reuse)
+		strbuf_add(out, html->buf ? html->buf : "", html->len);
+	else
+		htmltext_strip(t, u8->len, max, out, NULL, NULL);
+	return d | (u8->len && out->len - base >= max ? MIME_D_DECODE_LIMIT : 0);
 }
 
 unsigned mime_text_urls(const struct mime_msg *m, unsigned flags, size_t max,
@@ -334,7 +371,9 @@ unsigned mime_text_urls(const struct mime_msg *m, unsigned flags, size_t max,
 	for (unsigned i = 0; i < n && (out->len - base < max || (!r && u.left)); i++) {
 		const struct mime_part *p = mime_part_at(m, i);
 		bool text = out->len - base < max && counts(p, flags);
-		bool urls = !r && u.left && counts(p, 0), html_ok = false;
+		bool urls = !r && u.left && counts(p, 0);
+		size_t left = max - (out->len - base), len;
+		const char *s;
 		unsigned dd;
 
 		if (!text && !urls)
@@ -342,13 +381,13 @@ unsigned mime_text_urls(const struct mime_msg *m, unsigned flags, size_t max,
 		strbuf_reset(&raw);
 		strbuf_reset(&u8);
 		strbuf_reset(&html);
-		dd = decode(m, p, mime_limits(m)->decode_max, &raw);
-		dd |= charset_to_utf8(p->charset, raw.buf, raw.len, &u8);
-		if (urls)
-			r = urls_from(m, p, &u8, &u, &html, &html_ok);
+		dd = body_bytes(m, p, &raw, &s, &len);
+		if (is_html(p))
+			dd |= html_part(m, p, s, len, text, urls, left, out, &u8, &html, &u, &r);
+		else
+			dd |= plain_part(m, p, s, len, text, urls, left, out, &u8, &u, &r);
 		if (text) {
-			d |= dd | text_from(m, p, &u8, html_ok ? &html : NULL,
-					    max - (out->len - base), out);
+			d |= dd;
 			strbuf_addch(out, '\n');
 		}
 	}

@@ -135,7 +135,8 @@ void spam_fv_finish(struct spam_fv *fv, unsigned bits)
 	fv->n = j;
 }
 
-/* Open addressing over the buckets, at most two thirds full: the
+/* Open addressing over the buckets, at most four fifths full if every
+ * feature were another bucket (a message repeats a fifth of them): the
  * buckets are the top bits of mixed hashes, so their low bits index the
  * table as they are. */
 void spam_fv_dedup(struct spam_fv *fv, unsigned bits)
@@ -143,7 +144,7 @@ void spam_fv_dedup(struct spam_fv *fv, unsigned bits)
 	size_t size = 64, j = 0;
 	uint32_t *seen;
 
-	while (size < fv->n + fv->n / 2)
+	while (size < fv->n + fv->n / 4)
 		size *= 2;
 	seen = xcalloc(size, sizeof(*seen));
 	for (size_t i = 0; i < fv->n; i++) {
