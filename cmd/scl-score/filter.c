@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "dir/dir.h"
+#include "mail/ascii.h"
 #include "mail/address.h"
 #include "mail/mime.h"
 #include "spam/safelist.h"
@@ -97,11 +97,11 @@ static bool rcpt_exempt(const struct scl *s, const char *rcpt)
 	for (size_t i = 0; i < conf_strings_len(sec, "exempt_recipients"); i++) {
 		const char *e = conf_strings_at(sec, "exempt_recipients", i);
 
-		if (strcasecmp(e, rcpt) == 0)
+		if (ascii_caseeq(e, rcpt))
 			return true;
-		if (at && e[0] == '@' && strcasecmp(e, at) == 0)
+		if (at && e[0] == '@' && ascii_caseeq(e, at))
 			return true;
-		if (at && e[0] != '@' && !strchr(e, '@') && strcasecmp(e, at + 1) == 0)
+		if (at && e[0] != '@' && !strchr(e, '@') && ascii_caseeq(e, at + 1))
 			return true;
 	}
 	return false;
@@ -303,7 +303,7 @@ static bool drop_field(const struct scl *s, const char *line, size_t len)
 	while (nl > 0 && (line[nl - 1] == ' ' || line[nl - 1] == '\t'))
 		nl--;
 	for (size_t i = 0; i < 3; i++)
-		if (strlen(names[i]) == nl && strncasecmp(line, names[i], nl) == 0)
+		if (strlen(names[i]) == nl && ascii_ncaseeq(line, names[i], nl))
 			return true;
 	(void)s;
 	return false;

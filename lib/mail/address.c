@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mail/ascii.h"
 #include "mail/address.h"
 #include "mail/rfc2047.h"
 #include "util/mem.h"
@@ -127,7 +128,7 @@ static void set_spec(struct mail_addr *a, struct strbuf *spec)
 	a->local = strbuf_detach(&local, NULL);
 	a->domain = xstrdup(at ? at + 1 : "");
 	for (char *d = a->domain; *d; d++)
-		*d = (char)tolower((unsigned char)*d);
+		*d = (char)ascii_lower((unsigned char)*d);
 	if (at)
 		a->addr = join_at(spec->buf, ll, a->domain);
 	else
@@ -255,5 +256,5 @@ void address_normalise(const char *addr, size_t len, struct strbuf *out)
 	while (b > a && (isspace((unsigned char)addr[b - 1]) || addr[b - 1] == '>'))
 		b--;
 	for (size_t i = a; i < b; i++)
-		strbuf_addch(out, tolower((unsigned char)addr[i]));
+		strbuf_addch(out, ascii_lower((unsigned char)addr[i]));
 }

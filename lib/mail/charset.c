@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <iconv.h>
 #include <string.h>
-#include <strings.h>
 
+#include "mail/ascii.h"
 #include "mail/charset.h"
 #include "mail/defect.h"
 #include "util/mem.h"
@@ -248,7 +248,7 @@ static enum cs_kind lookup(const char *cs, const char **iconv_name)
 		 * aliases differ there, and this runs for every text part. */
 		if ((cs[0] | 0x20) != aliases[i].name[0])
 			continue;
-		if (strcasecmp(cs, aliases[i].name) == 0) {
+		if (ascii_caseeq(cs, aliases[i].name)) {
 			*iconv_name = aliases[i].to;
 			return aliases[i].kind;
 		}

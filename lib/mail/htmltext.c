@@ -3,8 +3,8 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "mail/ascii.h"
 #include "mail/htmltext.h"
 
 /* The HTML 4 Latin-1 entities, U+00A0 to U+00FF in order. */
@@ -120,7 +120,7 @@ static size_t entity(const char *s, size_t len, size_t i, unsigned *cp)
 		while (j < len && j - start < 8 &&
 		       (hex ? isxdigit((unsigned char)s[j]) : isdigit((unsigned char)s[j])))
 			v = v * (hex ? 16 : 10) + (unsigned long)(isdigit((unsigned char)s[j]) ?
-				s[j] - '0' : tolower((unsigned char)s[j]) - 'a' + 10), j++;
+				s[j] - '0' : ascii_lower((unsigned char)s[j]) - 'a' + 10), j++;
 		if (j == start)
 			return 0;
 		*cp = v > 0x10ffff ? 0xfffd : (unsigned)v;
@@ -219,7 +219,7 @@ static void attributes(struct html *h)
 		while (h->i < h->len && !is_sp(s[h->i]) && s[h->i] != '/' && s[h->i] != '>' &&
 		       s[h->i] != '=') {
 			if (n < sizeof(name) - 1)
-				name[n++] = (char)tolower((unsigned char)s[h->i]);
+				name[n++] = (char)ascii_lower((unsigned char)s[h->i]);
 			h->i++;
 		}
 		name[n] = 0;
@@ -261,7 +261,7 @@ static void skip_raw(struct html *h, const char *name)
 			return;
 		}
 		h->i = (size_t)(lt - h->s);
-		if (h->len - h->i >= n + 2 && lt[1] == '/' && strncasecmp(lt + 2, name, n) == 0)
+		if (h->len - h->i >= n + 2 && lt[1] == '/' && ascii_ncaseeq(lt + 2, name, n))
 			return;
 		h->i++;
 	}
@@ -283,7 +283,7 @@ static void tag(struct html *h)
 	}
 	while (j < h->len && isalnum((unsigned char)s[j])) {
 		if (n < sizeof(name) - 1)
-			name[n++] = (char)tolower((unsigned char)s[j]);
+			name[n++] = (char)ascii_lower((unsigned char)s[j]);
 		j++;
 	}
 	name[n] = 0;

@@ -2,11 +2,10 @@
  * fed chunks and one whole buffer give the same tree. A line is handled
  * once it is complete; only the first bytes of a body line are looked at
  * (for a boundary), which keeps the work linear in the message size. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "mail/ascii.h"
 #include "mail/mime.h"
 #include "mail/mime_int.h"
 #include "util/mem.h"
@@ -330,7 +329,7 @@ static void content_fields(const struct mime_part *p, const struct mime_header *
 		if ((name[0] | 0x20) != 'c')
 			continue;
 		for (int k = 0; k < F_COUNT; k++)
-			if (strcasecmp(name, names[k]) == 0) {
+			if (ascii_caseeq(name, names[k])) {
 				if (count[k]++ == 0)
 					found[k] = &p->headers[i];
 				break;
@@ -362,7 +361,7 @@ static void interpret(struct part *pt)
 	p->charset = mime_part_param(p, "charset");
 	if (p->charset)
 		for (char *c = (char *)p->charset; *c; c++)
-			*c = (char)tolower((unsigned char)*c);
+			*c = (char)ascii_lower((unsigned char)*c);
 	p->boundary = mime_part_param(p, "boundary");
 	p->filename = mime_part_disp_param(p, "filename");
 	if (!p->filename || !*p->filename)
@@ -739,7 +738,7 @@ const struct mime_header *mime_header_find(const struct mime_part *p, const char
 					   unsigned nth)
 {
 	for (unsigned i = 0; i < p->nheaders; i++)
-		if (strcasecmp(p->headers[i].name, name) == 0 && nth-- == 0)
+		if (ascii_caseeq(p->headers[i].name, name) && nth-- == 0)
 			return &p->headers[i];
 	return NULL;
 }
@@ -749,7 +748,7 @@ unsigned mime_header_count(const struct mime_part *p, const char *name)
 	unsigned n = 0;
 
 	for (unsigned i = 0; i < p->nheaders; i++)
-		n += strcasecmp(p->headers[i].name, name) == 0;
+		n += ascii_caseeq(p->headers[i].name, name);
 	return n;
 }
 

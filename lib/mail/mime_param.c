@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mail/ascii.h"
 #include "mail/charset.h"
 #include "mail/defect.h"
 #include "mail/mime_int.h"
@@ -112,7 +113,7 @@ static void read_value(struct cursor *c, struct strbuf *out)
 static void lower(char *s)
 {
 	for (; *s; s++)
-		*s = (char)tolower((unsigned char)*s);
+		*s = (char)ascii_lower((unsigned char)*s);
 }
 
 /* "name*2*" into name, section 2, extended. */

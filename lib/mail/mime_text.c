@@ -2,8 +2,8 @@
  * UTF-8 for classification and rules, and the URLs in it. */
 #include <ctype.h>
 #include <string.h>
-#include <strings.h>
 
+#include "mail/ascii.h"
 #include "mail/charset.h"
 #include "mail/cte.h"
 #include "mail/htmltext.h"
@@ -176,9 +176,9 @@ static size_t url_at(const char *s, size_t len, size_t i, size_t *start)
 {
 	size_t a, e = i + 3;
 
-	if (i >= 5 && strncasecmp(s + i - 5, "https", 5) == 0)
+	if (i >= 5 && ascii_ncaseeq(s + i - 5, "https", 5))
 		a = i - 5;
-	else if (i >= 4 && strncasecmp(s + i - 4, "http", 4) == 0)
+	else if (i >= 4 && ascii_ncaseeq(s + i - 4, "http", 4))
 		a = i - 4;
 	else
 		return 0;
@@ -224,7 +224,7 @@ static int attr_url(const char *v, size_t len, void *ctx)
 	struct urls *u = ctx;
 	size_t a;
 
-	if (len > 7 && (strncasecmp(v, "http://", 7) == 0 || strncasecmp(v, "https://", 8) == 0)) {
+	if (len > 7 && (ascii_ncaseeq(v, "http://", 7) || ascii_ncaseeq(v, "https://", 8))) {
 		size_t n = url_at(v, len, (size_t)(strstr(v, "://") - v), &a);
 
 		if (n && u->limited && u->left == 0)
@@ -426,7 +426,7 @@ int mime_url_host(const char *url, size_t len, struct strbuf *out)
 	/* Lowered into the buffer at once, not a strbuf_addch a byte. */
 	strbuf_grow(out, n);
 	for (size_t i = 0; i < n; i++)
-		out->buf[out->len + i] = (char)tolower((unsigned char)p[i]);
+		out->buf[out->len + i] = (char)ascii_lower((unsigned char)p[i]);
 	strbuf_setlen(out, out->len + n);
 	return 0;
 }

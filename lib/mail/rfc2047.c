@@ -2,8 +2,8 @@
  * charset conversion, since mailers split a multi-byte character across
  * two words. */
 #include <string.h>
-#include <strings.h>
 
+#include "mail/ascii.h"
 #include "mail/charset.h"
 #include "mail/cte.h"
 #include "mail/defect.h"
@@ -79,7 +79,7 @@ static unsigned add_word(struct pending *pd, const struct word *w, struct strbuf
 {
 	unsigned d = 0, wd;
 
-	if (pd->bytes.len && strcasecmp(pd->charset, w->charset) != 0)
+	if (pd->bytes.len && !ascii_caseeq(pd->charset, w->charset))
 		d = flush(pd, out);
 	strcpy(pd->charset, w->charset);
 	if (w->enc == 'b' || w->enc == 'B')

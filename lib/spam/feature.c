@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
+#include "mail/ascii.h"
 #include "mail/address.h"
 #include "mail/mime.h"
 #include "spam/feature.h"
@@ -471,7 +471,7 @@ static void header_features(struct spam_fv *fv, const struct mime_part *root, si
 	unsigned nrcvd = 0, oldest = 0;
 
 	for (unsigned i = 0; i < root->nheaders && i < HEADERS_MAX; i++)
-		if (strcasecmp(root->headers[i].name, "Received") == 0)
+		if (ascii_caseeq(root->headers[i].name, "Received"))
 			oldest = i;
 	for (unsigned i = 0; i < root->nheaders && i < HEADERS_MAX; i++) {
 		const struct mime_header *h = &root->headers[i];
@@ -521,9 +521,9 @@ static void address_features(struct spam_fv *fv, const struct mime_part *root)
 		spam_fv_add(fv, "X:fromdom=", d, strlen(d));
 	}
 	if (rt && address_first(rt->value, rt->value_len, &ra) == 0 && fa.len) {
-		if (strcasecmp(domain_of(fa.buf), domain_of(ra.buf)) != 0)
+		if (!ascii_caseeq(domain_of(fa.buf), domain_of(ra.buf)))
 			spam_fv_add(fv, "X:", "replyto-other-domain", 20);
-		else if (strcasecmp(fa.buf, ra.buf) != 0)
+		else if (!ascii_caseeq(fa.buf, ra.buf))
 			spam_fv_add(fv, "X:", "replyto-other-addr", 18);
 	}
 	strbuf_release(&fa);
