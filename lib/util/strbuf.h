@@ -25,7 +25,15 @@ void strbuf_reset(struct strbuf *sb);
 void strbuf_setlen(struct strbuf *sb, size_t len);
 void strbuf_add(struct strbuf *sb, const void *data, size_t len);
 void strbuf_addstr(struct strbuf *sb, const char *s);
-void strbuf_addch(struct strbuf *sb, int c);
+/* Inline: a byte at a time is how the parsers build their tokens, and
+ * the room is there nearly always. */
+static inline void strbuf_addch(struct strbuf *sb, int c)
+{
+	if (sb->len + 2 > sb->alloc)	/* the byte and the NUL */
+		strbuf_grow(sb, 1);
+	sb->buf[sb->len++] = (char)c;
+	sb->buf[sb->len] = 0;
+}
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
