@@ -152,7 +152,10 @@ static unsigned from_utf8(const unsigned char *s, size_t len, struct strbuf *out
 	return defects;
 }
 
-static void from_1252(const unsigned char *s, size_t len, struct strbuf *out)
+/* A single-byte charset whose bytes below 0x80 are ASCII: runs of
+ * ASCII copied whole, each other byte through cp. */
+static void from_8bit(const unsigned char *s, size_t len, unsigned (*cp)(unsigned char),
+		      struct strbuf *out)
 {
 	size_t start = 0;
 
@@ -161,10 +164,15 @@ static void from_1252(const unsigned char *s, size_t len, struct strbuf *out)
 		if (s[i] < 0x80)
 			continue;
 		strbuf_add(out, s + start, i - start);
-		put_cp(out, s[i] < 0xa0 ? cp1252_hi[s[i] - 0x80] : s[i]);
+		put_cp(out, cp(s[i]));
 		start = i + 1;
 	}
 	strbuf_add(out, s + start, len - start);
+}
+
+static unsigned cp1252_cp(unsigned char c)
+{
+	return c >= 0x80 && c < 0xa0 ? cp1252_hi[c - 0x80] : c;
 }
 
 /* ISO-8859-15: latin1 (0x80-0x9f the C1 controls) but for eight bytes. */
@@ -181,21 +189,6 @@ static unsigned latin9_cp(unsigned char c)
 	case 0xbe: return 0x0178;
 	default: return c;
 	}
-}
-
-static void from_8859_15(const unsigned char *s, size_t len, struct strbuf *out)
-{
-	size_t start = 0;
-
-	strbuf_grow(out, len + len / 4);
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] < 0x80)
-			continue;
-		strbuf_add(out, s + start, i - start);
-		put_cp(out, latin9_cp(s[i]));
-		start = i + 1;
-	}
-	strbuf_add(out, s + start, len - start);
 }
 
 /* Descriptors kept open: iconv_open reads gconv modules, which costs more
@@ -310,10 +303,10 @@ unsigned charset_to_utf8(const char *charset, const char *s, size_t len, struct 
 	case CS_UTF8:
 		return from_utf8(u, len, out);
 	case CS_1252:
-		from_1252(u, len, out);
+		from_8bit(u, len, cp1252_cp, out);
 		return 0;
 	case CS_8859_15:
-		from_8859_15(u, len, out);
+		from_8bit(u, len, latin9_cp, out);
 		return 0;
 	case CS_ICONV:
 		if (cache_get(iname) != (iconv_t)-1)
@@ -327,7 +320,7 @@ unsigned charset_to_utf8(const char *charset, const char *s, size_t len, struct 
 	if (utf8_valid(u, len))
 		strbuf_add(out, s, len);
 	else
-		from_1252(u, len, out);
+		from_8bit(u, len, cp1252_cp, out);
 	return kind == CS_UNKNOWN ? MIME_D_BAD_CHARSET : 0;
 }
 
