@@ -78,14 +78,34 @@ static void conf_err(struct walk *w, const char *path, const char *fmt, ...)
 	fputc('\n', w->err);
 }
 
+/* The decimal number s starts with (1 to 18 digits, no sign or blank)
+ * in *n and *end just past it; -1 for anything else. By hand, not
+ * strtoll: a process per message that reads a few number defaults
+ * (scl-score) would fault in two more pages of the C library for it,
+ * its code and the locale's character table. */
+static int digits(const char *s, const char **end, long long *n)
+{
+	long long v = 0;
+	size_t i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i == 18)
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (i == 0)
+		return -1;
+	*end = s + i;
+	*n = v;
+	return 0;
+}
+
 int conf_parse_duration(const char *s, long long *ms)
 {
-	char *end;
+	const char *end;
 	long long n, mult;
 
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (end == s || errno || n < 0)
+	if (digits(s, &end, &n) < 0)
 		return -1;
 	if (strcmp(end, "ms") == 0)
 		mult = 1;
@@ -107,12 +127,10 @@ int conf_parse_duration(const char *s, long long *ms)
 
 int conf_parse_size(const char *s, long long *bytes)
 {
-	char *end;
+	const char *end;
 	long long n, mult = 1;
 
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (end == s || errno || n < 0)
+	if (digits(s, &end, &n) < 0)
 		return -1;
 	switch (*end) {
 	case 0: break;
@@ -322,7 +340,8 @@ static json_t *default_value(const char *def)
 {
 	size_t n = strlen(def);
 	json_error_t je;
-	const char *p;
+	const char *p, *end;
+	long long v;
 
 	if (strcmp(def, "true") == 0)
 		return json_true();
@@ -336,9 +355,8 @@ static json_t *default_value(const char *def)
 	    !memchr(def + 1, '"', n - 2) && !memchr(def + 1, '\\', n - 2))
 		return json_stringn(def + 1, n - 2);
 	p = def + (def[0] == '-');
-	if (((*p >= '1' && *p <= '9') || strcmp(p, "0") == 0) && strlen(p) <= 18 &&
-	    strspn(p, "0123456789") == strlen(p))
-		return json_integer(strtoll(def, NULL, 10));
+	if (digits(p, &end, &v) == 0 && *end == 0 && (p[0] != '0' || p[1] == 0))
+		return json_integer(def[0] == '-' ? -v : v);	/* JSON: no leading 0 */
 	return json_loads(def, JSON_DECODE_ANY, &je);
 }
 
@@ -724,44 +742,6 @@ json_t *conf_get(const json_t *node, const char *path)
 	return lookup(node, path, NULL);
 }
 
-/* The value of s[0..n), all decimal digits (at most 18; none is 0), or
- * -1. By hand, not strspn and strtoll: for the handful of defaults a
- * process per message reads, those were two more pages of the C library
- * (their code and the locale's character table) to fault in. */
-static long long decimal(const char *s, size_t n)
-{
-	long long v = 0;
-
-	if (n > 18)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	return v;
-}
-
-/* A size default ("512k", "64M", "1G", "100"; "kB", "MB", "GB") as
- * conf_parse_size reads it; -1 for anything else (then that decides). */
-static long long default_size(const char *s, size_t n)
-{
-	long long mult = 1, v;
-
-	if (n >= 2 && s[n - 1] == 'B' && strchr("kKMG", s[n - 2]))
-		n--;
-	if (n > 0 && (s[n - 1] == 'k' || s[n - 1] == 'K'))
-		mult = 1024LL, n--;
-	else if (n > 0 && s[n - 1] == 'M')
-		mult = 1024LL * 1024, n--;
-	else if (n > 0 && s[n - 1] == 'G')
-		mult = 1024LL * 1024 * 1024, n--;
-	v = n ? decimal(s, n) : -1;
-	if (v < 0 || v > (long long)(9e15 / (double)mult))
-		return -1;
-	return v * mult;
-}
-
 /* An INT, DURATION or SIZE default read from its text as check_value
  * would have stored it; false for a shape it does not take (the caller
  * then builds the value). */
@@ -775,15 +755,13 @@ static bool default_number(const struct conf_key *k, long long *n)
 	if (k->type != CONF_INT && k->type != CONF_DURATION && k->type != CONF_SIZE)
 		return false;
 	if (d[0] != '"') {
-		long long v = decimal(d + (d[0] == '-'), len - (d[0] == '-'));
+		const char *end;
+		long long v;
 
-		if (v < 0 || len > 18)
+		if (digits(d + (d[0] == '-'), &end, &v) < 0 || *end)
 			return false;
 		*n = (d[0] == '-' ? -v : v) * (k->type == CONF_DURATION ? 1000 : 1);
 		bad = k->type != CONF_INT && *n < 0;
-	} else if (k->type == CONF_SIZE && len >= 3 && d[len - 1] == '"' &&
-		   (*n = default_size(d + 1, len - 2)) >= 0) {
-		bad = 0;
 	} else {
 		if (k->type == CONF_INT || len < 3 || len - 2 >= sizeof(buf) || d[len - 1] != '"')
 			return false;

@@ -210,10 +210,33 @@ static void lazy_only(void)
 	conf_lazy_defaults(false);
 }
 
+/* The grammar of sizes and durations: digits and a unit, nothing else. */
+static void parsers(void)
+{
+	static const char *const bad[] = { "", "k", "-1", " 5", "+5", "5X", "5 M", "1Mk", "100B",
+					   "1234567890123456789", NULL };
+	long long n = -7;
+
+	ok(conf_parse_size("10M", &n) == 0 && n == 10LL << 20, "size: 10M");
+	ok(conf_parse_size("1kB", &n) == 0 && n == 1024, "size: 1kB");
+	ok(conf_parse_size("100", &n) == 0 && n == 100, "size: bare bytes");
+	ok(conf_parse_size("2G", &n) == 0 && n == 2LL << 30, "size: 2G");
+	for (int i = 0; bad[i]; i++)
+		ok(conf_parse_size(bad[i], &n) < 0, "size: '%s' refused", bad[i]);
+	ok(conf_parse_size("999999999999999999G", &n) < 0, "size: too large refused");
+	ok(conf_parse_duration("250ms", &n) == 0 && n == 250, "duration: 250ms");
+	ok(conf_parse_duration("30", &n) == 0 && n == 30000, "duration: bare seconds");
+	ok(conf_parse_duration("5m", &n) == 0 && n == 300000, "duration: 5m");
+	ok(conf_parse_duration("2d", &n) == 0 && n == 2 * 86400000LL, "duration: 2d");
+	ok(conf_parse_duration("-1s", &n) < 0 && conf_parse_duration("1x", &n) < 0 &&
+	   conf_parse_duration(" 1s", &n) < 0, "duration: sign, unit, blank refused");
+}
+
 int main(void)
 {
 	run(false);
 	run(true);
 	lazy_only();
+	parsers();
 	return tap_done();
 }
