@@ -125,12 +125,12 @@ FUZZ_BINS := $(FUZZ_SRCS:testsuite/fuzz/%.c=$(FUZZ_O)/%)
 FUZZ_SECONDS ?= 60
 $(FUZZ_O)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
-	clang $(FUZZ_CFLAGS:-fsanitize=fuzzer%=-fsanitize=fuzzer-no-link%) -c -o $@ $<
+	clang $(FUZZ_CFLAGS:-fsanitize=fuzzer%=-fsanitize=fuzzer-no-link%) -MMD -MP -c -o $@ $<
 $(FUZZ_O)/libpostern.a: $(FUZZ_LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 $(FUZZ_O)/%: testsuite/fuzz/%.c $(FUZZ_O)/libpostern.a
-	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_O)/libpostern.a $(PKG_LIBS)
+	clang $(FUZZ_CFLAGS) -MMD -MP -MF $@.d -o $@ $< $(FUZZ_O)/libpostern.a $(PKG_LIBS)
 fuzz-build: $(FUZZ_BINS)
 fuzz: fuzz-build
 	@for f in $(FUZZ_BINS); do n=$${f##*/}; mkdir -p $(FUZZ_O)/corpus/$$n; \
@@ -185,4 +185,5 @@ uninstall:
 clean:
 	rm -rf build build-asan build-fuzz
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# the fuzz build's too: a header changed must rebuild what includes it
+-include $(shell find $(O) $(FUZZ_O) -name '*.d' 2>/dev/null)
