@@ -76,37 +76,6 @@ static int is_html(const struct mime_part *p)
 	return mime_part_is(p, "text", "html");
 }
 
-/* The text of p, HTML reduced, at most max bytes; fn gets HTML's URL
- * attributes. */
-static unsigned part_text(const struct mime_msg *m, const struct mime_part *p, size_t max,
-			  struct strbuf *out, htmltext_attr_fn fn, void *ctx, int *stop)
-{
-	struct strbuf raw = STRBUF_INIT, utf8 = STRBUF_INIT;
-	unsigned d = decode(m, p, mime_limits(m)->decode_max, &raw);
-	size_t base = out->len;
-
-	if (!is_html(p)) {
-		d |= charset_to_utf8(p->charset, raw.buf, raw.len, out);
-		d |= cut(out, base, max);
-	} else {
-		d |= charset_to_utf8(p->charset, raw.buf, raw.len, &utf8);
-		*stop = htmltext_strip(utf8.buf ? utf8.buf : "", utf8.len, max, out, fn, ctx);
-		if (utf8.len && out->len - base >= max)
-			d |= MIME_D_DECODE_LIMIT;
-	}
-	strbuf_release(&raw);
-	strbuf_release(&utf8);
-	return d;
-}
-
-unsigned mime_part_text(const struct mime_msg *m, const struct mime_part *p,
-			struct strbuf *out)
-{
-	int stop;
-
-	return part_text(m, p, mime_limits(m)->decode_max, out, NULL, NULL, &stop);
-}
-
 /* Whether p's text counts for mime_text and mime_urls. */
 static int counts(const struct mime_part *p, unsigned flags)
 {
@@ -117,29 +86,6 @@ static int counts(const struct mime_part *p, unsigned flags)
 	if (!mime_part_is(p, "text", "plain") && !is_html(p))
 		return 0;
 	return !p->is_attachment || (flags & MIME_TEXT_ATTACHMENTS);
-}
-
-unsigned mime_text(const struct mime_msg *m, unsigned flags, size_t max, struct strbuf *out)
-{
-	unsigned d = 0, n = mime_part_count(m);
-	size_t base = out->len;
-	int stop;
-
-	if (!max)
-		max = mime_limits(m)->decode_max;
-	if (!(flags & MIME_TEXT_NO_SUBJECT)) {
-		d |= mime_subject(m, out);
-		strbuf_addch(out, '\n');
-	}
-	for (unsigned i = 0; i < n && out->len - base < max; i++) {
-		const struct mime_part *p = mime_part_at(m, i);
-
-		if (!counts(p, flags))
-			continue;
-		d |= part_text(m, p, max - (out->len - base), out, NULL, NULL, &stop);
-		strbuf_addch(out, '\n');
-	}
-	return d | cut(out, base, max);
 }
 
 /* URLs */
@@ -250,27 +196,9 @@ int mime_urls_scan(const char *s, size_t len, bool html, unsigned max, mime_url_
 	return r;
 }
 
-int mime_urls(const struct mime_msg *m, mime_url_fn fn, void *ctx)
-{
-	struct urls u = { fn, ctx, mime_limits(m)->urls_max, 1 };
-	unsigned n = mime_part_count(m);
-	int r = 0;
-
-	for (unsigned i = 0; i < n && !r && u.left; i++) {
-		const struct mime_part *p = mime_part_at(m, i);
-		struct strbuf text = STRBUF_INIT;
-
-		if (!counts(p, 0))
-			continue;
-		part_text(m, p, mime_limits(m)->decode_max, &text, attr_url, &u, &r);
-		if (!r && u.left)
-			r = scan_text(text.buf ? text.buf : "", text.len, &u);
-		strbuf_release(&text);
-	}
-	return r;
-}
-
-/* mime_text_urls: one decoding of each part for both. */
+/* The walk over the parts behind mime_text, mime_urls, mime_text_urls
+ * and mime_part_text: each part decoded and converted once, for its text
+ * and its URLs both. */
 
 /* p's body with its transfer encoding undone, as decode gives it, in
  * *s and *len: base64 and quoted-printable decoded into raw, any other
@@ -311,7 +239,7 @@ static unsigned plain_part(const struct mime_msg *m, const struct mime_part *p, 
 			   size_t len, bool text, bool urls, size_t max, struct strbuf *out,
 			   struct strbuf *u8, struct urls *u, int *r)
 {
-	size_t base = out->len;
+	size_t base;
 	unsigned d;
 
 	if (!text) {
@@ -319,6 +247,7 @@ static unsigned plain_part(const struct mime_msg *m, const struct mime_part *p, 
 		*r = scan_text(u8->buf ? u8->buf : "", url_span(m, u8->buf, u8->len), u);
 		return 0;
 	}
+	base = out->len;
 	d = charset_to_utf8(p->charset, s, len, out);
 	if (urls)
 		*r = scan_text(out->buf + base, url_span(m, out->buf + base, out->len - base), u);
@@ -333,10 +262,10 @@ static unsigned html_part(const struct mime_msg *m, const struct mime_part *p, c
 			  size_t len, bool text, bool urls, size_t max, struct strbuf *out,
 			  struct strbuf *u8, struct strbuf *html, struct urls *u, int *r)
 {
-	size_t base = out->len;
 	unsigned d = charset_to_utf8(p->charset, s, len, u8);
 	const char *t = u8->buf ? u8->buf : "";
 	bool reuse = false;
+	size_t base;
 
 	if (urls) {
 		*r = htmltext_strip(t, u8->len, mime_limits(m)->decode_max, html, attr_url, u);
@@ -346,6 +275,7 @@ static unsigned html_part(const struct mime_msg *m, const struct mime_part *p, c
 	}
 	if (!text)
 		return 0;
+	base = out->len;
 	if (reuse)
 		strbuf_add(out, html->buf ? html->buf : "", html->len);
 	else
@@ -353,49 +283,104 @@ static unsigned html_part(const struct mime_msg *m, const struct mime_part *p, c
 	return d | (u8->len && out->len - base >= max ? MIME_D_DECODE_LIMIT : 0);
 }
 
-unsigned mime_text_urls(const struct mime_msg *m, unsigned flags, size_t max,
-			struct strbuf *out, mime_url_fn fn, void *ctx, int *urls_rc)
+/* Scratch buffers of a walk, reused from part to part. */
+struct bufs {
+	struct strbuf raw, u8, html;
+};
+
+static void bufs_release(struct bufs *b)
 {
-	struct urls u = { fn, ctx, mime_limits(m)->urls_max, 1 };
-	struct strbuf raw = STRBUF_INIT, u8 = STRBUF_INIT, html = STRBUF_INIT;
+	strbuf_release(&b->raw);
+	strbuf_release(&b->u8);
+	strbuf_release(&b->html);
+}
+
+/* One part: its text appended to out (at most max bytes) when text, its
+ * URLs reported to u when urls. Returns the defects for out. */
+static unsigned one_part(const struct mime_msg *m, const struct mime_part *p, bool text,
+			 bool urls, size_t max, struct strbuf *out, struct urls *u,
+			 struct bufs *b, int *r)
+{
+	const char *s;
+	size_t len;
+	unsigned d;
+
+	strbuf_reset(&b->raw);
+	strbuf_reset(&b->u8);
+	strbuf_reset(&b->html);
+	d = body_bytes(m, p, &b->raw, &s, &len);
+	if (is_html(p))
+		return d | html_part(m, p, s, len, text, urls, max, out, &b->u8, &b->html, u, r);
+	return d | plain_part(m, p, s, len, text, urls, max, out, &b->u8, u, r);
+}
+
+/* The text into out (NULL: none) and the URLs to u (NULL: none). */
+static unsigned walk(const struct mime_msg *m, unsigned flags, size_t max, struct strbuf *out,
+		     struct urls *u, int *urls_rc)
+{
+	struct bufs b = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT };
 	unsigned d = 0, n = mime_part_count(m);
-	size_t base = out->len;
+	size_t base = out ? out->len : 0;
 	int r = 0;
 
 	if (!max)
 		max = mime_limits(m)->decode_max;
-	if (!(flags & MIME_TEXT_NO_SUBJECT)) {
+	if (out && !(flags & MIME_TEXT_NO_SUBJECT)) {
 		d |= mime_subject(m, out);
 		strbuf_addch(out, '\n');
 	}
-	for (unsigned i = 0; i < n && (out->len - base < max || (!r && u.left)); i++) {
+	for (unsigned i = 0; i < n; i++) {
 		const struct mime_part *p = mime_part_at(m, i);
-		bool text = out->len - base < max && counts(p, flags);
-		bool urls = !r && u.left && counts(p, 0);
-		size_t left = max - (out->len - base), len;
-		const char *s;
+		bool text_room = out && out->len - base < max, url_room = u && !r && u->left;
+		bool text = text_room && counts(p, flags), urls = url_room && counts(p, 0);
 		unsigned dd;
 
+		if (!text_room && !url_room)
+			break;
 		if (!text && !urls)
 			continue;
-		strbuf_reset(&raw);
-		strbuf_reset(&u8);
-		strbuf_reset(&html);
-		dd = body_bytes(m, p, &raw, &s, &len);
-		if (is_html(p))
-			dd |= html_part(m, p, s, len, text, urls, left, out, &u8, &html, &u, &r);
-		else
-			dd |= plain_part(m, p, s, len, text, urls, left, out, &u8, &u, &r);
+		dd = one_part(m, p, text, urls, text ? max - (out->len - base) : 0, out, u, &b, &r);
 		if (text) {
 			d |= dd;
 			strbuf_addch(out, '\n');
 		}
 	}
-	strbuf_release(&raw);
-	strbuf_release(&u8);
-	strbuf_release(&html);
-	*urls_rc = r;
-	return d | cut(out, base, max);
+	bufs_release(&b);
+	if (urls_rc)
+		*urls_rc = r;
+	return out ? d | cut(out, base, max) : 0;
+}
+
+unsigned mime_text_urls(const struct mime_msg *m, unsigned flags, size_t max,
+			struct strbuf *out, mime_url_fn fn, void *ctx, int *urls_rc)
+{
+	struct urls u = { fn, ctx, mime_limits(m)->urls_max, 1 };
+
+	return walk(m, flags, max, out, &u, urls_rc);
+}
+
+unsigned mime_text(const struct mime_msg *m, unsigned flags, size_t max, struct strbuf *out)
+{
+	return walk(m, flags, max, out, NULL, NULL);
+}
+
+int mime_urls(const struct mime_msg *m, mime_url_fn fn, void *ctx)
+{
+	struct urls u = { fn, ctx, mime_limits(m)->urls_max, 1 };
+	int r;
+
+	walk(m, 0, 0, NULL, &u, &r);
+	return r;
+}
+
+unsigned mime_part_text(const struct mime_msg *m, const struct mime_part *p,
+			struct strbuf *out)
+{
+	struct bufs b = { STRBUF_INIT, STRBUF_INIT, STRBUF_INIT };
+	unsigned d = one_part(m, p, true, false, mime_limits(m)->decode_max, out, NULL, &b, NULL);
+
+	bufs_release(&b);
+	return d;
 }
 
 int mime_url_host(const char *url, size_t len, struct strbuf *out)
