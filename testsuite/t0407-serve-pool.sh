@@ -112,8 +112,9 @@ test_expect_success 'SIGHUP: new workers with the new config' '
 '
 
 test_expect_success 'SIGTERM: a session in a worker finishes, then the listener exits 0 and no worker is left' '
+	n=$(grep -c "sessions=1$" d.log);
 	printf "SLEEP 1\nPING\n" | tcp_chat $P >sleeper &
-	serve_wait_log d "sessions=1$" &&
+	serve_wait_count d "sessions=1$" $((n + 1)) &&
 	sleep 0.2 &&
 	kill -TERM $D &&
 	serve_wait_log d "stopping: no new connections sessions=1 drain_timeout=10000ms" &&
