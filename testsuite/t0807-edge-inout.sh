@@ -153,7 +153,7 @@ test_expect_success 'outbound: the client listed on the inbound DNSBL is allowed
 	test_grep "connect client=127.0.0.1 peer=127.0.0.1:[0-9]* listener=outbound .*policy=outbound" session.log &&
 	test_grep "allow: .* layer=1 check=connfilter client=192.0.2.10.*policy=outbound" session.log &&
 	! grep "bl.test" session.log &&
-	test_grep "next hop ready route=\\* tls=none peer=.*policy=outbound" session.log &&
+	test_grep "next hop ready route=\\* tls=none hop=.*policy=outbound" session.log &&
 	test_grep "accept: message passed on .*layer=4 check=nexthop client=192.0.2.10.*policy=outbound" session.log
 '
 

@@ -121,7 +121,7 @@ test_expect_success 'an outside X-Postern-SCL: -1 is removed and the message sco
 		sed "s/^Subject: .*/Subject: forged scl/" >spam4 &&
 	! send --from win@lottery.invalid --to alice@example.test --data @spam4 >out 2>&1 &&
 	test_grep "<\*\* 550 5.7.1 Message rejected as spam" out &&
-	test_grep "strip: internal header fields removed count=2 peer=outside layer=3 check=organisation" "$LOG"
+	test_grep "strip: internal header fields removed count=2 origin=outside layer=3 check=organisation" "$LOG"
 '
 
 test_expect_success 'a forged field on ham: only our own reaches the next hop' '

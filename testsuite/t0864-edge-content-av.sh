@@ -69,7 +69,7 @@ test_expect_success 'a stamp from outside is removed and the message scanned' '
 	send --data @fwd >out 2>&1 &&
 	test_grep "<-  250 2.0.0 Ok" out &&
 	scanned_since "$s0" &&
-	test_grep "strip: internal header fields removed count=2 peer=outside" "$LOG" &&
+	test_grep "strip: internal header fields removed count=2 origin=outside" "$LOG" &&
 	sleep 0.2 && g=$(sunk "forged outside") &&
 	test "$(grep -c "^X-Postern-AV:" "$g")" = 1 &&
 	! grep "$(grep "^X-Postern-AV:" "$f")" "$g"

@@ -50,7 +50,7 @@ test_expect_success 'the same from outside: removed' '
 	send --data @m2 >out 2>&1 &&
 	sleep 0.3 && f=$(sunk "Subject: from outside") &&
 	! grep "^X-Postern-Classification" "$f" && ! grep "^X-Postern-Org-Seal" "$f" &&
-	test_grep "strip: internal header fields removed count=2 peer=outside" "$LOG"
+	test_grep "strip: internal header fields removed count=2 origin=outside" "$LOG"
 '
 
 test_expect_success 'from the trusted site with the field changed: seal refused, removed' '

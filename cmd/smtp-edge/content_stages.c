@@ -127,7 +127,7 @@ void stage_org_in(struct run *r)
 		r->scl = RULES_SCL_UNKNOWN;
 	if (n)
 		session_decide(r->s, 3, "organisation", "strip", NULL,
-			       "internal header fields removed count=%u peer=%s", n,
+			       "internal header fields removed count=%u origin=%s", n,
 			       peer ? "trusted" : "outside");
 	free(sealed);
 }

@@ -181,7 +181,7 @@ struct smtp_client *edge_route_open(const struct edge *e, const struct edge_rout
 	if (c) {
 		const struct tls_report *t = smtp_client_tls(c);
 
-		msg_info("next hop ready route=%s tls=%s peer=%s%s%s%s%s", msg_q(r->domain),
+		msg_info("next hop ready route=%s tls=%s hop=%s%s%s%s%s", msg_q(r->domain),
 			 edge_tls_name(r->tls), msg_q(smtp_client_peer(c)),
 			 t ? " tls_version=" : "", t ? t->version : "",
 			 t ? " verdict=" : "", t ? tls_verdict_name(t->verdict) : "");

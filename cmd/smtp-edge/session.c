@@ -251,7 +251,7 @@ static void do_xclient(struct session *s, struct smtp_cmd *c)
 		snprintf(s->helo, sizeof(s->helo), "%s", x.helo);
 		s->esmtp = x.proto_state == XCLIENT_VALUE && strcasecmp(x.proto, "ESMTP") == 0;
 	}
-	msg_info("xclient: client now %s layer=1 check=xclient peer=%s name=%s", s->ip,
+	msg_info("xclient: client now %s layer=1 check=xclient proxy=%s name=%s", s->ip,
 		 s->real_ip, msg_q(s->name));
 	msg_context("client", s->ip);
 	if (layer1(s) < 0)

@@ -262,7 +262,7 @@ struct smtp_client *smtp_client_open(const char *ip, unsigned port, const char *
 	if (c || !retry)
 		return c;
 	msg_warn("TLS handshake with the next hop failed; trying again without TLS "
-		 "peer=%s:%u", ip, port);
+		 "server=%s:%u", ip, port);
 	plain = *o;
 	plain.tls = SMTP_TLS_NONE;
 	return open_once(ip, port, host, &plain, err, &retry);

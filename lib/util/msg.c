@@ -32,6 +32,12 @@ struct msg_state {
 		char key[32];
 		char value[128];
 	} context[MSG_CONTEXT_MAX];
+	/* The fields as a text line ends with them, " key=value" each,
+	 * made once after a change (msg_context) rather than for each line:
+	 * field i is rendered[at[i]] to rendered[at[i + 1]]. */
+	int rendered_ok;
+	char rendered[1024];
+	unsigned short at[MSG_CONTEXT_MAX + 1];
 };
 static struct msg_state own;
 static struct msg_state *cur = &own;
@@ -84,6 +90,7 @@ void msg_context(const char *key, const char *value)
 {
 	int freeslot = -1;
 
+	cur->rendered_ok = 0;
 	for (int i = 0; i < MSG_CONTEXT_MAX; i++) {
 		if (cur->context[i].key[0] && strcmp(cur->context[i].key, key) == 0) {
 			if (value)
@@ -133,6 +140,7 @@ struct msg_state *msg_state_use(struct msg_state *st)
 
 void msg_context_reset(void)
 {
+	cur->rendered_ok = 0;
 	for (int i = 0; i < MSG_CONTEXT_MAX; i++)
 		cur->context[i].key[0] = 0;
 }
@@ -184,7 +192,10 @@ const char *msg_q(const char *s)
 	if (s == NULL)
 		s = "";
 	if (!needs_quote(s)) {
-		snprintf(out, 512, "%s", s);
+		size_t n = strnlen(s, 511);
+
+		memcpy(out, s, n);
+		out[n] = 0;
 		return out;
 	}
 	quote_into(out, 512, s);
@@ -279,7 +290,7 @@ static void json_field(FILE *fp, const char *w, size_t n)
 	}
 }
 
-static void emit_json(FILE *fp, enum msg_level l, char *text)
+static void emit_json(FILE *fp, enum msg_level l, char *text, const char mine[MSG_CONTEXT_MAX])
 {
 	char *f = fields_start(text), *end;
 	char stamp[40];
@@ -296,7 +307,7 @@ static void emit_json(FILE *fp, enum msg_level l, char *text)
 	fprintf(fp, ",\"pid\":%ld,\"level\":\"%s\",\"msg\":", (long)getpid(), level_names[l]);
 	json_str(fp, text, (size_t)(end - text));
 	for (int i = 0; i < MSG_CONTEXT_MAX; i++)
-		if (cur->context[i].key[0]) {
+		if (cur->context[i].key[0] && !mine[i]) {
 			fputc(',', fp);
 			json_str(fp, cur->context[i].key, strlen(cur->context[i].key));
 			fputc(':', fp);
@@ -377,73 +388,163 @@ void msg_hold(int on)
 	cur->holding = on;
 }
 
-/* A held line: the text line of msg_vlog, or the JSON one made in
- * memory, added to the held bytes. */
-static void hold_line(enum msg_level l, char *text, const char *ctx)
+/* The context fields rendered, " key=value" each, once after a change. */
+static void render(void)
 {
-	char line[MSG_LINE_MAX + 1024 + 64];
-	int n;
+	struct msg_state *st = cur;
+	size_t n = 0, cap = sizeof(st->rendered);
 
-	if (format == MSG_JSON) {
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *fp = open_memstream(&buf, &len);
-
-		if (fp == NULL)
-			return;
-		emit_json(fp, l, text);
-		fclose(fp);
-		hold_add(buf, len);
-		free(buf);
-		return;
+	for (int i = 0; i < MSG_CONTEXT_MAX; i++) {
+		st->at[i] = (unsigned short)n;
+		if (st->context[i].key[0] && n + 1 < cap) {
+			n += (size_t)snprintf(st->rendered + n, cap - n, " %s=%s", st->context[i].key,
+					      msg_q(st->context[i].value));
+			if (n >= cap)
+				n = cap - 1;
+		}
 	}
-	if (l == MSG_INFO)
-		n = snprintf(line, sizeof(line), "%s: %s%s\n", progname, text, ctx);
-	else
-		n = snprintf(line, sizeof(line), "%s: %s: %s%s\n", progname, level_names[l], text,
-			     ctx);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = (int)sizeof(line) - 1;
-		line[n - 1] = '\n';
-	}
-	hold_add(line, (size_t)n);
+	st->at[MSG_CONTEXT_MAX] = (unsigned short)n;
+	st->rendered[n] = 0;
+	st->rendered_ok = 1;
 }
 
+/* Marks in mine[] the context fields that text carries itself (a word
+ * key=value outside quotes: a decision's client=, say), so that a line
+ * gives each key once, in text and in JSON alike. */
+static void carried(const char *text, size_t len, char mine[MSG_CONTEXT_MAX])
+{
+	int inq = 0;
+
+	memset(mine, 0, MSG_CONTEXT_MAX);
+	for (size_t i = 0; i < len; i++) {
+		size_t e = i;
+
+		if (text[i] == '"' && (i == 0 || text[i - 1] != '\\')) {
+			inq = !inq;
+			continue;
+		}
+		if (inq || text[i] == ' ' || (i > 0 && text[i - 1] != ' '))
+			continue;
+		while (e < len && text[e] != '=' && text[e] != ' ' && text[e] != '"')
+			e++;
+		if (e == len || e == i || text[e] != '=')
+			continue;
+		for (int k = 0; k < MSG_CONTEXT_MAX; k++) {
+			const char *key = cur->context[k].key;
+
+			if (key[0] == text[i] && strncmp(key, text + i, e - i) == 0 && key[e - i] == 0)
+				mine[k] = 1;
+		}
+	}
+}
+
+/* The context fields the line does not carry itself, into ctx (cap
+ * bytes, NUL-terminated); their length. */
+static size_t context_for(const char mine[MSG_CONTEXT_MAX], char *ctx, size_t cap)
+{
+	const struct msg_state *st = cur;
+	size_t n = 0;
+
+	for (int i = 0; i < MSG_CONTEXT_MAX; i++) {
+		size_t len = (size_t)(st->at[i + 1] - st->at[i]);
+
+		if (mine[i] || len == 0)
+			continue;
+		if (len > cap - 1 - n)
+			len = cap - 1 - n;
+		memcpy(ctx + n, st->rendered + st->at[i], len);
+		n += len;
+	}
+	ctx[n] = 0;
+	return n;
+}
+
+static size_t put(char *b, size_t n, size_t cap, const char *s, size_t len)
+{
+	if (len > cap - n)
+		len = cap - n;
+	memcpy(b + n, s, len);
+	return n + len;
+}
+
+/* The text line: "prog: [level: ]text fields\n", the newline kept when
+ * the line is cut. Its length. */
+static size_t line_make(char *line, size_t cap, enum msg_level l, const char *text, size_t tlen,
+			const char *ctx, size_t clen)
+{
+	size_t n = put(line, 0, cap, progname, strlen(progname));
+
+	n = put(line, n, cap, ": ", 2);
+	if (l != MSG_INFO) {
+		n = put(line, n, cap, level_names[l], strlen(level_names[l]));
+		n = put(line, n, cap, ": ", 2);
+	}
+	n = put(line, n, cap, text, tlen);
+	n = put(line, n, cap, ctx, clen);
+	if (n == cap)
+		n--;
+	line[n++] = '\n';
+	return n;
+}
+
+/* A held JSON line, made in memory. */
+static void hold_json(enum msg_level l, char *text, const char mine[MSG_CONTEXT_MAX])
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+
+	if (fp == NULL)
+		return;
+	emit_json(fp, l, text, mine);
+	fclose(fp);
+	hold_add(buf, len);
+	free(buf);
+}
+
+/* A line costs one vsnprintf: the context fields are rendered once per
+ * change (render) and copied, the line put together by hand. */
 void msg_vlog(enum msg_level l, const char *fmt, va_list ap)
 {
-	char text[MSG_LINE_MAX], ctx[1024] = "";
-	size_t cn = 0;
-	int saved = errno;
+	char text[MSG_LINE_MAX], ctx[1024], line[MSG_LINE_MAX + 1024 + 64], mine[MSG_CONTEXT_MAX];
+	size_t tlen, clen;
+	int saved = errno, n;
 
 	if (l < level)
 		return;
-	vsnprintf(text, sizeof(text), fmt, ap);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	tlen = n < 0 ? 0 : (size_t)n < sizeof(text) ? (size_t)n : sizeof(text) - 1;
+	text[tlen] = 0;
 	scrub(text);
-	for (int i = 0; i < MSG_CONTEXT_MAX; i++)
-		if (cur->context[i].key[0] && cn < sizeof(ctx))
-			cn += (size_t)snprintf(ctx + cn, sizeof(ctx) - cn, " %s=%s",
-					       cur->context[i].key, msg_q(cur->context[i].value));
-	if (cur->holding && target == MSG_STDERR && l < MSG_FATAL) {
-		hold_line(l, text, ctx);
+	if (!cur->rendered_ok)
+		render();
+	carried(text, tlen, mine);
+	if (format == MSG_JSON && target == MSG_STDERR) {
+		if (cur->holding && l < MSG_FATAL) {
+			hold_json(l, text, mine);
+		} else {
+			msg_flush();	/* what was held comes first */
+			emit_json(stderr, l, text, mine);
+		}
 		errno = saved;
 		return;
 	}
-	msg_flush();	/* what was held comes first */
-	if (format == MSG_JSON && target == MSG_STDERR) {
-		emit_json(stderr, l, text);
-	} else if (target == MSG_SYSLOG) {
+	clen = context_for(mine, ctx, sizeof(ctx));
+	if (target == MSG_SYSLOG) {
+		msg_flush();
 		if (l == MSG_INFO || l == MSG_DEBUG)
 			syslog(syslog_prio[l], "%s%s", text, ctx);
 		else
 			syslog(syslog_prio[l], "%s: %s%s", level_names[l], text, ctx);
+		errno = saved;
+		return;
+	}
+	n = (int)line_make(line, sizeof(line), l, text, tlen, ctx, clen);
+	if (cur->holding && l < MSG_FATAL) {
+		hold_add(line, (size_t)n);
 	} else {
-		if (l == MSG_INFO)
-			fprintf(stderr, "%s: %s%s\n", progname, text, ctx);
-		else
-			fprintf(stderr, "%s: %s: %s%s\n", progname, level_names[l], text, ctx);
-		fflush(stderr);
+		msg_flush();	/* what was held comes first */
+		write_all(line, (size_t)n);
 	}
 	errno = saved;
 }

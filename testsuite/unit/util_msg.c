@@ -81,6 +81,50 @@ static void test_json(void)
 	msg_set_format(MSG_TEXT);
 }
 
+/* The context fields: after the text, once each; a field the line
+ * carries itself is not added again, in text and in JSON; a change is
+ * seen by the next line. */
+static void test_fields(void)
+{
+	capture();
+	msg_context("peer", "192.0.2.1:25");
+	msg_context("client", "192.0.2.1");
+	msg_info("plain n=1");
+	is_str(captured(), "util_msg: plain n=1 peer=192.0.2.1:25 client=192.0.2.1\n",
+	       "the fields after the text, in the order set");
+	capture();
+	msg_info("accept: x layer=1 client=%s", "198.51.100.7");
+	is_str(captured(), "util_msg: accept: x layer=1 client=198.51.100.7 peer=192.0.2.1:25\n",
+	       "a field the line carries is not added again");
+	capture();
+	msg_info("odd reply=%s", msg_q("5.7.1 client=x"));
+	is_str(captured(),
+	       "util_msg: odd reply=\"5.7.1 client=x\" peer=192.0.2.1:25 client=192.0.2.1\n",
+	       "key=value inside a quoted value is not a field of the line");
+	capture();
+	msg_context("client", "203.0.113.9");
+	msg_context("peer", NULL);
+	msg_warn("changed");
+	is_str(captured(), "util_msg: warning: changed client=203.0.113.9\n",
+	       "a changed and a removed field are seen by the next line");
+	capture();
+	msg_context("peer", "a b");
+	msg_info("quoted");
+	is_str(captured(), "util_msg: quoted peer=\"a b\" client=203.0.113.9\n",
+	       "a field value is quoted as msg_q quotes (a freed slot is taken again)");
+	capture();
+	msg_set_format(MSG_JSON);
+	msg_info("decide client=%s layer=2", "198.51.100.7");
+	ok(strstr(captured(), "\"msg\":\"decide\",\"peer\":\"a b\",\"client\":\"198.51.100.7\","
+		  "\"layer\":\"2\"}\n") != NULL && strstr(captured(), "203.0.113.9") == NULL,
+	   "JSON: one client key, the line's");
+	msg_set_format(MSG_TEXT);
+	msg_context_reset();
+	capture();
+	msg_info("bare");
+	is_str(captured(), "util_msg: bare\n", "no fields after a reset");
+}
+
 /* Two states, as two fibers have: fields and held lines apart. */
 static void test_states(void)
 {
@@ -153,6 +197,7 @@ int main(void)
 	test_default();
 	test_hold();
 	test_json();
+	test_fields();
 	test_states();
 	test_exits();
 	dup2(saved_stderr, STDERR_FILENO);
