@@ -411,14 +411,16 @@ for mode in $MODES; do
 	bench_le 1.2 "$bc" || { echo "  smtp-edge does not beat Postfix by 20% ($mode)"; st=1; }
 done
 # EDGE_BENCH_TRACE=M: after the timed runs, M more messages a mode (not
-# timed: strace slows everything) with strace attached to every session
-# process, and the system calls a message by name (strace-MODE is the
+# timed: strace slows everything) with strace attached to the listener
+# and every session process, and the system calls a message by name (strace-MODE is the
 # whole trace, kept with KEEP_TMP).
 trace_mode() {
 	local mode=$1 m=$EDGE_BENCH_TRACE d='' kids k spid pids=()
 	[ "$mode" = reuse ] && d=-d
 	read -r kids <"/proc/$EDGE_PID/task/$EDGE_PID/children"
-	for k in $kids; do pids+=(-p "$k"); done
+	# the listener too (its accept and hand-over are part of each
+	# connection), and with -f the workers it forks meanwhile
+	for k in $EDGE_PID $kids; do pids+=(-p "$k"); done
 	strace -f -qq -tt -o "strace-$mode" "${pids[@]}" 2>/dev/null &
 	spid=$!
 	sleep 1
@@ -428,7 +430,7 @@ trace_mode() {
 	sleep 0.5
 	kill -INT "$spid"
 	wait "$spid"
-	printf '%s, under strace, %d messages: system calls a message in the sessions\n' "$mode" "$m"
+	printf '%s, under strace, %d messages: system calls a message in the listener and the sessions\n' "$mode" "$m"
 	awk -v m="$m" '/resumed>/ || $3 !~ /^[a-z_0-9]+\(/ { next }
 		{ sub(/\(.*/, "", $3); n[$3]++; t++ }
 		END { printf "  all %.1f:", t / m
