@@ -2,6 +2,33 @@
  * encoder of an SMTP proxy (see data.h for why each is strict). */
 #include "smtp/data.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* How many bytes of p[0..n) come before the first CR or LF: the runs
+ * inside lines that both directions copy as they are, sixteen bytes a
+ * step where SSE2 is there (every x86-64). */
+static size_t run_len(const char *p, size_t n)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	const __m128i cr = _mm_set1_epi8('\r'), lf = _mm_set1_epi8('\n');
+
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, cr), _mm_cmpeq_epi8(v, lf)));
+
+		if (m)
+			return i + (size_t)__builtin_ctz((unsigned)m);
+	}
+#endif
+	while (i < n && p[i] != '\r' && p[i] != '\n')
+		i++;
+	return i;
+}
+
 /* Decoder states: where we are relative to the last CRLF. */
 enum {
 	D_LINE_START,	/* after CRLF (or at the start): "." may follow */
@@ -109,10 +136,8 @@ size_t smtp_data_decode(struct smtp_data_decoder *d, const char *in, size_t n,
 	while (i < n && !d->done) {
 		/* The common case, a run of ordinary bytes inside a line. */
 		if (d->state == D_MID) {
-			size_t j = i;
+			size_t j = i + run_len(in + i, n - i);
 
-			while (j < n && in[j] != '\r' && in[j] != '\n')
-				j++;
 			if (j > i) {
 				put(d, out, in + i, j - i);
 				i = j;
@@ -155,10 +180,8 @@ void smtp_data_encode(struct smtp_data_encoder *e, const char *in, size_t n,
 
 		if (!was_cr && !e->line_start && ch != '\r' && ch != '\n') {
 			/* a run inside a line goes out as it is */
-			size_t j = i;
+			size_t j = i + run_len(in + i, n - i);
 
-			while (j < n && in[j] != '\r' && in[j] != '\n')
-				j++;
 			strbuf_add(out, in + i, j - i);
 			i = j;
 			continue;

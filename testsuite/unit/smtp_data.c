@@ -370,22 +370,24 @@ static void norm_ref(const char *in, size_t n, struct strbuf *out)
 		strbuf_addstr(out, "\r\n");
 }
 
-static void test_round_trip(void)
+/* Random contents over alphabet, up to max - 1 bytes: short runs (CR
+ * and LF everywhere) and long ones (the 16-byte steps of run_len, a CR
+ * or LF at any place in a step or after it). */
+static void round_trips(const char *alphabet, size_t alen, size_t max, const char *what)
 {
-	static const char alphabet[] = "a.\r\n .";
 	unsigned seed = 12345;
 	int bad = 0;
 
 	for (int round = 0; round < 2000; round++) {
-		char in[96];
+		char in[512];
 		size_t n;
 		struct strbuf back = STRBUF_INIT, want = STRBUF_INIT;
 
 		seed = seed * 1103515245 + 12345;
-		n = (seed >> 16) % sizeof(in);
+		n = (seed >> 16) % max;
 		for (size_t i = 0; i < n; i++) {
 			seed = seed * 1103515245 + 12345;
-			in[i] = alphabet[(seed >> 16) % (sizeof(alphabet) - 1)];
+			in[i] = alphabet[(seed >> 16) % alen];
 		}
 		norm_ref(in, n, &want);
 		if (!relay_once(in, n, &back) || !same_bytes(back.buf, back.len, want.buf, want.len))
@@ -393,8 +395,17 @@ static void test_round_trip(void)
 		strbuf_release(&back);
 		strbuf_release(&want);
 	}
-	is_int(bad, 0, "2000 random contents: encode then decode gives the content back, "
-	       "with one end marker and nothing bare");
+	is_int(bad, 0, "2000 random contents (%s): encode then decode gives the content back, "
+	       "with one end marker and nothing bare", what);
+}
+
+static void test_round_trip(void)
+{
+	static const char dense[] = "a.\r\n .";
+	static const char sparse[] = "abcdefghijklmnopqrstuvwxyz0123456789 .\r\n";
+
+	round_trips(dense, sizeof(dense) - 1, 96, "CR and LF dense");
+	round_trips(sparse, sizeof(sparse) - 1, 512, "long runs between CR and LF");
 }
 
 /* BDAT to the next hop: the chunk carries its length, so no dot is
