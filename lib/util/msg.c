@@ -416,25 +416,39 @@ static void carried(const char *text, size_t len, char mine[MSG_CONTEXT_MAX])
 	int inq = 0;
 
 	memset(mine, 0, MSG_CONTEXT_MAX);
-	for (size_t i = 0; i < len; i++) {
-		size_t e = i;
+	for (size_t i = 0; i < len;) {
+		size_t k;
 
-		if (text[i] == '"' && (i == 0 || text[i - 1] != '\\')) {
-			inq = !inq;
+		if (inq) {
+			const char *q = memchr(text + i, '"', len - i);
+
+			if (q == NULL)
+				break;
+			i = (size_t)(q - text) + 1;
+			inq = q[-1] != '\\' ? 0 : 1;
 			continue;
 		}
-		if (inq || text[i] == ' ' || (i > 0 && text[i - 1] != ' '))
-			continue;
-		while (e < len && text[e] != '=' && text[e] != ' ' && text[e] != '"')
-			e++;
-		if (e == len || e == i || text[e] != '=')
-			continue;
-		for (int k = 0; k < MSG_CONTEXT_MAX; k++) {
-			const char *key = cur->context[k].key;
+		if (text[i] != ' ' && text[i] != '"' && (i == 0 || text[i - 1] == ' ')) {
+			size_t e = i;
 
-			if (key[0] == text[i] && strncmp(key, text + i, e - i) == 0 && key[e - i] == 0)
-				mine[k] = 1;
+			while (e < len && text[e] != '=' && text[e] != ' ' && text[e] != '"')
+				e++;
+			if (e < len && e > i && text[e] == '=')
+				for (int c = 0; c < MSG_CONTEXT_MAX; c++) {
+					const char *key = cur->context[c].key;
+
+					if (key[0] == text[i] && strncmp(key, text + i, e - i) == 0 &&
+					    key[e - i] == 0)
+						mine[c] = 1;
+				}
 		}
+		/* on to the next blank or quote (text ends in a NUL at len) */
+		k = i + strcspn(text + i, " \"");
+		if (k >= len)
+			break;
+		if (text[k] == '"' && (k == 0 || text[k - 1] != '\\'))
+			inq = 1;
+		i = k + 1;
 	}
 }
 

@@ -102,6 +102,11 @@ static void test_fields(void)
 	       "util_msg: odd reply=\"5.7.1 client=x\" peer=192.0.2.1:25 client=192.0.2.1\n",
 	       "key=value inside a quoted value is not a field of the line");
 	capture();
+	msg_info("odd reply=%s n=1", msg_q("a \" client=x"));
+	is_str(captured(),
+	       "util_msg: odd reply=\"a \\\" client=x\" n=1 peer=192.0.2.1:25 client=192.0.2.1\n",
+	       "nor behind an escaped quote inside it");
+	capture();
 	msg_context("client", "203.0.113.9");
 	msg_context("peer", NULL);
 	msg_warn("changed");
