@@ -54,19 +54,34 @@ void session_reply(struct session *s, const char *fmt, ...)
 void session_decide(struct session *s, int layer, const char *check, const char *action,
 		    const char *reply, const char *fmt, ...)
 {
-	struct strbuf why = STRBUF_INIT;
+	struct strbuf line = STRBUF_INIT;
 	va_list ap;
 
+	/* "ACTION: WHY layer=N check=C client=IP[ from=F][ reply=R]", one
+	 * formatting (the reason's) rather than two a decision */
+	strbuf_addstr(&line, action);
+	strbuf_add(&line, ": ", 2);
 	va_start(ap, fmt);
-	strbuf_vaddf(&why, fmt, ap);
+	strbuf_vaddf(&line, fmt, ap);
 	va_end(ap);
+	strbuf_addstr(&line, " layer=");
+	strbuf_adddec(&line, (unsigned long long)layer);
+	strbuf_addstr(&line, " check=");
+	strbuf_addstr(&line, check);
+	strbuf_addstr(&line, " client=");
+	strbuf_addstr(&line, s->ip);
+	if (s->in_mail) {
+		strbuf_addstr(&line, " from=");
+		strbuf_addstr(&line, msg_q(s->mail_from.len ? s->mail_from.buf : "<>"));
+	}
+	if (reply) {
+		strbuf_addstr(&line, " reply=");
+		strbuf_addstr(&line, msg_q(reply));
+	}
 	if (layer == 3)
 		strbuf_addf(&s->actions, "%s%s:%s", s->actions.len ? "," : "", check, action);
-	msg_info("%s: %s layer=%d check=%s client=%s%s%s%s%s", action, why.buf, layer, check,
-		 s->ip, s->in_mail ? " from=" : "",
-		 s->in_mail ? msg_q(s->mail_from.len ? s->mail_from.buf : "<>") : "",
-		 reply ? " reply=" : "", reply ? msg_q(reply) : "");
-	strbuf_release(&why);
+	msg_info("%s", line.buf);
+	strbuf_release(&line);
 }
 
 /* Whether the log lines held so far go out before the replies queued:

@@ -107,6 +107,11 @@ static void test_fields(void)
 	       "util_msg: odd reply=\"a \\\" client=x\" n=1 peer=192.0.2.1:25 client=192.0.2.1\n",
 	       "nor behind an escaped quote inside it");
 	capture();
+	msg_info("helo=%s%c.", "abcdefghij\nFAKE line\r\tx\x01yz0123456789\x1f", 0);
+	is_str(captured(),
+	       "util_msg: helo=abcdefghij?FAKE line?\tx?yz0123456789??. peer=192.0.2.1:25 client=192.0.2.1\n",
+	       "control bytes from outside (and a NUL) become ?, a tab stays: no forged line");
+	capture();
 	msg_context("client", "203.0.113.9");
 	msg_context("peer", NULL);
 	msg_warn("changed");
