@@ -258,6 +258,19 @@ static char *fields_start(char *text)
 	}
 }
 
+/* The length of the trailing field at f (fields_start): up to a blank
+ * outside quotes. */
+static size_t field_len(const char *f)
+{
+	const char *w = f;
+	int inq = 0;
+
+	for (; *f && (inq || *f != ' '); f++)
+		if (*f == '"' && (f == w || f[-1] != '\\'))
+			inq = !inq;
+	return (size_t)(f - w);
+}
+
 static void json_str(FILE *fp, const char *s, size_t n)
 {
 	fputc('"', fp);
@@ -325,15 +338,10 @@ static void emit_json(FILE *fp, enum msg_level l, char *text, const char mine[MS
 			json_str(fp, cur->context[i].value, strlen(cur->context[i].value));
 		}
 	while (*f) {
-		char *w = f;
-		int inq = 0;
+		size_t n = field_len(f);
 
-		while (*f && (inq || *f != ' ')) {
-			if (*f == '"' && (f == w || f[-1] != '\\'))
-				inq = !inq;
-			f++;
-		}
-		json_field(fp, w, (size_t)(f - w));
+		json_field(fp, f, n);
+		f += n;
 		while (*f == ' ')
 			f++;
 	}
@@ -419,47 +427,24 @@ static void render(void)
 	st->rendered_ok = 1;
 }
 
-/* Marks in mine[] the context fields that text carries itself (a word
- * key=value outside quotes: a decision's client=, say), so that a line
- * gives each key once, in text and in JSON alike. */
-static void carried(const char *text, size_t len, char mine[MSG_CONTEXT_MAX])
+/* Marks in mine[] the context fields that the line's own trailing
+ * fields name (a decision's client=, say), so that a line gives each key
+ * once; the same fields JSON gives as keys (fields_start). */
+static void carried(char *text, char mine[MSG_CONTEXT_MAX])
 {
-	int inq = 0;
-
 	memset(mine, 0, MSG_CONTEXT_MAX);
-	for (size_t i = 0; i < len;) {
-		size_t k;
+	for (char *f = fields_start(text); *f;) {
+		size_t n = field_len(f), kl = (size_t)((char *)memchr(f, '=', n) - f);
 
-		if (inq) {
-			const char *q = memchr(text + i, '"', len - i);
+		for (int c = 0; c < MSG_CONTEXT_MAX; c++) {
+			const char *key = cur->context[c].key;
 
-			if (q == NULL)
-				break;
-			i = (size_t)(q - text) + 1;
-			inq = q[-1] != '\\' ? 0 : 1;
-			continue;
+			if (key[0] == f[0] && strncmp(key, f, kl) == 0 && key[kl] == 0)
+				mine[c] = 1;
 		}
-		if (text[i] != ' ' && text[i] != '"' && (i == 0 || text[i - 1] == ' ')) {
-			size_t e = i;
-
-			while (e < len && text[e] != '=' && text[e] != ' ' && text[e] != '"')
-				e++;
-			if (e < len && e > i && text[e] == '=')
-				for (int c = 0; c < MSG_CONTEXT_MAX; c++) {
-					const char *key = cur->context[c].key;
-
-					if (key[0] == text[i] && strncmp(key, text + i, e - i) == 0 &&
-					    key[e - i] == 0)
-						mine[c] = 1;
-				}
-		}
-		/* on to the next blank or quote (text ends in a NUL at len) */
-		k = i + strcspn(text + i, " \"");
-		if (k >= len)
-			break;
-		if (text[k] == '"' && (k == 0 || text[k - 1] != '\\'))
-			inq = 1;
-		i = k + 1;
+		f += n;
+		while (*f == ' ')
+			f++;
 	}
 }
 
@@ -543,7 +528,7 @@ void msg_vlog(enum msg_level l, const char *fmt, va_list ap)
 	scrub(text, tlen);
 	if (!cur->rendered_ok)
 		render();
-	carried(text, tlen, mine);
+	carried(text, mine);
 	if (format == MSG_JSON && target == MSG_STDERR) {
 		if (cur->holding && l < MSG_FATAL) {
 			hold_json(l, text, mine);
