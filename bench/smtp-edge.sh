@@ -418,8 +418,8 @@ trace_mode() {
 	local mode=$1 m=$EDGE_BENCH_TRACE d='' kids k spid pids=()
 	[ "$mode" = reuse ] && d=-d
 	read -r kids <"/proc/$EDGE_PID/task/$EDGE_PID/children"
-	# the listener too (its accept and hand-over are part of each
-	# connection), and with -f the workers it forks meanwhile
+	# the listener too (it forks a process for a connection no worker
+	# takes), and with -f the workers it forks meanwhile
 	for k in $EDGE_PID $kids; do pids+=(-p "$k"); done
 	strace -f -qq -tt -o "strace-$mode" "${pids[@]}" 2>/dev/null &
 	spid=$!

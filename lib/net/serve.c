@@ -1,16 +1,20 @@
 /* Serving (see serve.h): the three modes, the standalone accept loop with
  * a process per connection (forked for it, or a reused worker of a
- * pre-forked pool), the connection limit, reload and the draining stop.
+ * pre-forked pool that accepts for itself), the connection limit, reload
+ * and the draining stop.
  * The session is called the same way in every mode. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -35,13 +39,15 @@
 /* A worker that dies before serving anything is replaced after this long,
  * so a worker that cannot start does not make the listener fork in a loop. */
 #define SERVE_RESPAWN_PAUSE_MS 1000
-/* A connection that finds every worker of a full pool busy waits this
- * long for one to be free before it gets a process forked for it: a
- * client that closes and connects again at once (smtp-source, a relay
- * with a connection per message) is often quicker than its last worker's
- * "free" byte, and a forked process costs many times a worker's session
- * (measured for smtp-edge: its own resolver context, an empty DNS cache,
- * a new next-hop session). */
+/* A connection that finds every worker of the pool full waits this long
+ * (in the kernel's queue) for one to have room before the listener
+ * accepts it and forks a process for it: a client that closes and
+ * connects again at once (smtp-source, a relay with a connection per
+ * message) is often quicker than its last session's end, and a forked
+ * process costs many times a worker's session (measured for smtp-edge:
+ * its own resolver context, an empty DNS cache, a new next-hop session).
+ * Also how long the listener leaves the listening sockets to the
+ * workers after seeing a connection that a worker has room for. */
 #define SERVE_QUEUE_MS 50
 
 const struct conf_key serve_conf_keys[] = {
@@ -68,21 +74,34 @@ const struct conf_key serve_fiber_conf_keys[] = {
 	{ .name = NULL }
 };
 
-/* A pooled worker: a session process that takes connections from the
- * listener over a socketpair (the peer and the descriptor in one message)
- * and answers one byte when it is free again. */
+/* A pooled worker: a session process that accepts its connections from
+ * the listening sockets itself, as many as it has room for. The
+ * listener keeps the pool full, forks a process for a connection that
+ * no worker takes, and holds the other end of a socketpair: closed by
+ * the listener, it tells the worker to stop taking connections (stop,
+ * reload); written or closed by the worker, that it takes no more
+ * (worker_max_use) or has gone. A slot (shared memory) shows its
+ * sessions to the listener and to the other workers, for
+ * max_connections. */
 struct worker {
-	pid_t pid;		/* 0: the slot is empty */
-	int fd;			/* the listener's end; -1 when empty */
-	size_t busy;		/* sessions running in it */
-	unsigned long used;	/* connections handed to it */
+	pid_t pid;		/* 0: the entry is free */
+	int fd;			/* the listener's end; -1 once out of the pool */
 };
 
-/* An accepted connection waiting for a worker (SERVE_QUEUE_MS at most). */
-struct pending {
-	int fd;
-	struct serve_peer p;
-	long long until;	/* monotonic ms; then a process is forked */
+/* Written by the worker alone, read by everyone; zeroed by the listener
+ * before the worker starts and after it is reaped. */
+struct slot {
+	_Atomic unsigned busy;		/* sessions running in the worker */
+	_Atomic unsigned long served;	/* connections it took */
+	_Atomic bool done;		/* it takes no more */
+};
+
+/* Shared by the listener and its workers (MAP_SHARED, made before the
+ * first fork). */
+struct pool_shared {
+	_Atomic size_t forked;	/* sessions in processes of their own */
+	size_t nslots;
+	struct slot slot[];	/* one per entry of the worker table */
 };
 
 struct serve {
@@ -92,20 +111,23 @@ struct serve {
 	size_t max;		/* max_connections */
 	long long drain_ms;
 	int backlog;
-	pid_t *kids;		/* forked sessions, and workers retired in a
-				   session; max + nworkers of them */
+	pid_t *kids;		/* forked sessions; max of them */
 	size_t nkids;
-	struct worker *workers;	/* the pool; nworkers slots (0: no pool) */
-	size_t nworkers;
-	size_t busy;		/* sessions in workers */
+	/* The pool: nworkers entries in it (fd >= 0), and workers out of it
+	 * that still run (retired with sessions, or done), until reaped;
+	 * nslots entries in all. */
+	struct worker *workers;
+	size_t nworkers;	/* the pool's size ("workers"; 0: no pool) */
+	struct pool_shared *shm;
 	size_t per_worker;	/* sessions_per_worker */
-	struct pending *queue;	/* connections waiting for a worker, oldest
-				   first; max of them */
-	size_t nqueue;		/* entries in queue */
-	size_t queued;		/* of which not yet handed on */
 	unsigned long max_use;	/* worker_max_use */
 	long long respawn_after; /* monotonic ms; no new worker before */
 	long long pause_until;	/* monotonic ms; accept nothing before */
+	long long deaf_until;	/* monotonic ms; the listening sockets are
+				   the workers' until then */
+	bool waited;		/* a connection found the pool full and has
+				   waited SERVE_QUEUE_MS */
+	bool bound;		/* the listening sockets are ours (not systemd's) */
 	bool stop;		/* SIGTERM or SIGINT seen */
 	bool hurry;		/* seen again: do not wait for the drain */
 };
@@ -148,9 +170,24 @@ static void serve_init(struct serve *s, const json_t *section, const struct serv
 		s->per_worker = 1;
 }
 
+/* Sessions alive: in workers (their slots, read by the listener and by
+ * any worker) and in forked processes. */
 static size_t sessions(const struct serve *s)
 {
-	return s->nkids + s->busy + s->queued;
+	size_t n;
+
+	if (s->shm == NULL)
+		return s->nkids;
+	n = atomic_load(&s->shm->forked);
+	for (size_t i = 0; i < s->shm->nslots; i++)
+		n += atomic_load_explicit(&s->shm->slot[i].busy, memory_order_relaxed);
+	return n;
+}
+
+static void kids_publish(struct serve *s)
+{
+	if (s->shm)
+		atomic_store(&s->shm->forked, s->nkids);
 }
 
 void serve_peer_fill(struct serve_peer *p, int fd, const struct sockaddr_any *remote,
@@ -207,11 +244,26 @@ static int serve_one(struct serve *s, int in, int out, const char *fdname)
 	return s->h->session(in, out, &p, s->h->ctx);
 }
 
-static void kid_remove(struct serve *s, pid_t pid)
+static bool kid_remove(struct serve *s, pid_t pid)
 {
 	for (size_t i = 0; i < s->nkids; i++)
 		if (s->kids[i] == pid) {
 			s->kids[i] = s->kids[--s->nkids];
+			kids_publish(s);
+			return true;
+		}
+	return false;
+}
+
+/* A worker reaped: its entry and slot are free. */
+static void worker_remove(struct serve *s, pid_t pid)
+{
+	for (size_t i = 0; s->shm && i < s->shm->nslots; i++)
+		if (s->workers[i].pid == pid) {
+			if (s->workers[i].fd >= 0)
+				close(s->workers[i].fd);
+			s->workers[i] = (struct worker){ .fd = -1 };
+			memset(&s->shm->slot[i], 0, sizeof(s->shm->slot[i]));
 			return;
 		}
 }
@@ -222,7 +274,8 @@ static void reap(struct serve *s)
 	int st;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		kid_remove(s, pid);
+		if (!kid_remove(s, pid))
+			worker_remove(s, pid);
 		if (WIFSIGNALED(st))
 			msg_warn("session killed: %s pid=%ld signal=%d", strsignal(WTERMSIG(st)),
 				 (long)pid, WTERMSIG(st));
@@ -233,19 +286,25 @@ static void reap(struct serve *s)
 	}
 }
 
-/* The worker leaves the pool: told by EOF on its socket, an idle one
- * exits now, a busy one after its sessions, which are still counted (as
- * one kid) until it is reaped. */
-static void worker_retire(struct serve *s, struct worker *w)
+/* Workers still running, in the pool or out of it. */
+static size_t workers_alive(const struct serve *s)
 {
-	if (w->pid == 0)
+	size_t n = 0;
+
+	for (size_t i = 0; s->shm && i < s->shm->nslots; i++)
+		n += s->workers[i].pid != 0;
+	return n;
+}
+
+/* The worker leaves the pool: told by EOF on its socket, it takes no
+ * more connections and exits after its sessions, which count (its slot)
+ * until it is reaped. */
+static void worker_retire(struct worker *w)
+{
+	if (w->pid == 0 || w->fd < 0)
 		return;
 	close(w->fd);
-	if (w->busy) {
-		s->kids[s->nkids++] = w->pid;
-		s->busy -= w->busy;
-	}
-	*w = (struct worker){ .fd = -1 };
+	w->fd = -1;
 }
 
 static void reload(struct serve *s)
@@ -260,8 +319,8 @@ static void reload(struct serve *s)
 		return;
 	}
 	/* Workers hold the old state: new ones are forked with the new. */
-	for (size_t i = 0; i < s->nworkers; i++)
-		worker_retire(s, &s->workers[i]);
+	for (size_t i = 0; s->shm && i < s->shm->nslots; i++)
+		worker_retire(&s->workers[i]);
 }
 
 static void handle_signals(struct serve *s)
@@ -282,6 +341,7 @@ static void handle_signals(struct serve *s)
 }
 
 static bool pooled;	/* in a worker, before its last session */
+static long worker_pid;	/* in a worker: its pid, for the log */
 
 bool serve_pooled(void)
 {
@@ -289,69 +349,93 @@ bool serve_pooled(void)
 }
 
 /* In a new session process or worker: nothing of the listener's
- * survives but the connection (and a worker's socket), so it behaves as
- * under inetd. */
-static void child_detach(struct serve *s, int keep)
+ * survives but the connection (a worker's: its socket, the listening
+ * sockets and the shared slots), so it behaves as under inetd. */
+static void child_detach(struct serve *s, bool worker)
 {
-	listener_close_all(&s->ls, false);
-	for (size_t i = 0; i < s->nqueue; i++)
-		if (s->queue[i].fd >= 0 && s->queue[i].fd != keep)
-			close(s->queue[i].fd);
-	for (size_t i = 0; i < s->nworkers; i++)
-		if (s->workers[i].pid)
+	if (!worker)
+		listener_close_all(&s->ls, false);
+	for (size_t i = 0; s->shm && i < s->shm->nslots; i++)
+		if (s->workers[i].fd >= 0)
 			close(s->workers[i].fd);
 	sigpipe_child();
 	free(s->kids);
 	free(s->workers);
-	free(s->queue);
 	s->kids = NULL;
 	s->workers = NULL;
-	s->queue = NULL;
-	s->nworkers = 0;
-	s->nqueue = s->queued = 0;
+	s->nkids = 0;
+	if (!worker && s->shm) {
+		munmap(s->shm, sizeof(*s->shm) + s->shm->nslots * sizeof(s->shm->slot[0]));
+		s->shm = NULL;
+	}
 }
 
 __attribute__((noreturn))
-static void child_run(struct serve *s, int fd, const struct serve_peer *peer)
+static void child_run(struct serve *s, int fd, const struct serve_peer *p)
 {
-	struct serve_peer p = *peer;	/* it may be in the queue, freed here */
 	int rc;
 
-	child_detach(s, fd);
-	msg_context("peer", p.addr);
-	rc = s->h->session(fd, fd, &p, s->h->ctx);
+	child_detach(s, false);
+	msg_context("peer", p->addr);
+	rc = s->h->session(fd, fd, p, s->h->ctx);
 	fflush(NULL);
 	_exit(rc);
 }
 
-/* Takes the next connection from the listener: 1 with *fd and *p set,
- * 0 when the listener closed its end (retired), -1 on error (EAGAIN
- * with MSG_DONTWAIT in flags and nothing there). */
-static int worker_recv(int sock, int *fd, struct serve_peer *p, int flags)
+/* Full: tell the client and close without a reset, so it reads why. */
+static void refuse(struct serve *s, int fd, const struct serve_peer *p)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { .iov_base = p, .iov_len = sizeof(*p) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c;
-	ssize_t n;
+	char sink[4096];
 
-	while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC | flags)) < 0 && errno == EINTR)
+	msg_warn("connection refused: too many sessions peer=%s listener=%s max_connections=%zu",
+		 msg_q(p->addr), msg_q(p->fdname), s->max);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (s->h->refuse)
+		s->h->refuse(fd, p, s->h->ctx);
+	shutdown(fd, SHUT_WR);
+	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
 		;
-	if (n <= 0)
-		return (int)n;
-	c = CMSG_FIRSTHDR(&m);
-	if ((size_t)n != sizeof(*p) || c == NULL || c->cmsg_type != SCM_RIGHTS ||
-	    c->cmsg_len != CMSG_LEN(sizeof(int))) {
-		msg_error("worker: malformed hand-over from the listener");
-		return -1;
+}
+
+/* accept4 failed: true when it is worth pausing (out of descriptors or
+ * memory), false when there was simply nothing (another took it). */
+static bool accept_failed(const struct listener *l)
+{
+	/* EINVAL: no longer listening (the listener's drain, below) */
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
+	    errno == EPROTO || errno == EINVAL)
+		return false;
+	msg_warn("cannot accept: %s listener=%s", strerror(errno), msg_q(l->name));
+	return true;
+}
+
+/* In a worker: one connection from listener l, counted in the worker's
+ * slot. 1 with *fd and *p set; 0 when there was none (another process
+ * took it) or it was refused (max_connections); -1 when accepting
+ * failed and the worker should pause. The slot is counted before the
+ * total is read, so two workers taking the last place at once both
+ * refuse rather than both serve. */
+static int worker_take(struct serve *s, struct slot *my, const struct listener *l, int *fd,
+		       struct serve_peer *p)
+{
+	struct sockaddr_any remote = { .len = sizeof(remote.ss) };
+	size_t n;
+
+	*fd = accept4(l->fd, (struct sockaddr *)&remote.ss, &remote.len, SOCK_CLOEXEC);
+	if (*fd < 0)
+		return accept_failed(l) ? -1 : 0;
+	serve_peer_fill(p, *fd, &remote, l->name);
+	atomic_fetch_add(&my->busy, 1);
+	n = sessions(s);
+	if (n > s->max) {
+		atomic_fetch_sub(&my->busy, 1);
+		refuse(s, *fd, p);
+		close(*fd);
+		return 0;
 	}
-	memcpy(fd, CMSG_DATA(c), sizeof(int));
-	p->addr[sizeof(p->addr) - 1] = p->host[sizeof(p->host) - 1] = 0;
-	p->local[sizeof(p->local) - 1] = p->fdname[sizeof(p->fdname) - 1] = 0;
+	atomic_fetch_add_explicit(&my->served, 1, memory_order_relaxed);
+	msg_info("connection peer=%s listener=%s pid=%ld sessions=%zu", msg_q(p->addr),
+		 msg_q(p->fdname), worker_pid, n);
 	return 1;
 }
 
@@ -376,13 +460,26 @@ static void worker_session(struct serve *s, int fd, const struct serve_peer *p)
 		close(fd);
 }
 
+/* The worker takes no more connections: the listener is told (a byte,
+ * or EOF if it is gone) so that it fills the pool again now, and the
+ * listening sockets are closed here. */
+static void worker_done(struct serve *s, struct slot *my, int sock, bool told)
+{
+	atomic_store(&my->done, true);
+	if (!told && write(sock, "x", 1) != 1 && errno != EPIPE)
+		msg_warn("worker: cannot tell the listener it is done: %s", strerror(errno));
+	listener_close_all(&s->ls, false);
+}
+
 /* sessions_per_worker > 1: the worker's sessions are fibers on an epoll
- * loop (lib/net/wait), several at once; one more fiber takes the
- * connections from the listener. */
+ * loop (lib/net/wait), several at once; one more fiber accepts the
+ * connections while there is room. */
 struct fiber_worker {
 	struct serve *s;
+	struct slot *my;
 	int sock;
 	unsigned long served;
+	const void *acceptor;	/* its fiber, woken when room comes back */
 };
 
 struct fiber_session {
@@ -395,55 +492,83 @@ struct fiber_session {
 static void fiber_session_run(void *arg)
 {
 	struct fiber_session *fs = arg;
+	struct fiber_worker *w = fs->w;
 
 	/* read by the session before its first wait (serve_pooled) */
 	pooled = fs->pooled;
-	worker_session(fs->w->s, fs->fd, &fs->p);
-	/* the listener may hand us another: after our last one too, where
-	 * it is not read (the listener counts our uses) */
-	if (write(fs->w->sock, "d", 1) != 1 && errno != EPIPE)
-		msg_warn("worker: cannot tell the listener a session ended: %s", strerror(errno));
+	worker_session(w->s, fs->fd, &fs->p);
+	if (atomic_fetch_sub(&w->my->busy, 1) == w->s->per_worker)
+		wait_kick(w->acceptor, w->sock);	/* room again */
 	free(fs);
 }
 
-/* Takes connections until worker_max_use or the listener's close, each
- * to a fiber of its own; the listener hands over no more at once than
- * sessions_per_worker. */
+/* Starts a fiber for an accepted connection: false when none can be
+ * made (no memory for a stack; the client sees a close). */
+static bool fiber_start(struct fiber_worker *w, int fd, const struct serve_peer *p)
+{
+	struct fiber_session *fs = xcalloc(1, sizeof(*fs));
+
+	fs->w = w;
+	fs->fd = fd;
+	fs->p = *p;
+	fs->pooled = ++w->served < w->s->max_use;
+	if (wait_spawn(fiber_session_run, fs, FIBER_STACK_DEFAULT) == 0)
+		return true;
+	close(fd);
+	atomic_fetch_sub(&w->my->busy, 1);
+	free(fs);
+	return false;
+}
+
+/* Accepts until worker_max_use or the listener's close, each connection
+ * to a fiber of its own, never more than sessions_per_worker at once:
+ * while the worker is full it waits on its socket alone, and a session
+ * that ends wakes it. */
 static void fiber_acceptor(void *arg)
 {
 	struct fiber_worker *w = arg;
-	unsigned long max_use = w->s->max_use;
+	struct serve *s = w->s;
+	bool told = false;
 
-	while (w->served < max_use) {
-		struct fiber_session *fs = xcalloc(1, sizeof(*fs));
-		int r;
+	w->acceptor = wait_owner();
+	while (w->served < s->max_use) {
+		struct pollfd pfd[1 + LISTENER_MAX];
+		nfds_t n = 1;
+		bool pause = false;
 
-		r = wait_fd(w->sock, POLLIN, -1, NULL) < 0 ? -1 :
-		    worker_recv(w->sock, &fs->fd, &fs->p, MSG_DONTWAIT);
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			free(fs);
-			continue;
-		}
-		if (r <= 0) {
-			free(fs);
+		pfd[0] = (struct pollfd){ .fd = w->sock, .events = POLLIN };
+		if (atomic_load(&w->my->busy) < s->per_worker)
+			for (size_t i = 0; i < s->ls.n; i++)
+				pfd[n++] = (struct pollfd){ .fd = s->ls.l[i].fd, .events = POLLIN };
+		if (wait_poll(pfd, n, -1) < 0)
+			break;
+		if (pfd[0].revents) {
+			told = true;	/* the listener closed its end */
 			break;
 		}
-		fs->w = w;
-		fs->pooled = ++w->served < max_use;
-		if (wait_spawn(fiber_session_run, fs, FIBER_STACK_DEFAULT) < 0) {
-			/* no memory for a stack: the client sees a close */
-			close(fs->fd);
-			if (write(w->sock, "d", 1) != 1)
-				msg_warn("worker: cannot tell the listener: %s", strerror(errno));
-			free(fs);
+		for (nfds_t i = 1; i < n && !pause; i++) {
+			int fd, r = 1;
+			struct serve_peer p;
+
+			if (pfd[i].revents == 0)
+				continue;
+			/* the connections waiting there, while there is room */
+			while (w->served < s->max_use &&
+			       atomic_load(&w->my->busy) < s->per_worker &&
+			       (r = worker_take(s, w->my, &s->ls.l[i - 1], &fd, &p)) > 0)
+				fiber_start(w, fd, &p);
+			pause = r < 0;
 		}
+		if (pause)
+			wait_sleep(SERVE_PAUSE_MS);
 	}
+	worker_done(s, w->my, w->sock, told);
 }
 
 __attribute__((noreturn))
-static void worker_run_fibers(struct serve *s, int sock)
+static void worker_run_fibers(struct serve *s, struct slot *my, int sock)
 {
-	struct fiber_worker w = { .s = s, .sock = sock };
+	struct fiber_worker w = { .s = s, .my = my, .sock = sock };
 
 	if (wait_spawn(fiber_acceptor, &w, 64 * 1024) < 0 || wait_run() < 0)
 		msg_fatal(EX_OSERR, "worker: cannot run its sessions pid=%ld", (long)getpid());
@@ -455,34 +580,76 @@ static void worker_run_fibers(struct serve *s, int sock)
 	_exit(EX_OK);
 }
 
+/* The worker's wait for a connection: its socket and the listening
+ * sockets in an epoll set of its own, the latter exclusive, so that a
+ * connection wakes one idle worker and not the whole pool. */
+static int worker_epoll(const struct serve *s, int sock)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, sock, &ev) < 0)
+		return -1;
+	for (size_t i = 0; i < s->ls.n; i++) {
+		ev = (struct epoll_event){ .events = EPOLLIN | EPOLLEXCLUSIVE, .data.u64 = i + 1 };
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, s->ls.l[i].fd, &ev) < 0)
+			return -1;
+	}
+	return ep;
+}
+
 /* A pooled worker: sessions until worker_max_use, or until the listener
  * closes its end (stop, reload). What a session leaves behind (memory,
  * a descriptor) is bounded by the reuse count. */
 __attribute__((noreturn))
-static void worker_run(struct serve *s, int sock)
+static void worker_run(struct serve *s, struct slot *my, int sock)
 {
 	unsigned long max_use = s->max_use, served = 0;
-	struct serve_peer p;
-	int fd = -1;
+	bool told = false;
+	int ep;
 
-	child_detach(s, -1);
+	child_detach(s, true);
+	worker_pid = (long)getpid();
 	if (s->per_worker > 1)
-		worker_run_fibers(s, sock);
-	while (served < max_use && worker_recv(sock, &fd, &p, 0) > 0) {
-		served++;
-		pooled = served < max_use;
-		worker_session(s, fd, &p);
-		if (served < max_use && write(sock, "d", 1) != 1)
-			break;
+		worker_run_fibers(s, my, sock);
+	if ((ep = worker_epoll(s, sock)) < 0)
+		msg_fatal(EX_OSERR, "worker: cannot make its epoll set: %s", strerror(errno));
+	while (served < max_use && !told) {
+		struct epoll_event ev[1 + LISTENER_MAX];
+		int n = epoll_wait(ep, ev, 1 + LISTENER_MAX, -1);
+
+		if (n < 0 && errno != EINTR)
+			msg_fatal(EX_OSERR, "worker: cannot wait: %s", strerror(errno));
+		for (int i = 0; i < n && served < max_use && !told; i++) {
+			struct serve_peer p;
+			int fd, r;
+
+			if (ev[i].data.u64 == 0) {
+				told = true;	/* the listener closed its end */
+				break;
+			}
+			r = worker_take(s, my, &s->ls.l[ev[i].data.u64 - 1], &fd, &p);
+			if (r < 0)
+				poll(NULL, 0, SERVE_PAUSE_MS);
+			if (r <= 0)
+				continue;
+			served++;
+			pooled = served < max_use;
+			worker_session(s, fd, &p);
+			atomic_fetch_sub(&my->busy, 1);
+		}
 	}
+	close(ep);
+	worker_done(s, my, sock, told);
 	if (s->h->worker_exit)
 		s->h->worker_exit(s->h->ctx);
 	fflush(NULL);
 	_exit(EX_OK);
 }
 
-static void worker_spawn(struct serve *s, struct worker *w)
+static void worker_spawn(struct serve *s, size_t i)
 {
+	struct slot *my = &s->shm->slot[i];
 	int sv[2];
 	pid_t pid;
 
@@ -491,11 +658,12 @@ static void worker_spawn(struct serve *s, struct worker *w)
 		s->respawn_after = clock_ms() + SERVE_RESPAWN_PAUSE_MS;
 		return;
 	}
+	memset(my, 0, sizeof(*my));
 	sigpipe_block(true);
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		worker_run(s, sv[1]);
+		worker_run(s, my, sv[1]);
 	}
 	sigpipe_block(false);
 	close(sv[1]);
@@ -505,96 +673,54 @@ static void worker_spawn(struct serve *s, struct worker *w)
 		s->respawn_after = clock_ms() + SERVE_RESPAWN_PAUSE_MS;
 		return;
 	}
-	*w = (struct worker){ .pid = pid, .fd = sv[0] };
+	s->workers[i] = (struct worker){ .pid = pid, .fd = sv[0] };
 	msg_debug("worker started pid=%ld", (long)pid);
 }
 
-/* Fills the empty slots of the pool, unless stopping or pausing. */
+/* Brings the pool back to nworkers, unless stopping or pausing. */
 static void workers_fill(struct serve *s)
 {
+	size_t in = 0;
+
 	if (s->stop || clock_ms() < s->respawn_after)
 		return;
-	for (size_t i = 0; i < s->nworkers; i++)
-		if (s->workers[i].pid == 0)
-			worker_spawn(s, &s->workers[i]);
+	for (size_t i = 0; i < s->shm->nslots; i++)
+		in += s->workers[i].fd >= 0;
+	for (size_t i = 0; i < s->shm->nslots && in < s->nworkers; i++)
+		if (s->workers[i].pid == 0) {
+			worker_spawn(s, i);
+			in += s->workers[i].pid != 0;
+			if (s->workers[i].pid == 0)
+				return;
+		}
 }
 
-/* The worker's socket is readable: a byte per finished session, or EOF
- * when it has exited (worker_max_use reached, or died). */
-static void worker_event(struct serve *s, struct worker *w)
+/* The worker's socket is readable: it takes no more (a byte) or has
+ * exited (EOF). Either way it leaves the pool; it is reaped later. */
+static void worker_event(struct serve *s, size_t i)
 {
+	struct worker *w = &s->workers[i];
 	char buf[16];
 	ssize_t n = read(w->fd, buf, sizeof(buf));
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
-	if (n > 0) {
-		/* a byte per session ended */
-		size_t ended = (size_t)n < w->busy ? (size_t)n : w->busy;
-
-		w->busy -= ended;
-		s->busy -= ended;
-		return;
-	}
-	if (w->used == 0)
+	if (n <= 0 && atomic_load(&s->shm->slot[i].served) == 0)
 		s->respawn_after = clock_ms() + SERVE_RESPAWN_PAUSE_MS;
-	s->busy -= w->busy;
-	close(w->fd);
-	*w = (struct worker){ .fd = -1 };
+	worker_retire(w);
 }
 
-/* The worker with the fewest sessions that has room for one more and
- * has not been handed its last (worker_max_use); NULL when none has. So
- * the sessions spread over the processes (and CPUs) first. */
-static struct worker *worker_pick(struct serve *s)
+/* A worker in the pool has room for one more session now. */
+static bool pool_room(const struct serve *s)
 {
-	struct worker *best = NULL;
+	for (size_t i = 0; i < s->shm->nslots; i++) {
+		const struct slot *sl = &s->shm->slot[i];
 
-	for (size_t i = 0; i < s->nworkers; i++) {
-		struct worker *w = &s->workers[i];
-
-		if (w->pid == 0 || w->busy >= s->per_worker || w->used >= s->max_use)
-			continue;
-		if (best == NULL || w->busy < best->busy)
-			best = w;
-		if (w->busy == 0)
-			break;
+		if (s->workers[i].fd >= 0 && !atomic_load(&sl->done) &&
+		    atomic_load(&sl->busy) < s->per_worker)
+			return true;
 	}
-	return best;
-}
-
-/* Hands the connection to a worker with room: 0, or -1 when none took it. */
-static int worker_dispatch(struct serve *s, int fd, const struct serve_peer *p)
-{
-	union {
-		char buf[CMSG_SPACE(sizeof(int))];
-		struct cmsghdr align;
-	} u;
-	struct iovec iov = { .iov_base = (void *)p, .iov_len = sizeof(*p) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-			    .msg_controllen = sizeof(u.buf) };
-	struct cmsghdr *c = CMSG_FIRSTHDR(&m);
-
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	for (;;) {
-		struct worker *w = worker_pick(s);
-
-		if (w == NULL)
-			return -1;
-		if (sendmsg(w->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)sizeof(*p)) {
-			worker_retire(s, w);	/* gone or stuck: a new one comes */
-			continue;
-		}
-		w->busy++;
-		w->used++;
-		s->busy++;
-		msg_info("connection peer=%s listener=%s pid=%ld sessions=%zu", msg_q(p->addr),
-			 msg_q(p->fdname), (long)w->pid, sessions(s));
-		return 0;
-	}
+	return false;
 }
 
 static void spawn(struct serve *s, int fd, const struct serve_peer *p)
@@ -613,34 +739,13 @@ static void spawn(struct serve *s, int fd, const struct serve_peer *p)
 		return;
 	}
 	s->kids[s->nkids++] = pid;
+	kids_publish(s);
 	msg_info("connection peer=%s listener=%s pid=%ld sessions=%zu", msg_q(p->addr),
 		 msg_q(p->fdname), (long)pid, sessions(s));
 }
 
-/* Full: tell the client and close without a reset, so it reads why. */
-static void refuse(struct serve *s, int fd, const struct serve_peer *p)
-{
-	char sink[4096];
-
-	msg_warn("connection refused: too many sessions peer=%s listener=%s max_connections=%zu",
-		 msg_q(p->addr), msg_q(p->fdname), s->max);
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-	if (s->h->refuse)
-		s->h->refuse(fd, p, s->h->ctx);
-	shutdown(fd, SHUT_WR);
-	while (recv(fd, sink, sizeof(sink), MSG_DONTWAIT) > 0)
-		;
-}
-
-static void accept_failed(struct serve *s, const struct listener *l)
-{
-	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR || errno == ECONNABORTED ||
-	    errno == EPROTO)
-		return;
-	msg_warn("cannot accept: %s listener=%s", strerror(errno), msg_q(l->name));
-	s->pause_until = clock_ms() + SERVE_PAUSE_MS;
-}
-
+/* The listener accepts one connection itself: refused beyond
+ * max_connections, else served by a process forked for it. */
 static void accept_one(struct serve *s, const struct listener *l)
 {
 	struct sockaddr_any remote = { .len = sizeof(remote.ss) };
@@ -649,60 +754,38 @@ static void accept_one(struct serve *s, const struct listener *l)
 
 	fd = accept4(l->fd, (struct sockaddr *)&remote.ss, &remote.len, SOCK_CLOEXEC);
 	if (fd < 0) {
-		accept_failed(s, l);
+		if (accept_failed(l))
+			s->pause_until = clock_ms() + SERVE_PAUSE_MS;
 		return;
 	}
 	serve_peer_fill(&p, fd, &remote, l->name);
 	if (sessions(s) >= s->max)
 		reap(s);	/* a session may have ended since the last SIGCHLD */
-	if (sessions(s) >= s->max) {
+	if (sessions(s) >= s->max)
 		refuse(s, fd, &p);
-	} else if (worker_dispatch(s, fd, &p) < 0) {
-		if (s->nworkers > 0) {
-			/* the pool is busy: wait a little for a worker */
-			s->queue[s->nqueue++] = (struct pending){ .fd = fd, .p = p,
-								  .until = clock_ms() + SERVE_QUEUE_MS };
-			s->queued++;
-			return;
-		}
+	else
 		spawn(s, fd, &p);
-	}
 	close(fd);
 }
 
-/* The waiting connections: to workers that became free, oldest first;
- * those that waited SERVE_QUEUE_MS (all of them when stopping) to a
- * process of their own. A connection handled is marked (fd -1) until
- * the end, so that a process forked meanwhile closes the others. */
-static void queue_run(struct serve *s, bool all)
+/* A connection waits on listener l and the pool has workers: theirs
+ * while one has room (the listener looks again in SERVE_QUEUE_MS); with
+ * every worker full, refused at once beyond max_connections, else
+ * given a process of its own once it has waited SERVE_QUEUE_MS for a
+ * worker to take it (the kernel's queue holds it meanwhile). */
+static void pool_pending(struct serve *s, const struct listener *l)
 {
 	long long now = clock_ms();
-	size_t kept = 0;
 
-	for (size_t i = 0; i < s->nqueue; i++) {
-		struct pending *q = &s->queue[i];
-
-		s->queued--;
-		if (all || worker_dispatch(s, q->fd, &q->p) < 0) {
-			if (!all && now < q->until) {
-				s->queued++;
-				continue;	/* waits on */
-			}
-			spawn(s, q->fd, &q->p);
-		}
-		close(q->fd);
-		q->fd = -1;
+	if (pool_room(s)) {
+		s->waited = false;
+		s->deaf_until = now + SERVE_QUEUE_MS;
+	} else if (sessions(s) >= s->max || s->waited || workers_alive(s) == 0) {
+		accept_one(s, l);
+	} else {
+		s->waited = true;
+		s->deaf_until = now + SERVE_QUEUE_MS;
 	}
-	for (size_t i = 0; i < s->nqueue; i++)
-		if (s->queue[i].fd >= 0)
-			s->queue[kept++] = s->queue[i];
-	s->nqueue = kept;
-}
-
-/* Until when the oldest waiting connection waits; -1 when none does. */
-static long long queue_deadline(const struct serve *s)
-{
-	return s->nqueue ? s->queue[0].until : -1;
 }
 
 /* Waits for sessions to end until the deadline or a second stop signal. */
@@ -710,7 +793,7 @@ static void wait_kids(struct serve *s, long long deadline)
 {
 	s->hurry = false;
 	reap(s);
-	while (s->nkids > 0 && !s->hurry) {
+	while ((s->nkids > 0 || workers_alive(s) > 0) && !s->hurry) {
 		struct pollfd pfd = { .fd = sigpipe_fd(), .events = POLLIN };
 		long long left = deadline - clock_ms();
 
@@ -725,27 +808,37 @@ static void kill_kids(struct serve *s, int sig)
 {
 	for (size_t i = 0; i < s->nkids; i++)
 		kill(s->kids[i], sig);
+	for (size_t i = 0; s->shm && i < s->shm->nslots; i++)
+		if (s->workers[i].pid)
+			kill(s->workers[i].pid, sig);
 }
 
 static int serve_drain(struct serve *s)
 {
+	size_t left;
+
+	/* Every worker stops taking connections and closes its copies of the
+	 * listening sockets; idle ones exit now, busy ones after their
+	 * sessions. A worker of one session at a time sees that only after
+	 * its session: until then its copy would keep the socket listening,
+	 * and connections would wait in the kernel's queue for nobody. So a
+	 * socket we bound stops listening now, for every process (shutdown);
+	 * systemd's are left listening, since queuing connections for the
+	 * next start is what it keeps them for. */
+	for (size_t i = 0; s->shm && i < s->shm->nslots; i++)
+		worker_retire(&s->workers[i]);
+	for (size_t i = 0; s->bound && i < s->ls.n; i++)
+		shutdown(s->ls.l[i].fd, SHUT_RD);
 	listener_close_all(&s->ls, true);
-	queue_run(s, true);	/* accepted: served, by a process of their own */
 	msg_info("stopping: no new connections sessions=%zu drain_timeout=%lldms", sessions(s),
 		 s->drain_ms);
-	/* Idle workers exit now; busy ones are sessions to wait for. */
-	for (size_t i = 0; i < s->nworkers; i++) {
-		if (s->workers[i].pid && !s->workers[i].busy)
-			s->kids[s->nkids++] = s->workers[i].pid;
-		worker_retire(s, &s->workers[i]);
-	}
 	wait_kids(s, clock_ms() + s->drain_ms);
-	if (s->nkids > 0) {
-		msg_warn("stopping: terminating sessions still running sessions=%zu", s->nkids);
+	if ((left = s->nkids + workers_alive(s)) > 0) {
+		msg_warn("stopping: terminating sessions still running sessions=%zu", sessions(s));
 		kill_kids(s, SIGTERM);
 		wait_kids(s, clock_ms() + SERVE_KILL_GRACE_MS);
 	}
-	if (s->nkids > 0) {
+	if (s->nkids + workers_alive(s) > 0) {
 		kill_kids(s, SIGKILL);
 		wait_kids(s, clock_ms() + SERVE_KILL_GRACE_MS);
 	}
@@ -753,9 +846,45 @@ static int serve_drain(struct serve *s)
 	return EX_OK;
 }
 
+/* One turn's poll set: the signal pipe, the listening sockets unless
+ * paused or left to the workers, the sockets of the workers in the pool
+ * (their entries in idx). Returns the count; *nl ends the listeners. */
+static nfds_t loop_fds(struct serve *s, struct pollfd *pfd, size_t *idx, nfds_t *nl,
+		       long long now)
+{
+	nfds_t n = 1;
+
+	pfd[0] = (struct pollfd){ .fd = sigpipe_fd(), .events = POLLIN };
+	if (now >= s->pause_until && now >= s->deaf_until)
+		for (size_t i = 0; i < s->ls.n; i++)
+			pfd[n++] = (struct pollfd){ .fd = s->ls.l[i].fd, .events = POLLIN };
+	*nl = n;
+	for (size_t i = 0; s->shm && i < s->shm->nslots; i++)
+		if (s->workers[i].fd >= 0) {
+			idx[n] = i;
+			pfd[n++] = (struct pollfd){ .fd = s->workers[i].fd, .events = POLLIN };
+		}
+	return n;
+}
+
+/* ms until the nearest of the pauses; -1 when none. */
+static int loop_timeout(const struct serve *s, long long now)
+{
+	long long t = -1;
+	const long long until[] = { s->pause_until, s->deaf_until,
+				    s->shm ? s->respawn_after : 0 };
+
+	for (size_t i = 0; i < sizeof(until) / sizeof(until[0]); i++)
+		if (now < until[i] && (t < 0 || until[i] - now < t))
+			t = until[i] - now;
+	return t < 0 ? -1 : t > INT_MAX ? INT_MAX : (int)t;
+}
+
 static int serve_loop(struct serve *s)
 {
-	struct pollfd *pfd = xcalloc(1 + LISTENER_MAX + s->nworkers, sizeof(*pfd));
+	size_t cap = 1 + LISTENER_MAX + (s->shm ? s->shm->nslots : 0);
+	struct pollfd *pfd = xcalloc(cap, sizeof(*pfd));
+	size_t *idx = xcalloc(cap, sizeof(*idx));
 	int rc;
 
 	for (size_t i = 0; i < s->ls.n; i++)
@@ -763,78 +892,84 @@ static int serve_loop(struct serve *s)
 			 msg_q(s->ls.l[i].addr), msg_q(s->ls.l[i].name), s->max, s->nworkers);
 	while (!s->stop) {
 		long long now = clock_ms();
-		nfds_t n = 1, nl;
-		int timeout = -1;
+		nfds_t n, nl;
+		bool pending = false;
 
-		workers_fill(s);
-		pfd[0] = (struct pollfd){ .fd = sigpipe_fd(), .events = POLLIN };
-		if (now < s->pause_until)
-			timeout = (int)(s->pause_until - now);
-		else
-			for (size_t i = 0; i < s->ls.n; i++)
-				pfd[n++] = (struct pollfd){ .fd = s->ls.l[i].fd, .events = POLLIN };
-		nl = n;
-		for (size_t i = 0; i < s->nworkers; i++)
-			pfd[n++] = (struct pollfd){ .fd = s->workers[i].fd, .events = POLLIN };
-		if (now < s->respawn_after && (timeout < 0 || s->respawn_after - now < timeout))
-			timeout = (int)(s->respawn_after - now);
-		if (s->nqueue) {
-			long long left = queue_deadline(s) - now;
-
-			if (left < 0)
-				left = 0;
-			if (timeout < 0 || left < timeout)
-				timeout = (int)left;
-		}
-		if (poll(pfd, n, timeout) < 0) {
+		if (s->shm)
+			workers_fill(s);
+		n = loop_fds(s, pfd, idx, &nl, now);
+		if (poll(pfd, n, loop_timeout(s, now)) < 0) {
 			if (errno == EINTR)
 				continue;
 			msg_error("cannot poll: %s", strerror(errno));
 			free(pfd);
+			free(idx);
 			return EX_OSERR;
 		}
 		if (pfd[0].revents)
 			handle_signals(s);
-		/* Sessions that ended free their slots before new connections
-		 * are counted against the limit. */
+		/* Workers that left the pool are replaced before a connection
+		 * is counted against the limit. */
 		for (nfds_t i = nl; i < n; i++)
-			if (pfd[i].revents && s->workers[i - nl].pid && s->workers[i - nl].fd == pfd[i].fd)
-				worker_event(s, &s->workers[i - nl]);
-		if (s->nqueue) {
-			workers_fill(s);
-			queue_run(s, false);
-		}
-		for (nfds_t i = 1; i < nl && !s->stop; i++)
-			if (pfd[i].revents)
+			if (pfd[i].revents && s->workers[idx[i]].fd == pfd[i].fd)
+				worker_event(s, idx[i]);
+		for (nfds_t i = 1; i < nl && !s->stop; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			pending = true;
+			if (s->shm == NULL)
 				accept_one(s, &s->ls.l[i - 1]);
+			else
+				pool_pending(s, &s->ls.l[i - 1]);
+		}
+		if (nl > 1 && !pending)
+			s->waited = false;	/* nothing waited this turn */
 	}
 	rc = serve_drain(s);
 	free(pfd);
+	free(idx);
 	return rc;
 }
 
-/* The listener process: signals through the pipe, sessions forked. */
+/* The listener process: signals through the pipe, the pool's slots in
+ * shared memory, sessions forked. */
 static int serve_listen(struct serve *s)
 {
+	size_t nslots = 2 * s->nworkers + s->max, shm_size = 0;
 	int rc;
 
 	if (sigpipe_open() < 0) {
 		msg_error("cannot make a pipe: %s", strerror(errno));
 		return EX_OSERR;
 	}
-	s->kids = xcalloc(s->max + s->nworkers, sizeof(*s->kids));
-	s->queue = xcalloc(s->max, sizeof(*s->queue));
-	s->workers = xcalloc(s->nworkers ? s->nworkers : 1, sizeof(*s->workers));
-	for (size_t i = 0; i < s->nworkers; i++)
-		s->workers[i].fd = -1;
+	s->kids = xcalloc(s->max, sizeof(*s->kids));
+	if (s->nworkers > 0) {
+		/* workers out of the pool that still run have sessions, so
+		 * max_connections bounds them */
+		shm_size = sizeof(*s->shm) + nslots * sizeof(s->shm->slot[0]);
+		s->shm = mmap(NULL, shm_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			      -1, 0);
+		if (s->shm == MAP_FAILED) {
+			msg_error("cannot map the pool's slots: %s", strerror(errno));
+			s->shm = NULL;
+			sigpipe_close();
+			free(s->kids);
+			return EX_OSERR;
+		}
+		s->shm->nslots = nslots;
+		s->workers = xcalloc(nslots, sizeof(*s->workers));
+		for (size_t i = 0; i < nslots; i++)
+			s->workers[i].fd = -1;
+	}
 	rc = serve_loop(s);
 	sigpipe_close();
 	free(s->kids);
 	free(s->workers);
-	free(s->queue);
+	if (s->shm)
+		munmap(s->shm, shm_size);
 	s->kids = NULL;
 	s->workers = NULL;
-	s->queue = NULL;
+	s->shm = NULL;
 	return rc;
 }
 
@@ -888,6 +1023,7 @@ int serve_run(const json_t *section, enum serve_mode mode, const struct serve_ha
 		return serve_one(&s, 0, 1, "inetd");
 	if (n == 0 && (rc = bind_all(&s, section)) != 0)
 		return rc;
+	s.bound = n == 0;
 	if (priv_drop(s.user) < 0) {
 		listener_close_all(&s.ls, true);
 		return EX_CONFIG;

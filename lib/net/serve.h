@@ -23,9 +23,12 @@
  * default 30s), backlog (int, default 128), workers (int, default 0:
  * a process forked per connection; N: a pool of N pre-forked workers,
  * each serving one connection at a time, measured 4-5x faster for
- * smtp-edge with a connection per message; a connection that finds them
- * all busy waits up to 50 ms for one to be free, then gets a forked
- * process as before) and worker_max_use (int,
+ * smtp-edge with a connection per message; the workers accept from the
+ * listening sockets themselves, one idle worker woken a connection;
+ * a connection that finds them all busy waits up to 50 ms for one to
+ * have room, then the listener accepts it and forks a process for it as
+ * before; every process counts the others' sessions against
+ * max_connections, through slots in shared memory) and worker_max_use (int,
  * default 100: connections a worker serves before it is replaced). */
 extern const struct conf_key serve_conf_keys[];
 /* For a daemon whose session code waits only through lib/net/wait (so
