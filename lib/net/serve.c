@@ -434,6 +434,7 @@ static int worker_take(struct serve *s, struct slot *my, const struct listener *
 		return 0;
 	}
 	atomic_fetch_add_explicit(&my->served, 1, memory_order_relaxed);
+	msg_context_reset();	/* the last session's fields are not this one's */
 	msg_info("connection peer=%s listener=%s pid=%ld sessions=%zu", msg_q(p->addr),
 		 msg_q(p->fdname), worker_pid, n);
 	return 1;
