@@ -503,9 +503,9 @@ static void fiber_session_run(void *arg)
 	free(fs);
 }
 
-/* Starts a fiber for an accepted connection: false when none can be
- * made (no memory for a stack; the client sees a close). */
-static bool fiber_start(struct fiber_worker *w, int fd, const struct serve_peer *p)
+/* Starts a fiber for an accepted connection; when none can be made (no
+ * memory for a stack), the client sees a close. */
+static void fiber_start(struct fiber_worker *w, int fd, const struct serve_peer *p)
 {
 	struct fiber_session *fs = xcalloc(1, sizeof(*fs));
 
@@ -514,11 +514,10 @@ static bool fiber_start(struct fiber_worker *w, int fd, const struct serve_peer 
 	fs->p = *p;
 	fs->pooled = ++w->served < w->s->max_use;
 	if (wait_spawn(fiber_session_run, fs, FIBER_STACK_DEFAULT) == 0)
-		return true;
+		return;
 	close(fd);
 	atomic_fetch_sub(&w->my->busy, 1);
 	free(fs);
-	return false;
 }
 
 /* Accepts until worker_max_use or the listener's close, each connection
@@ -547,16 +546,18 @@ static void fiber_acceptor(void *arg)
 			told = true;	/* the listener closed its end */
 			break;
 		}
-		for (nfds_t i = 1; i < n && !pause; i++) {
-			int fd, r = 1;
+		/* One connection a listener a wake-up: the other workers were
+		 * woken too, and one of them takes the next, so that a burst
+		 * of connections spreads over the workers (and CPUs). */
+		for (nfds_t i = 1; i < n && !pause && w->served < s->max_use &&
+				   atomic_load(&w->my->busy) < s->per_worker; i++) {
 			struct serve_peer p;
+			int fd, r;
 
 			if (pfd[i].revents == 0)
 				continue;
-			/* the connections waiting there, while there is room */
-			while (w->served < s->max_use &&
-			       atomic_load(&w->my->busy) < s->per_worker &&
-			       (r = worker_take(s, w->my, &s->ls.l[i - 1], &fd, &p)) > 0)
+			r = worker_take(s, w->my, &s->ls.l[i - 1], &fd, &p);
+			if (r > 0)
 				fiber_start(w, fd, &p);
 			pause = r < 0;
 		}
@@ -621,14 +622,14 @@ static void worker_run(struct serve *s, struct slot *my, int sock)
 
 		if (n < 0 && errno != EINTR)
 			msg_fatal(EX_OSERR, "worker: cannot wait: %s", strerror(errno));
+		/* the listener closed its end (stop, reload): before anything
+		 * else that came in the same wake-up */
+		for (int i = 0; i < n; i++)
+			told |= ev[i].data.u64 == 0;
 		for (int i = 0; i < n && served < max_use && !told; i++) {
 			struct serve_peer p;
 			int fd, r;
 
-			if (ev[i].data.u64 == 0) {
-				told = true;	/* the listener closed its end */
-				break;
-			}
 			r = worker_take(s, my, &s->ls.l[ev[i].data.u64 - 1], &fd, &p);
 			if (r < 0)
 				poll(NULL, 0, SERVE_PAUSE_MS);
