@@ -100,6 +100,10 @@ struct slot {
  * first fork). */
 struct pool_shared {
 	_Atomic size_t forked;	/* sessions in processes of their own */
+	/* entries [0, nused) may hold a worker: what a scan reads (the
+	 * listener takes the lowest free entry, so this stays near the
+	 * pool's size whatever max_connections is) */
+	_Atomic size_t nused;
 	size_t nslots;
 	struct slot slot[];	/* one per entry of the worker table */
 };
@@ -170,6 +174,12 @@ static void serve_init(struct serve *s, const json_t *section, const struct serv
 		s->per_worker = 1;
 }
 
+/* The worker entries a scan reads (0 without a pool). */
+static size_t used(const struct serve *s)
+{
+	return s->shm ? atomic_load(&s->shm->nused) : 0;
+}
+
 /* Sessions alive: in workers (their slots, read by the listener and by
  * any worker) and in forked processes. */
 static size_t sessions(const struct serve *s)
@@ -179,7 +189,7 @@ static size_t sessions(const struct serve *s)
 	if (s->shm == NULL)
 		return s->nkids;
 	n = atomic_load(&s->shm->forked);
-	for (size_t i = 0; i < s->shm->nslots; i++)
+	for (size_t i = 0; i < used(s); i++)
 		n += atomic_load_explicit(&s->shm->slot[i].busy, memory_order_relaxed);
 	return n;
 }
@@ -258,7 +268,7 @@ static bool kid_remove(struct serve *s, pid_t pid)
 /* A worker reaped: its entry and slot are free. */
 static void worker_remove(struct serve *s, pid_t pid)
 {
-	for (size_t i = 0; s->shm && i < s->shm->nslots; i++)
+	for (size_t i = 0; i < used(s); i++)
 		if (s->workers[i].pid == pid) {
 			if (s->workers[i].fd >= 0)
 				close(s->workers[i].fd);
@@ -291,7 +301,7 @@ static size_t workers_alive(const struct serve *s)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; s->shm && i < s->shm->nslots; i++)
+	for (size_t i = 0; i < used(s); i++)
 		n += s->workers[i].pid != 0;
 	return n;
 }
@@ -319,7 +329,7 @@ static void reload(struct serve *s)
 		return;
 	}
 	/* Workers hold the old state: new ones are forked with the new. */
-	for (size_t i = 0; s->shm && i < s->shm->nslots; i++)
+	for (size_t i = 0; i < used(s); i++)
 		worker_retire(&s->workers[i]);
 }
 
@@ -355,7 +365,7 @@ static void child_detach(struct serve *s, bool worker)
 {
 	if (!worker)
 		listener_close_all(&s->ls, false);
-	for (size_t i = 0; s->shm && i < s->shm->nslots; i++)
+	for (size_t i = 0; i < used(s); i++)
 		if (s->workers[i].fd >= 0)
 			close(s->workers[i].fd);
 	sigpipe_child();
@@ -409,6 +419,18 @@ static bool accept_failed(const struct listener *l)
 	return true;
 }
 
+/* One connection from listener l, *p filled: its descriptor, or -1 with
+ * errno (accept_failed tells what it means). */
+static int accept_peer(const struct listener *l, struct serve_peer *p)
+{
+	struct sockaddr_any remote = { .len = sizeof(remote.ss) };
+	int fd = accept4(l->fd, (struct sockaddr *)&remote.ss, &remote.len, SOCK_CLOEXEC);
+
+	if (fd >= 0)
+		serve_peer_fill(p, fd, &remote, l->name);
+	return fd;
+}
+
 /* In a worker: one connection from listener l, counted in the worker's
  * slot. 1 with *fd and *p set; 0 when there was none (another process
  * took it) or it was refused (max_connections); -1 when accepting
@@ -418,13 +440,10 @@ static bool accept_failed(const struct listener *l)
 static int worker_take(struct serve *s, struct slot *my, const struct listener *l, int *fd,
 		       struct serve_peer *p)
 {
-	struct sockaddr_any remote = { .len = sizeof(remote.ss) };
 	size_t n;
 
-	*fd = accept4(l->fd, (struct sockaddr *)&remote.ss, &remote.len, SOCK_CLOEXEC);
-	if (*fd < 0)
+	if ((*fd = accept_peer(l, p)) < 0)
 		return accept_failed(l) ? -1 : 0;
-	serve_peer_fill(p, *fd, &remote, l->name);
 	atomic_fetch_add(&my->busy, 1);
 	n = sessions(s);
 	if (n > s->max) {
@@ -676,6 +695,8 @@ static void worker_spawn(struct serve *s, size_t i)
 		return;
 	}
 	s->workers[i] = (struct worker){ .pid = pid, .fd = sv[0] };
+	if (i >= atomic_load(&s->shm->nused))
+		atomic_store(&s->shm->nused, i + 1);
 	msg_debug("worker started pid=%ld", (long)pid);
 }
 
@@ -686,7 +707,7 @@ static void workers_fill(struct serve *s)
 
 	if (s->stop || clock_ms() < s->respawn_after)
 		return;
-	for (size_t i = 0; i < s->shm->nslots; i++)
+	for (size_t i = 0; i < used(s); i++)
 		in += s->workers[i].fd >= 0;
 	for (size_t i = 0; i < s->shm->nslots && in < s->nworkers; i++)
 		if (s->workers[i].pid == 0) {
@@ -715,7 +736,7 @@ static void worker_event(struct serve *s, size_t i)
 /* A worker in the pool has room for one more session now. */
 static bool pool_room(const struct serve *s)
 {
-	for (size_t i = 0; i < s->shm->nslots; i++) {
+	for (size_t i = 0; i < used(s); i++) {
 		const struct slot *sl = &s->shm->slot[i];
 
 		if (s->workers[i].fd >= 0 && !atomic_load(&sl->done) &&
@@ -750,17 +771,14 @@ static void spawn(struct serve *s, int fd, const struct serve_peer *p)
  * max_connections, else served by a process forked for it. */
 static void accept_one(struct serve *s, const struct listener *l)
 {
-	struct sockaddr_any remote = { .len = sizeof(remote.ss) };
 	struct serve_peer p;
 	int fd;
 
-	fd = accept4(l->fd, (struct sockaddr *)&remote.ss, &remote.len, SOCK_CLOEXEC);
-	if (fd < 0) {
+	if ((fd = accept_peer(l, &p)) < 0) {
 		if (accept_failed(l))
 			s->pause_until = clock_ms() + SERVE_PAUSE_MS;
 		return;
 	}
-	serve_peer_fill(&p, fd, &remote, l->name);
 	if (sessions(s) >= s->max)
 		reap(s);	/* a session may have ended since the last SIGCHLD */
 	if (sessions(s) >= s->max)
@@ -810,7 +828,7 @@ static void kill_kids(struct serve *s, int sig)
 {
 	for (size_t i = 0; i < s->nkids; i++)
 		kill(s->kids[i], sig);
-	for (size_t i = 0; s->shm && i < s->shm->nslots; i++)
+	for (size_t i = 0; i < used(s); i++)
 		if (s->workers[i].pid)
 			kill(s->workers[i].pid, sig);
 }
@@ -827,7 +845,7 @@ static int serve_drain(struct serve *s)
 	 * socket we bound stops listening now, for every process (shutdown);
 	 * systemd's are left listening, since queuing connections for the
 	 * next start is what it keeps them for. */
-	for (size_t i = 0; s->shm && i < s->shm->nslots; i++)
+	for (size_t i = 0; i < used(s); i++)
 		worker_retire(&s->workers[i]);
 	for (size_t i = 0; s->bound && i < s->ls.n; i++)
 		shutdown(s->ls.l[i].fd, SHUT_RD);
@@ -861,7 +879,7 @@ static nfds_t loop_fds(struct serve *s, struct pollfd *pfd, size_t *idx, nfds_t 
 		for (size_t i = 0; i < s->ls.n; i++)
 			pfd[n++] = (struct pollfd){ .fd = s->ls.l[i].fd, .events = POLLIN };
 	*nl = n;
-	for (size_t i = 0; s->shm && i < s->shm->nslots; i++)
+	for (size_t i = 0; i < used(s); i++)
 		if (s->workers[i].fd >= 0) {
 			idx[n] = i;
 			pfd[n++] = (struct pollfd){ .fd = s->workers[i].fd, .events = POLLIN };
@@ -884,7 +902,7 @@ static int loop_timeout(const struct serve *s, long long now)
 
 static int serve_loop(struct serve *s)
 {
-	size_t cap = 1 + LISTENER_MAX + (s->shm ? s->shm->nslots : 0);
+	size_t cap = 1 + LISTENER_MAX + s->nworkers;	/* the pool's sockets */
 	struct pollfd *pfd = xcalloc(cap, sizeof(*pfd));
 	size_t *idx = xcalloc(cap, sizeof(*idx));
 	int rc;
