@@ -46,6 +46,14 @@ stop() {
 		sleep 0.1
 	done
 	[ -z "$alive" ] || kill -KILL $pids 2>/dev/null || true
+	# the daemons' own children (pooled workers, which hold copies of
+	# the listening sockets) go with them: wait for those too, so that
+	# nothing of the demo still runs or holds a port once it says stopped
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		pgrep -f "$work/" >/dev/null 2>&1 || break
+		sleep 0.1
+	done
+	pkill -KILL -f "$work/" 2>/dev/null || true
 	rm -rf "$work"
 	echo "demo: stopped, $work removed"
 }
