@@ -73,14 +73,6 @@ _notok() {
 	echo "not ok $test_count - $1"
 }
 
-# _diag WHAT TEXT: why a test failed, in the TAP stream and on stderr too,
-# which prove shows when it runs the suite (make check, CI) where it
-# keeps the TAP comments to itself.
-_diag() {
-	printf '%s\n' "$2"
-	printf '%s: not ok - %s\n%s\n' "${0##*/}" "$1" "$2" >&2
-}
-
 # test_expect_success 'what it shows' 'commands chained with &&'
 # Output of the commands goes to $TEST_TMP/out.N and is shown on failure.
 test_expect_success() {
@@ -92,7 +84,7 @@ test_expect_success() {
 		_notok "$desc"
 		# awk, not sed: output whose last line has no newline (sipp's
 		# does) would swallow the next "ok N" line and break the plan
-		_diag "$desc" "$(awk '{ print "#   " $0 }' "$out" | tail -n 40)"
+		awk '{ print "#   " $0 }' "$out" | tail -n 40
 	fi
 }
 
@@ -106,8 +98,8 @@ test_expect_code() {
 		_ok "$desc"
 	else
 		_notok "$desc"
-		_diag "$desc" "$( { echo "exit code $rc, expected $want"; tail -n 40 "$out"; } |
-			awk '{ print "#   " $0 }')"
+		echo "#   exit code $rc, expected $want"
+		awk '{ print "#   " $0 }' "$out" | tail -n 40
 	fi
 }
 

@@ -51,6 +51,12 @@ for f in $(find "$results" -name '*.tap'); do
 		fail=$((fail + 1))
 		echo "broken: ${f#$results/} (exit $rc, plan ${plan:-none}, ran $((p + n)))"
 	fi
+	# prove keeps a failing point's diagnostics to itself: shown here,
+	# so that a failure in make check (CI) says why
+	[ "$n" = 0 ] || awk -v t="${f#$results/}" '
+		/^not ok / { show = 1; print t ": " $0; next }
+		/^(ok |1\.\.)/ { show = 0 }
+		show && /^#/ { print t ": " $0 }' "$f"
 done
 [ "$fail" -eq 0 ] || status=1
 echo "$pass passed, $fail failed"

@@ -835,8 +835,6 @@ static void kill_kids(struct serve *s, int sig)
 
 static int serve_drain(struct serve *s)
 {
-	size_t left;
-
 	/* Every worker stops taking connections and closes its copies of the
 	 * listening sockets; idle ones exit now, busy ones after their
 	 * sessions. A worker of one session at a time sees that only after
@@ -853,7 +851,7 @@ static int serve_drain(struct serve *s)
 	msg_info("stopping: no new connections sessions=%zu drain_timeout=%lldms", sessions(s),
 		 s->drain_ms);
 	wait_kids(s, clock_ms() + s->drain_ms);
-	if ((left = s->nkids + workers_alive(s)) > 0) {
+	if (s->nkids + workers_alive(s) > 0) {
 		msg_warn("stopping: terminating sessions still running sessions=%zu", sessions(s));
 		kill_kids(s, SIGTERM);
 		wait_kids(s, clock_ms() + SERVE_KILL_GRACE_MS);
